@@ -1,0 +1,25 @@
+// Small string helpers shared by every layer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace berth {
+
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view TrimSpace(std::string_view s);
+
+// ParseUint64/ParseInt64 accept the whole string in base 10 and nothing else.
+Result<uint64_t> ParseUint64(std::string_view s);
+Result<int64_t> ParseInt64(std::string_view s);
+
+// FormatRfc3339Nano renders a UTC time as Go's time.RFC3339Nano does ("2006-01-02T15:04:05.999999999Z").
+std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t);
+
+}  // namespace berth

@@ -1,0 +1,36 @@
+#include "base/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace berth {
+namespace {
+
+TEST(Strings, SplitKeepsEmptyFields) {
+  EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));
+}
+
+TEST(Strings, JoinAndTrim) {
+  EXPECT_EQ(Join({"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(TrimSpace("  x y \n"), "x y");
+  EXPECT_EQ(TrimSpace(" \t"), "");
+}
+
+TEST(Strings, ParseIntegersStrictly) {
+  EXPECT_EQ(*ParseUint64("42"), 42u);
+  EXPECT_EQ(*ParseInt64("-7"), -7);
+  EXPECT_FALSE(ParseUint64("4x"));
+  EXPECT_FALSE(ParseUint64(""));
+  EXPECT_FALSE(ParseUint64("-1"));
+  EXPECT_FALSE(ParseUint64("99999999999999999999999"));
+}
+
+TEST(Strings, Rfc3339Nano) {
+  using namespace std::chrono;
+  system_clock::time_point t{seconds(1700000000) + nanoseconds(120000000)};
+  EXPECT_EQ(FormatRfc3339Nano(t), "2023-11-14T22:13:20.12Z");
+  EXPECT_EQ(FormatRfc3339Nano(system_clock::time_point{seconds(0)}), "1970-01-01T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace berth
