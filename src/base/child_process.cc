@@ -110,9 +110,9 @@ Result<ExitStatus> ChildProcess::Wait(std::optional<int> timeout_ms) {
     } while (n < 0 && errno == EINTR);
     if (n < 0) return Fail(ErrnoNow("wait " + std::to_string(pid_) + ": poll"));
     if (n == 0) {
-      return Fail(ErrorKind::kDeadlineExceeded,
-                  "wait " + std::to_string(pid_) + ": timed out after " +
-                      std::to_string(*timeout_ms) + " ms");
+      return Fail(ErrorKind::kDeadlineExceeded, "wait " + std::to_string(pid_) +
+                                                    ": timed out after " +
+                                                    std::to_string(*timeout_ms) + " ms");
     }
   }
   int wait_status = 0;

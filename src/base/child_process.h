@@ -23,8 +23,8 @@ struct ExitStatus {
 };
 
 struct SpawnOptions {
-  std::vector<std::string> argv;                // argv[0] is shown to the program
-  std::string path;                             // the executable; argv[0] (searched in PATH) if empty
+  std::vector<std::string> argv;  // argv[0] is shown to the program
+  std::string path;               // the executable; argv[0] (searched in PATH) if empty
   std::optional<std::vector<std::string>> env;  // nullopt: inherit the caller's environment
   int stdin_fd = -1;                            // -1: inherit
   int stdout_fd = -1;

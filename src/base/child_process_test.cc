@@ -34,9 +34,9 @@ TEST(ChildProcess, ReportsSignalAndTimesOut) {
 TEST(ChildProcess, PassesEnvironmentAndStdio) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
-  auto child = ChildProcess::Spawn(
-      {.argv = {"sh", "-c", "echo \"$GREETING\""}, .env = std::vector<std::string>{"GREETING=hi"},
-       .stdout_fd = fds[1]});
+  auto child = ChildProcess::Spawn({.argv = {"sh", "-c", "echo \"$GREETING\""},
+                                    .env = std::vector<std::string>{"GREETING=hi"},
+                                    .stdout_fd = fds[1]});
   close(fds[1]);
   ASSERT_TRUE(child);
   char buf[16] = {};

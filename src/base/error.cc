@@ -7,21 +7,36 @@ namespace berth {
 
 std::string_view ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUnknown: return "unknown";
-    case ErrorKind::kNotFound: return "not found";
-    case ErrorKind::kAlreadyExists: return "already exists";
-    case ErrorKind::kConflict: return "conflict";
-    case ErrorKind::kInvalidArgument: return "invalid argument";
-    case ErrorKind::kPermissionDenied: return "permission denied";
-    case ErrorKind::kUnauthenticated: return "unauthenticated";
-    case ErrorKind::kUnavailable: return "unavailable";
-    case ErrorKind::kNotImplemented: return "not implemented";
-    case ErrorKind::kCancelled: return "cancelled";
-    case ErrorKind::kDataLoss: return "data loss";
-    case ErrorKind::kResourceExhausted: return "resource exhausted";
-    case ErrorKind::kDeadlineExceeded: return "deadline exceeded";
-    case ErrorKind::kFailedPrecondition: return "failed precondition";
-    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kUnknown:
+      return "unknown";
+    case ErrorKind::kNotFound:
+      return "not found";
+    case ErrorKind::kAlreadyExists:
+      return "already exists";
+    case ErrorKind::kConflict:
+      return "conflict";
+    case ErrorKind::kInvalidArgument:
+      return "invalid argument";
+    case ErrorKind::kPermissionDenied:
+      return "permission denied";
+    case ErrorKind::kUnauthenticated:
+      return "unauthenticated";
+    case ErrorKind::kUnavailable:
+      return "unavailable";
+    case ErrorKind::kNotImplemented:
+      return "not implemented";
+    case ErrorKind::kCancelled:
+      return "cancelled";
+    case ErrorKind::kDataLoss:
+      return "data loss";
+    case ErrorKind::kResourceExhausted:
+      return "resource exhausted";
+    case ErrorKind::kDeadlineExceeded:
+      return "deadline exceeded";
+    case ErrorKind::kFailedPrecondition:
+      return "failed precondition";
+    case ErrorKind::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -1,6 +1,6 @@
 // Whole-file helpers with clear errors. WriteFileAtomic is the durable write: a temporary file in
-// the same directory, fsynced, renamed over the target, and the directory fsynced, so a crash leaves
-// either the old or the new content.
+// the same directory, fsynced, renamed over the target, and the directory fsynced, so a crash
+// leaves either the old or the new content.
 #pragma once
 
 #include <sys/types.h>

@@ -1,6 +1,6 @@
-// Process-wide logging to one file descriptor, as text (logfmt, like logrus) or as one JSON object a
-// line (what runc writes with --log-format json, read by podman and containerd). Configure() once at
-// start-up, before threads exist; writing is thread-safe (one write(2) per line).
+// Process-wide logging to one file descriptor, as text (logfmt, like logrus) or as one JSON object
+// a line (what runc writes with --log-format json, read by podman and containerd). Configure() once
+// at start-up, before threads exist; writing is thread-safe (one write(2) per line).
 #pragma once
 
 #include <fmt/format.h>

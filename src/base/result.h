@@ -35,16 +35,16 @@ Result<T> Annotate(Result<T> result, std::string_view context) {
 #define BERTH_CONCAT(a, b) BERTH_CONCAT_INNER(a, b)
 
 // BERTH_TRY(expr): returns the error of a failed Result from the enclosing function.
-#define BERTH_TRY(expr)                                                      \
-  do {                                                                       \
-    auto&& berth_try_result = (expr);                                        \
+#define BERTH_TRY(expr)                                                               \
+  do {                                                                                \
+    auto&& berth_try_result = (expr);                                                 \
     if (!berth_try_result) return ::berth::Fail(std::move(berth_try_result).error()); \
   } while (0)
 
 // BERTH_ASSIGN_OR_RETURN(lhs, expr): lhs = value of expr, or return its error.
 #define BERTH_ASSIGN_OR_RETURN(lhs, expr) \
   BERTH_ASSIGN_OR_RETURN_IMPL(BERTH_CONCAT(berth_result_, __LINE__), lhs, expr)
-#define BERTH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                \
+#define BERTH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)       \
+  auto tmp = (expr);                                      \
   if (!tmp) return ::berth::Fail(std::move(tmp).error()); \
   lhs = std::move(*tmp)

@@ -19,7 +19,8 @@ std::string_view TrimSpace(std::string_view s);
 Result<uint64_t> ParseUint64(std::string_view s);
 Result<int64_t> ParseInt64(std::string_view s);
 
-// FormatRfc3339Nano renders a UTC time as Go's time.RFC3339Nano does ("2006-01-02T15:04:05.999999999Z").
+// FormatRfc3339Nano renders a UTC time as Go's time.RFC3339Nano does
+// ("2006-01-02T15:04:05.999999999Z").
 std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t);
 
 }  // namespace berth

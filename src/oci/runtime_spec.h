@@ -110,7 +110,7 @@ struct Device {
 
 struct DeviceCgroupRule {
   bool allow = false;
-  std::string type;  // a, c, b; empty means all
+  std::string type;              // a, c, b; empty means all
   std::optional<int64_t> major;  // absent: any
   std::optional<int64_t> minor;
   std::string access;  // combination of r, w, m
