@@ -12,9 +12,19 @@ build_pkgs=(
 )
 test_pkgs=(busybox-static jq iproute2 util-linux procps)
 peer_pkgs=(hyperfine crun runc podman time)
+# Go toolchain and the Go libraries the OCI runtime-tools validation suite builds against
+# (scripts/conformance.sh; the suite itself comes from Debian's source package).
+conformance_pkgs=(
+  golang-go golang-github-opencontainers-runtime-tools-dev golang-github-google-uuid-dev
+  golang-github-mrunalp-fileutils-dev golang-github-urfave-cli-dev golang-gopkg-yaml.v2-dev
+  xz-utils
+)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
-if [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--all" ]; then want+=("${peer_pkgs[@]}"); fi
+case "${1:-}" in
+  --bench | --all) want+=("${peer_pkgs[@]}") ;;
+  --conformance) want+=("${peer_pkgs[@]}" "${conformance_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
