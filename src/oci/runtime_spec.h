@@ -43,6 +43,23 @@ struct Rlimit {
   uint64_t hard = 0;
 };
 
+// sched_setattr(2) attributes of the process.
+struct Scheduler {
+  std::string policy;  // SCHED_OTHER, SCHED_FIFO, ... SCHED_DEADLINE
+  int32_t nice = 0;
+  int32_t priority = 0;
+  std::vector<std::string> flags;  // SCHED_FLAG_*
+  uint64_t runtime = 0;            // nanoseconds, SCHED_DEADLINE only
+  uint64_t deadline = 0;
+  uint64_t period = 0;
+};
+
+// ioprio_set(2) class and level of the process.
+struct IoPriority {
+  std::string class_name;  // "class" in JSON: IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE
+  int priority = 0;        // 0 (highest) to 7
+};
+
 struct Process {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
@@ -56,6 +73,8 @@ struct Process {
   std::optional<int> oom_score_adj;
   std::string apparmor_profile;
   std::string selinux_label;
+  std::optional<Scheduler> scheduler;
+  std::optional<IoPriority> io_priority;
 };
 
 struct Root {
@@ -63,12 +82,19 @@ struct Root {
   bool readonly = false;
 };
 
+struct IdMapping {
+  uint32_t container_id = 0;
+  uint32_t host_id = 0;
+  uint32_t size = 0;
+};
+
 struct Mount {
   std::string destination;
   std::string type;
   std::string source;
   std::vector<std::string> options;
-  std::vector<uint32_t> uid_mappings_container;  // idmapped mounts are not supported yet
+  std::vector<IdMapping> uid_mappings;  // an idmapped mount when non-empty
+  std::vector<IdMapping> gid_mappings;
 };
 
 struct Hook {
@@ -90,12 +116,6 @@ struct Hooks {
 struct Namespace {
   std::string type;  // pid, network, mount, ipc, uts, user, cgroup, time
   std::string path;  // empty: create a new one
-};
-
-struct IdMapping {
-  uint32_t container_id = 0;
-  uint32_t host_id = 0;
-  uint32_t size = 0;
 };
 
 struct Device {
@@ -131,6 +151,7 @@ struct MemoryResources {
 struct CpuResources {
   std::optional<uint64_t> shares;
   std::optional<int64_t> quota;
+  std::optional<uint64_t> burst;
   std::optional<uint64_t> period;
   std::optional<int64_t> realtime_runtime;
   std::optional<uint64_t> realtime_period;
@@ -181,6 +202,11 @@ struct NetworkResources {
   std::vector<NetworkPriority> priorities;
 };
 
+struct RdmaLimit {
+  std::optional<uint32_t> hca_handles;
+  std::optional<uint32_t> hca_objects;
+};
+
 struct Resources {
   std::vector<DeviceCgroupRule> devices;
   std::optional<MemoryResources> memory;
@@ -189,6 +215,7 @@ struct Resources {
   std::optional<BlockIoResources> block_io;
   std::vector<HugepageLimit> hugepage_limits;
   std::optional<NetworkResources> network;
+  std::map<std::string, RdmaLimit> rdma;  // by device name
   std::map<std::string, std::string> unified;
 };
 
@@ -221,6 +248,12 @@ struct TimeOffset {
   uint32_t nanosecs = 0;
 };
 
+// personality(2) execution domain.
+struct Personality {
+  std::string domain;  // LINUX, LINUX32
+  std::vector<std::string> flags;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
   std::vector<IdMapping> uid_mappings;
@@ -235,6 +268,7 @@ struct Linux {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::string mount_label;
+  std::optional<Personality> personality;
 };
 
 struct Spec {
