@@ -411,6 +411,25 @@ TEST(RuntimeSpecJsonTest, InvalidJsonNamesTheByte) {
   EXPECT_THAT(DecodeError(R"({"a": 1} trailing)"), HasSubstr("invalid JSON at byte 12"));
 }
 
+TEST(RuntimeSpecJsonTest, DecodesAProcessAlone) {
+  Result<Process> process =
+      DecodeProcess(R"({"args": ["ls", "-l"], "cwd": "/tmp", "user": {"uid": 7, "gid": 8},
+                        "env": ["A=1"], "terminal": true})");
+  ASSERT_TRUE(process) << process.error().message();
+  EXPECT_EQ(process->args, (std::vector<std::string>{"ls", "-l"}));
+  EXPECT_EQ(process->cwd, "/tmp");
+  EXPECT_EQ(process->user.uid, 7u);
+  EXPECT_EQ(process->user.gid, 8u);
+  EXPECT_TRUE(process->terminal);
+  // The caller names the file, so the path starts inside the process object.
+  process = DecodeProcess(R"({"user": {"uid": "x"}})");
+  ASSERT_FALSE(process);
+  EXPECT_EQ(process.error().message(), "user.uid: expected an unsigned integer, got string");
+  process = DecodeProcess("{");
+  ASSERT_FALSE(process);
+  EXPECT_THAT(process.error().message(), ::testing::StartsWith("invalid JSON at byte 2: "));
+}
+
 TEST(RuntimeSpecJsonTest, StateRoundTrips) {
   State state;
   state.id = "web";
