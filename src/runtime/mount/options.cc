@@ -99,6 +99,18 @@ const OptionInfo* Find(std::string_view name) {
   return nullptr;
 }
 
+}  // namespace
+
+std::vector<std::string> KnownMountOptions() {
+  std::vector<std::string> names;
+  for (const OptionInfo& info : kOptions) {
+    if (info.action != Action::kIdmap) names.emplace_back(info.name);
+  }
+  return names;
+}
+
+namespace {
+
 // The atime options as mount(2) sees them: flags turned on and off in order, then resolved the
 // way the kernel does (strictatime beats noatime, and relatime is the default).
 struct AtimeState {

@@ -1,0 +1,158 @@
+// exec: start another process in a running container. The runtime enters the container's pid (and
+// time) namespace for its children, clones the process, which joins the remaining namespaces
+// through the init's pidfd, is placed in the cgroup, and finishes like the init process does.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/file.h"
+#include "base/scope_exit.h"
+#include "oci/linux_names.h"
+#include "oci/runtime_spec_json.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/container.h"
+#include "runtime/container_internal.h"
+#include "runtime/process/init.h"
+#include "runtime/process/sync.h"
+#include "runtime/terminal/console.h"
+#include "sys/process.h"
+
+namespace berth::runtime {
+namespace {
+
+Result<oci::Process> BuildProcess(const oci::Spec& spec, const ExecOptions& o) {
+  if (!o.process_file.empty()) {
+    BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(o.process_file));
+    return Annotate(oci::DecodeProcess(text), o.process_file);
+  }
+  if (o.args.empty()) return Fail(ErrorKind::kInvalidArgument, "exec: no command given");
+  oci::Process p = spec.process.value_or(oci::Process{});
+  p.args = o.args;
+  p.terminal = o.tty;
+  p.console_size.reset();
+  for (const auto& e : o.env) p.env.push_back(e);
+  if (!o.cwd.empty()) p.cwd = o.cwd;
+  if (o.user) p.user = *o.user;
+  if (o.no_new_privileges) p.no_new_privileges = true;
+  if (!o.caps.empty()) {
+    if (!p.capabilities) p.capabilities = oci::Capabilities{};
+    for (const auto& cap : o.caps) {
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
+                        &p.capabilities->permitted, &p.capabilities->ambient}) {
+        set->push_back(cap);
+      }
+    }
+  }
+  return p;
+}
+
+// The namespaces the container has of its own: the ones the exec'd process must enter.
+uint64_t ContainerNamespaces(const oci::Spec& spec) {
+  uint64_t flags = 0;
+  if (!spec.linux) return flags;
+  for (const auto& ns : spec.linux->namespaces)
+    flags |= oci::NamespaceCloneFlag(ns.type).value_or(0);
+  return flags;
+}
+
+[[noreturn]] void RunExecChild(const ProcessConfig& c, int init_pidfd, uint64_t ns_flags) noexcept {
+  const int fd = c.sync_fd;
+  uint64_t join = ns_flags & ~uint64_t{CLONE_NEWPID | CLONE_NEWTIME};
+  if (join && setns(init_pidfd, static_cast<int>(join)) < 0) {
+    ChildFail(fd, errno, "join the container's namespaces");
+  }
+  auto go = RecvSync(fd);
+  if (!go || go->type != SyncType::kGo) _exit(126);
+  ExecProcess(c);
+}
+
+}  // namespace
+
+Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& o) {
+  const std::string context = "exec " + id;
+  StateStore store(rt.root);
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, Annotate(Inspect(rt, id), context));
+  if (info.state.status != oci::Status::kRunning && info.state.status != oci::Status::kCreated) {
+    return Fail(ErrorKind::kFailedPrecondition,
+                fmt::format("{}: container is {}", context, oci::StatusName(info.state.status)));
+  }
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord record, store.Load(id));
+  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, Annotate(LoadSpec(store, id), context));
+  BERTH_ASSIGN_OR_RETURN(oci::Process process, Annotate(BuildProcess(spec, o), context));
+  ProcessConfig config;
+  config.process = &process;
+  BERTH_ASSIGN_OR_RETURN(config.caps, Annotate(PlanProcessCapabilities(process), context));
+  if (spec.linux && spec.linux->seccomp) {
+    BERTH_ASSIGN_OR_RETURN(config.seccomp, Annotate(seccomp::Build(*spec.linux->seccomp), context));
+  }
+  config.preserve_fds = o.preserve_fds;
+  BERTH_ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Load(record.cgroup));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd init_pidfd, sys::PidfdOpen(record.pid));
+  if (!ProcessAlive(record.pid, record.pid_start_time)) {
+    return Fail(ErrorKind::kFailedPrecondition, context + ": container is stopped");
+  }
+
+  uint64_t ns_flags = ContainerNamespaces(spec);
+  // Entering a pid or time namespace applies to the children of the caller only.
+  uint64_t for_children = ns_flags & (CLONE_NEWPID | CLONE_NEWTIME);
+  if (for_children && setns(init_pidfd.get(), static_cast<int>(for_children)) < 0) {
+    return Fail(ErrnoNow(context + ": join pid namespace"));
+  }
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    return Fail(ErrnoNow(context + ": socketpair"));
+  }
+  UniqueFd parent_end(pair[0]), child_end(pair[1]);
+  config.sync_fd = child_end.get();
+  sigset_t forwarded = ForwardedSignals();
+  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  BERTH_ASSIGN_OR_RETURN(sys::CloneResult child, Annotate(sys::Clone3(0), context));
+  if (child.pid == 0) RunExecChild(config, init_pidfd.get(), ns_flags);
+  child_end.Reset();
+  ChildProcess guard = *ChildProcess::Adopt(child.pid);
+
+  BERTH_TRY(Annotate(cg.AddProcess(child.pid), context));
+  for (const auto& limit : process.rlimits) {
+    rlimit value{limit.soft, limit.hard};
+    int resource = oci::RlimitNumber(limit.type).value_or(-1);
+    if (prlimit(child.pid, static_cast<__rlimit_resource>(resource), &value, nullptr) < 0) {
+      return Fail(ErrnoNow(fmt::format("{}: set {}", context, limit.type)));
+    }
+  }
+  SyncMessage go;
+  go.type = SyncType::kGo;
+  go.pid = child.pid;
+  if (int r = SendSyncMessage(parent_end.get(), go); r < 0) return Fail(Errno(-r, context));
+  UniqueFd console;
+  while (true) {
+    UniqueFd passed;
+    auto message = RecvSync(parent_end.get(), &passed);
+    if (!message) break;  // EOF: the process exec'd
+    if (message->type == SyncType::kError) return Fail(ErrorFromSync(*message).Wrap(context));
+    if (message->type == SyncType::kConsole) {
+      if (!o.console_socket.empty()) {
+        BERTH_TRY(Annotate(SendConsole(o.console_socket, passed.get()), context));
+      } else {
+        console = std::move(passed);
+      }
+    }
+  }
+  if (!o.pid_file.empty()) {
+    BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644));
+  }
+  if (o.detach) {
+    guard.Release();
+    return 0;
+  }
+  guard.Release();
+  BERTH_ASSIGN_OR_RETURN(ExitStatus status,
+                         WaitForeground(child.pid, child.pidfd.get(), console.get(), forwarded));
+  return status.ShellCode();
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,113 @@
+#include "runtime/process/sync.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace berth::runtime {
+
+int SendSyncMessage(int fd, const SyncMessage& message, int pass_fd) noexcept {
+  iovec iov{const_cast<SyncMessage*>(&message), sizeof(message)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (pass_fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : 0;
+}
+
+int SendSync(int fd, SyncType type, int pass_fd) noexcept {
+  SyncMessage message;
+  message.type = type;
+  message.pid = static_cast<int32_t>(getpid());
+  return SendSyncMessage(fd, message, pass_fd);
+}
+
+void ChildFail(int fd, int err, const char* what) noexcept {
+  SyncMessage message;
+  message.type = SyncType::kError;
+  message.err = err;
+  if (err) {
+    snprintf(message.text, sizeof(message.text), "%s: %s", what, strerror(err));
+  } else {
+    snprintf(message.text, sizeof(message.text), "%s", what);
+  }
+  if (SendSyncMessage(fd, message) < 0) {
+    // Nobody listens any more (the container was started by another process): say it on stderr.
+    (void)!write(2, message.text, strlen(message.text));
+    (void)!write(2, "\n", 1);
+  }
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+Result<SyncMessage> RecvSync(int fd, UniqueFd* passed_fd) {
+  SyncMessage message;
+  iovec iov{&message, sizeof(message)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Fail(ErrnoNow("receive from container process"));
+  if (n == 0) return Fail(ErrorKind::kUnavailable, "eof");
+  if (static_cast<size_t>(n) != sizeof(message)) {
+    return Fail(ErrorKind::kInternal, "receive from container process: short message");
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof(int));
+      if (passed_fd) {
+        passed_fd->Reset(received);
+      } else {
+        close(received);
+      }
+    }
+  }
+  message.text[sizeof(message.text) - 1] = '\0';
+  return message;
+}
+
+Error ErrorFromSync(const SyncMessage& message) {
+  ErrorKind kind = message.err ? KindFromErrno(message.err) : ErrorKind::kInternal;
+  return Error(kind, message.text, message.err);
+}
+
+Status ExpectSync(int fd, SyncType type, std::string_view step) {
+  auto message = RecvSync(fd);
+  if (!message) {
+    if (message.error().message() == "eof") {
+      return Fail(ErrorKind::kInternal,
+                  std::string(step) + ": container process exited unexpectedly");
+    }
+    return Fail(std::move(message).error());
+  }
+  if (message->type == SyncType::kError) return Fail(ErrorFromSync(*message));
+  if (message->type != type) {
+    return Fail(ErrorKind::kInternal, std::string(step) + ": unexpected message from container");
+  }
+  return Ok();
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,220 @@
+// berth-runtime observed from inside its containers: each test runs the real binary on a busybox
+// bundle and checks what the container process sees.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/strings.h"
+#include "runtime_harness.h"
+
+namespace berth::testing {
+namespace {
+
+std::string UniqueId(const std::string& base) { return base + "-" + std::to_string(getpid()); }
+
+TEST(RuntimeRun, ExitCodeAndOutputPropagate) {
+  Bundle b("echo hello; exit 3");
+  CommandResult r = b.RunContainer(UniqueId("exit"));
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+}
+
+TEST(RuntimeRun, SignalPropagatesAs128PlusSignal) {
+  // Outside a pid namespace of its own the shell is not an init, so its own SIGTERM kills it.
+  Bundle b("kill -TERM $$; sleep 5");
+  auto& namespaces = b.spec().linux->namespaces;
+  std::erase_if(namespaces, [](const oci::Namespace& ns) { return ns.type == "pid"; });
+  CommandResult r = b.RunContainer(UniqueId("signal"));
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+}
+
+TEST(RuntimeRun, HostnameUserGroupsUmask) {
+  Bundle b("hostname; id -u; id -g; id -G; umask");
+  b.spec().hostname = "box";
+  b.spec().process->user = {.uid = 1000, .gid = 1000, .umask = 027, .additional_gids = {10, 20}};
+  CommandResult r = b.RunContainer(UniqueId("ids"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "box\n1000\n1000\n1000 10 20\n0027\n");
+}
+
+TEST(RuntimeRun, CapabilitiesAreExactlyTheConfiguredOnes) {
+  Bundle b("grep -E '^Cap(Eff|Bnd|Prm)' /proc/self/status");
+  // CAP_KILL (5) and CAP_NET_BIND_SERVICE (10): 0x420.
+  b.spec().process->capabilities =
+      oci::Capabilities{.bounding = {"CAP_KILL", "CAP_NET_BIND_SERVICE"},
+                        .effective = {"CAP_KILL", "CAP_NET_BIND_SERVICE"},
+                        .permitted = {"CAP_KILL", "CAP_NET_BIND_SERVICE"}};
+  CommandResult r = b.RunContainer(UniqueId("caps"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("CapPrm:\t0000000000000420"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapEff:\t0000000000000420"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapBnd:\t0000000000000420"), std::string::npos) << r.out;
+}
+
+TEST(RuntimeRun, RlimitsApply) {
+  Bundle b("ulimit -n; ulimit -Hn");
+  b.spec().process->rlimits = {{.type = "RLIMIT_NOFILE", .soft = 256, .hard = 512}};
+  CommandResult r = b.RunContainer(UniqueId("rlimit"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "256\n512\n");
+}
+
+TEST(RuntimeRun, MaskedAndReadonlyPaths) {
+  Bundle b(
+      "cat /proc/kcore >/dev/null 2>&1 && echo kcore-readable;"
+      "ls /proc/acpi 2>/dev/null | wc -l;"
+      "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable;"
+      "touch /etc/x 2>/dev/null && echo root-writable; echo done");
+  CommandResult r = b.RunContainer(UniqueId("mask"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\ndone\n");
+}
+
+TEST(RuntimeRun, SeccompReturnsConfiguredErrno) {
+  Bundle b("mkdir /tmp/d; echo $?; ls -d /tmp/d 2>&1 | head -1");
+  b.spec().linux->seccomp = oci::Seccomp{
+      .default_action = "SCMP_ACT_ALLOW",
+      .syscalls = {{.names = {"mkdir", "mkdirat"}, .action = "SCMP_ACT_ERRNO", .errno_ret = 95}}};
+  CommandResult r = b.RunContainer(UniqueId("seccomp"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("Operation not supported"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.substr(0, 2), "1\n") << r.out;
+}
+
+TEST(RuntimeRun, MemoryAndPidsLimitsReachTheCgroup) {
+  Bundle b(
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null ||"
+      " cat /sys/fs/cgroup/memory.max; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null ||"
+      " cat /sys/fs/cgroup/pids.max");
+  b.spec().linux->resources = oci::Resources{};
+  b.spec().linux->resources->memory = oci::MemoryResources{.limit = 64 << 20};
+  b.spec().linux->resources->pids = oci::PidsResources{.limit = 42};
+  CommandResult r = b.RunContainer(UniqueId("cgroup"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "67108864\n42\n");
+}
+
+TEST(RuntimeRun, HooksRunWithTheState) {
+  Bundle b("true");
+  auto hook = [&](const std::string& kind) {
+    return oci::Hook{.path = "/bin/sh", .args = {"sh", "-c", "cat > " + b.dir() + "/" + kind}};
+  };
+  b.spec().hooks = oci::Hooks{.create_runtime = {hook("createRuntime")},
+                              .poststart = {hook("poststart")},
+                              .poststop = {hook("poststop")}};
+  std::string id = UniqueId("hooks");
+  CommandResult r = b.RunContainer(id);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const char* kinds[] = {"createRuntime", "poststart", "poststop"};
+  const char* states[] = {"creating", "running", "stopped"};
+  for (size_t i = 0; i < 3; ++i) {
+    auto text = ReadFile(b.dir() + "/" + kinds[i]);
+    ASSERT_TRUE(text) << kinds[i] << " did not run";
+    auto state = nlohmann::json::parse(*text);
+    EXPECT_EQ(state["id"], id);
+    EXPECT_EQ(state["status"], states[i]) << kinds[i];
+    EXPECT_EQ(state["bundle"], b.dir());
+    EXPECT_GT(state["pid"].get<int>(), 0);
+  }
+}
+
+TEST(RuntimeLifecycle, CreateStartStateKillDelete) {
+  Bundle b("sleep 100");
+  std::string id = UniqueId("life");
+  std::string pid_file = b.dir() + "/pid";
+  CommandResult r = b.Runtime({"create", "--bundle", b.dir(), "--pid-file", pid_file, id});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto state = nlohmann::json::parse(b.Runtime({"state", id}).out);
+  EXPECT_EQ(state["status"], "created");
+  EXPECT_EQ(std::to_string(state["pid"].get<int>()), *ReadFile(pid_file));
+  ASSERT_EQ(b.Runtime({"start", id}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(b.Runtime({"state", id}).out)["status"], "running");
+  EXPECT_NE(b.Runtime({"delete", id}).exit_code, 0) << "a running container is not deleted";
+  ASSERT_EQ(b.Runtime({"pause", id}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(b.Runtime({"state", id}).out)["status"], "paused");
+  ASSERT_EQ(b.Runtime({"resume", id}).exit_code, 0);
+  ASSERT_EQ(b.Runtime({"kill", id, "KILL"}).exit_code, 0);
+  for (int i = 0; i < 100; ++i) {
+    if (nlohmann::json::parse(b.Runtime({"state", id}).out)["status"] == "stopped") break;
+    usleep(20000);
+  }
+  EXPECT_EQ(nlohmann::json::parse(b.Runtime({"state", id}).out)["status"], "stopped");
+  ASSERT_EQ(b.Runtime({"delete", id}).exit_code, 0);
+  EXPECT_NE(b.Runtime({"state", id}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
+}
+
+TEST(RuntimeLifecycle, ExecRunsInTheContainer) {
+  Bundle b("sleep 100");
+  b.spec().hostname = "exec-box";
+  std::string id = UniqueId("exec");
+  ASSERT_EQ(b.Runtime({"run", "--detach", "--bundle", b.dir(), id}).exit_code, 0);
+  CommandResult r = b.Runtime({"exec", id, "sh", "-c", "hostname; echo $$; exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  std::vector<std::string> lines = Split(std::string(TrimSpace(r.out)), '\n');
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0], "exec-box");
+  EXPECT_NE(lines[1], "1");
+  auto pids = nlohmann::json::parse(b.Runtime({"ps", "--format", "json", id}).out);
+  EXPECT_EQ(pids.size(), 1u);
+  EXPECT_EQ(b.Runtime({"delete", "--force", id}).exit_code, 0);
+}
+
+TEST(RuntimeErrors, InvalidConfigIsRejectedAndLeavesNothing) {
+  Bundle b("true");
+  b.spec().linux->namespaces.push_back({.type = "bogus"});
+  std::string id = UniqueId("bad");
+  CommandResult r = b.RunContainer(id);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("linux.namespaces"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
+}
+
+TEST(RuntimeErrors, MissingProgramIsNamedAndCleanedUp) {
+  Bundle b("true");
+  b.spec().process->args = {"/no/such/program"};
+  std::string id = UniqueId("noprog");
+  CommandResult r = b.Runtime({"create", "--bundle", b.dir(), id});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("/no/such/program"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
+}
+
+TEST(RuntimeSafety, NoHostDescriptorOrCwdLeaks) {
+  Bundle b("ls /proc/self/fd | sort -n | tr '\\n' ' '; pwd");
+  CommandResult r = b.RunContainer(UniqueId("fds"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // stdio plus the directory ls opened to list /proc/self/fd.
+  EXPECT_EQ(r.out, "0 1 2 3 /\n");
+}
+
+TEST(RuntimeSafety, RuntimeExecutableIsNotReachableForWriting) {
+  // A createContainer hook runs as a child of the container's init process while that process still
+  // runs the runtime's code: the init's /proc/PID/exe is what a container could reach
+  // (CVE-2019-5736).
+  Bundle b("true");
+  std::string out = b.dir() + "/exe";
+  // The hook is in the container's pid namespace but sees the host's /proc: take the parent's
+  // pid from the shell's own /proc/self/stat, which speaks in the host's numbers.
+  std::string script = "read a b c p rest < /proc/self/stat; readlink /proc/$p/exe > " + out +
+                       "; (echo x >> /proc/$p/exe) 2>/dev/null && echo writable >> " + out +
+                       "; true";
+  b.spec().hooks =
+      oci::Hooks{.create_container = {{.path = "/bin/sh", .args = {"sh", "-c", script}}}};
+  std::string binary_before = *ReadFile(RuntimeBinary());
+  CommandResult r = b.RunContainer(UniqueId("exe"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto text = ReadFile(out);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->rfind("/memfd:berth-runtime", 0), 0u) << *text;
+  EXPECT_EQ(text->find("writable"), std::string::npos) << *text;
+  EXPECT_EQ(*ReadFile(RuntimeBinary()), binary_before);
+}
+
+}  // namespace
+}  // namespace berth::testing
