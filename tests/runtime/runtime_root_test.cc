@@ -86,6 +86,18 @@ TEST(RuntimeRun, SeccompReturnsConfiguredErrno) {
   EXPECT_EQ(r.out.substr(0, 2), "1\n") << r.out;
 }
 
+TEST(RuntimeRun, SeccompProfileNeedNotAllowTheRuntimesOwnCalls) {
+  // A profile written for the container's program denies what the runtime still does before the
+  // exec (closing its descriptors): the container must start all the same.
+  Bundle b("echo started");
+  b.spec().linux->seccomp = oci::Seccomp{
+      .default_action = "SCMP_ACT_ALLOW",
+      .syscalls = {{.names = {"close_range"}, .action = "SCMP_ACT_ERRNO", .errno_ret = 1}}};
+  CommandResult r = b.RunContainer(UniqueId("seccomp-own"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "started\n");
+}
+
 TEST(RuntimeRun, MemoryAndPidsLimitsReachTheCgroup) {
   Bundle b(
       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null ||"

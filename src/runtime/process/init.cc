@@ -254,6 +254,8 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
   if (chdir(p.cwd.c_str()) < 0) ChildFail(fd, errno, ("chdir to cwd " + p.cwd).c_str());
   std::string exe = FindExecutable(fd, p);
   SetApparmor(fd, p);
+  // Before any filter: a container's seccomp profile need not allow close_range.
+  SealDescriptors(fd, c.preserve_fds);
   // Without no_new_privs the filter can only be loaded while CAP_SYS_ADMIN is still held, so it
   // goes in before the switch of credentials and must allow what follows.
   if (!p.no_new_privileges) LoadSeccomp(fd, c);
@@ -262,7 +264,6 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
   if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     ChildFail(fd, errno, "prctl PR_SET_NO_NEW_PRIVS");
   }
-  SealDescriptors(fd, c.preserve_fds);
   if (p.no_new_privileges) LoadSeccomp(fd, c);
 
   std::vector<char*> argv;
