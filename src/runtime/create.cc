@@ -100,6 +100,32 @@ Status PlaceProcess(pid_t pid, cgroup::Cgroup* cg, bool add_to_cgroup, const oci
   return Ok();
 }
 
+// The device cgroup must let the container use the nodes the runtime itself creates (the default
+// /dev nodes, the pty devices, linux.devices): they are allowed after the config's own rules, as
+// runc does, so a config that starts with "deny all" still gets a working /dev/null.
+oci::Resources WithRuntimeDevices(const oci::Spec& spec) {
+  oci::Resources resources = *spec.linux->resources;
+  if (resources.devices.empty()) return resources;
+  auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                   const char* access) {
+    resources.devices.push_back(
+        {.allow = true, .type = type, .major = major, .minor = minor, .access = access});
+  };
+  allow("c", std::nullopt, std::nullopt, "m");
+  allow("b", std::nullopt, std::nullopt, "m");
+  for (auto [major, minor] :
+       {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {10, 200}}) {
+    allow("c", major, minor, "rwm");
+  }
+  allow("c", 136, std::nullopt, "rwm");
+  for (const auto& d : spec.linux->devices) {
+    if (d.type == "c" || d.type == "b" || d.type == "u") {
+      allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+    }
+  }
+  return resources;
+}
+
 std::string NowRfc3339() { return FormatRfc3339Nano(std::chrono::system_clock::now()); }
 
 }  // namespace
@@ -111,14 +137,16 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   CreatedContainer created;
   ScopeExit remove_dir([&] { (void)store.Remove(options.id); });
   BERTH_ASSIGN_OR_RETURN(Prepared p, Prepare(options));
+  log::Debug("create {}: config read and planned", options.id);
   std::string cgroups_path = p.spec.linux ? p.spec.linux->cgroups_path : "";
   BERTH_ASSIGN_OR_RETURN(cgroups_path, ResolveCgroupsPath(rt, cgroups_path, options.id));
   BERTH_ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Create(p.layout, cgroups_path));
   ScopeExit destroy_cgroup([&] { (void)cg.Destroy(); });
   if (p.spec.linux && p.spec.linux->resources) {
-    BERTH_TRY(Annotate(cg.Apply(*p.spec.linux->resources), "apply cgroup limits"));
+    BERTH_TRY(Annotate(cg.Apply(WithRuntimeDevices(p.spec)), "apply cgroup limits"));
   }
   BERTH_TRY(WriteFile(store.ConfigPath(options.id), p.config_text, 0600));
+  log::Debug("create {}: cgroup {} ready", options.id, cgroups_path);
 
   InitConfig init;
   init.id = options.id;
@@ -155,6 +183,7 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   LaunchHooks hooks;
   hooks.place = [&](pid_t pid) -> Status {
     BERTH_TRY(PlaceProcess(pid, &cg, !cgroup_fd, *p.spec.process));
+    log::Debug("create {}: process {} placed in its cgroup", options.id, pid);
     BERTH_ASSIGN_OR_RETURN(record.pid_start_time, ProcessStartTime(pid));
     record.pid = pid;
     return store.Save(record);
@@ -171,6 +200,7 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
     return Ok();
   };
   BERTH_ASSIGN_OR_RETURN(Launched launched, Launch(init, cgroup_fd.get(), hooks));
+  log::Debug("create {}: init process {} created", options.id, launched.pid);
   record.ready = true;
   BERTH_TRY(store.Save(record));
   if (!options.pid_file.empty()) {
@@ -203,6 +233,7 @@ Result<int> Run(const RuntimeOptions& rt, const CreateOptions& options) {
       return Fail(ErrorFromSync(*after_exec).Wrap("run " + options.id));
     }
   }
+  log::Debug("run {}: process started", options.id);
   RunPoststartHooks(c.spec, c.record, c.launched.pid);
   if (options.detach) {
     c.launched.pidfd.Reset();
@@ -210,7 +241,9 @@ Result<int> Run(const RuntimeOptions& rt, const CreateOptions& options) {
   }
   BERTH_ASSIGN_OR_RETURN(ExitStatus status, WaitForeground(c.launched.pid, c.launched.pidfd.get(),
                                                            c.console.get(), forwarded));
+  log::Debug("run {}: process exited with {}", options.id, status.ShellCode());
   BERTH_TRY(Delete(rt, options.id, true));
+  log::Debug("run {}: deleted", options.id);
   return status.ShellCode();
 }
 
