@@ -199,9 +199,4 @@ Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options) 
   return out;
 }
 
-bool IsSuperblockFlag(const std::string& option) {
-  const OptionInfo* info = Find(option);
-  return info != nullptr && info->action == Action::kSuperblock;
-}
-
 }  // namespace berth::runtime::mount

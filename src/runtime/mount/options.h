@@ -41,8 +41,4 @@ Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options);
 // KnownMountOptions lists the options ParseMountOptions accepts (for the `features` command).
 std::vector<std::string> KnownMountOptions();
 
-// IsSuperblockFlag says whether option is one of the superblock flags kept in data, which mean
-// nothing for a bind mount.
-bool IsSuperblockFlag(const std::string& option);
-
 }  // namespace berth::runtime::mount

@@ -126,10 +126,6 @@ TEST(ParseMountOptions, UnknownOptionsAndSuperblockFlagsBecomeData) {
       Parse({"nosuid", "mode=755", "size=65536k", "sync", "newinstance", "async", "dirsync"});
   EXPECT_EQ(parsed.data, (std::vector<std::string>{"mode=755", "size=65536k", "sync", "newinstance",
                                                    "async", "dirsync"}));
-  EXPECT_TRUE(IsSuperblockFlag("sync"));
-  EXPECT_TRUE(IsSuperblockFlag("nomand"));
-  EXPECT_FALSE(IsSuperblockFlag("mode=755"));
-  EXPECT_FALSE(IsSuperblockFlag("ro"));
 }
 
 TEST(ParseMountOptions, RemountAndCopyUp) {

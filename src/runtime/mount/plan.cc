@@ -80,11 +80,8 @@ Status PlanBind(const oci::Mount& m, const std::string& field, const std::string
                 const MountOptions& opts, const PlanOptions& options, RootfsPlan& plan) {
   if (m.source.empty()) return Fail(Invalid(field + ".source", "required for a bind mount"));
   if (opts.copy_up) return Fail(Invalid(field + ".options", "tmpcopyup needs a tmpfs mount"));
-  for (const std::string& d : opts.data) {
-    if (!IsSuperblockFlag(d)) {
-      return Fail(Invalid(field + ".options", "unknown bind mount option " + Quote(d)));
-    }
-  }
+  // Filesystem parameters (mode=, size=, ...) mean nothing to a bind: mount(2) ignores its data
+  // argument with MS_BIND, so configs written for runc carry them; they are dropped here.
   MountOp op = WithOptions(MountKind::kBind, opts);
   BERTH_ASSIGN_OR_RETURN(op.source, AbsoluteIn(options.bundle, m.source, field + ".source"));
   op.destination = destination;
