@@ -15,7 +15,9 @@ Result<CloneResult> Clone3(uint64_t flags, int cgroup_fd) {
   clone_args args{};
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
+  // With CLONE_PARENT the child reports to the caller's parent with the caller's own exit signal;
+  // clone3 refuses an explicit one then.
+  args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
   if (cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup_fd);

@@ -16,7 +16,8 @@ struct CloneResult {
   UniqueFd pidfd;  // the parent's pidfd of the child (invalid in the child)
 };
 
-// Clone3 forks with the given CLONE_* flags plus CLONE_PIDFD, delivering SIGCHLD on exit.
+// Clone3 forks with the given CLONE_* flags plus CLONE_PIDFD, delivering SIGCHLD on exit (with
+// CLONE_PARENT: the caller's own exit signal, to the caller's parent).
 // cgroup_fd >= 0 adds CLONE_INTO_CGROUP (cgroup v2 only).
 Result<CloneResult> Clone3(uint64_t flags, int cgroup_fd = -1);
 

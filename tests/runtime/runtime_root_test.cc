@@ -156,6 +156,58 @@ TEST(RuntimeRun, HooksRunWithTheState) {
   }
 }
 
+TEST(RuntimeRun, TerminalGivesThePtyAsStdio) {
+  Bundle b("tty; stty size");
+  b.spec().process->terminal = true;
+  b.spec().process->console_size = oci::ConsoleSize{.height = 30, .width = 100};
+  CommandResult r = b.RunContainer(UniqueId("tty"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The foreground run proxies the pty: the output arrives through it, with CRLF line ends.
+  EXPECT_EQ(r.out.rfind("/dev/pts/0\r\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("30 100"), std::string::npos) << r.out;
+}
+
+TEST(RuntimeRun, UserNamespaceMapsRootToAnUnprivilegedHostId) {
+  Bundle b("id -u; cat /proc/self/uid_map; cat /proc/self/gid_map");
+  b.spec().linux->namespaces.push_back({.type = "user"});
+  b.spec().linux->uid_mappings = {{.container_id = 0, .host_id = 100000, .size = 65536}};
+  b.spec().linux->gid_mappings = {{.container_id = 0, .host_id = 100000, .size = 65536}};
+  CommandResult r = b.RunContainer(UniqueId("userns"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> words;
+  for (auto& w : Split(std::string(TrimSpace(r.out)), ' ')) {
+    for (auto& x : Split(w, '\n')) {
+      if (!x.empty()) words.push_back(x);
+    }
+  }
+  EXPECT_EQ(words, (std::vector<std::string>{"0", "0", "100000", "65536", "0", "100000", "65536"}))
+      << r.out;
+}
+
+TEST(RuntimeRun, JoinsANetworkNamespaceByPathAndWritesItsSysctls) {
+  std::string ns = UniqueId("berth-test-netns");
+  ASSERT_EQ(RunCommand({"ip", "netns", "add", ns}).exit_code, 0);
+  Bundle b("readlink /proc/self/ns/net; cat /proc/sys/net/ipv4/ip_forward");
+  for (auto& n : b.spec().linux->namespaces) {
+    if (n.type == "network") n.path = "/run/netns/" + ns;
+  }
+  b.spec().linux->sysctl = {{"net.ipv4.ip_forward", "1"}};
+  CommandResult r = b.RunContainer(UniqueId("netns"));
+  struct stat st {};
+  ASSERT_EQ(stat(("/run/netns/" + ns).c_str(), &st), 0);
+  RunCommand({"ip", "netns", "delete", ns});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "net:[" + std::to_string(st.st_ino) + "]\n1\n");
+}
+
+TEST(RuntimeRun, OomScoreAdjApplies) {
+  Bundle b("cat /proc/self/oom_score_adj");
+  b.spec().process->oom_score_adj = 345;
+  CommandResult r = b.RunContainer(UniqueId("oom"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "345\n");
+}
+
 TEST(RuntimeLifecycle, CreateStartStateKillDelete) {
   Bundle b("sleep 100");
   std::string id = UniqueId("life");

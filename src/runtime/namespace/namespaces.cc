@@ -19,10 +19,7 @@ bool NamespacePlan::Joins(uint64_t flag) const {
 
 uint64_t NamespacePlan::CloneFlags() const { return new_flags & ~uint64_t{CLONE_NEWCGROUP}; }
 
-bool NamespacePlan::NeedsIntermediate() const {
-  return Joins(CLONE_NEWUSER) || Joins(CLONE_NEWPID) || Joins(CLONE_NEWTIME) ||
-         Creates(CLONE_NEWTIME);
-}
+bool NamespacePlan::NeedsIntermediate() const { return !joins.empty() || Creates(CLONE_NEWTIME); }
 
 Result<NamespacePlan> PlanNamespaces(const oci::Spec& spec) {
   NamespacePlan plan;

@@ -31,9 +31,10 @@ struct NamespacePlan {
   // by the init process itself, once the parent has moved it into its cgroup (so that the cgroup
   // namespace is rooted at the container's cgroup, not the runtime's).
   uint64_t CloneFlags() const;
-  // Joining a user, pid or time namespace, or creating a time namespace with offsets, only takes
-  // effect for children of the process that does it: an intermediate process enters them and then
-  // clones the init process.
+  // Namespaces given by path are entered by an intermediate process, which then clones the init
+  // process: joining a user, pid or time namespace, or creating a time namespace, only takes effect
+  // for children of the process that does it, and the init process is cloned with the new ones on
+  // top of the joined ones.
   bool NeedsIntermediate() const;
 };
 

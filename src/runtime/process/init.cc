@@ -148,7 +148,7 @@ void MakeDirs(int fd, const std::string& path) noexcept {
   }
 }
 
-void SetupConsole(int fd, bool as_dev_console) noexcept {
+void SetupConsole(int fd, bool as_dev_console, const oci::Process& p) noexcept {
   int master = -1, slave = -1;
   char slave_path[64];
   int r = OpenPty(&master, &slave, slave_path, sizeof(slave_path));
@@ -156,7 +156,7 @@ void SetupConsole(int fd, bool as_dev_console) noexcept {
   if (as_dev_console) CheckStatus(fd, mount::MountConsole(slave_path));
   if (SendSync(fd, SyncType::kConsole, master) < 0) ChildFail(fd, errno, "send console");
   close(master);
-  r = MakeControllingTerminal(slave, nullptr);
+  r = MakeControllingTerminal(slave, p.console_size ? &*p.console_size : nullptr);
   if (r < 0) ChildFail(fd, -r, "set controlling terminal");
   if (slave > 2) close(slave);
 }
@@ -250,7 +250,7 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
 [[noreturn]] void ExecProcess(const ProcessConfig& c) noexcept {
   const int fd = c.sync_fd;
   const oci::Process& p = *c.process;
-  if (p.terminal) SetupConsole(fd, false);
+  if (p.terminal) SetupConsole(fd, false, p);
   if (chdir(p.cwd.c_str()) < 0) ChildFail(fd, errno, ("chdir to cwd " + p.cwd).c_str());
   std::string exe = FindExecutable(fd, p);
   SetApparmor(fd, p);
@@ -303,7 +303,7 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
 
   CheckStatus(fd, mount::PivotRoot(c.rootfs));
   const oci::Process& p = *c.proc.process;
-  if (p.terminal) SetupConsole(fd, true);
+  if (p.terminal) SetupConsole(fd, true, p);
   CheckStatus(fd, mount::FinishRootfs(c.rootfs));
   MakeDirs(fd, p.cwd);
   (void)FindExecutable(fd, p);
