@@ -55,10 +55,6 @@ Result<Prepared> Prepare(const CreateOptions& options) {
   BERTH_ASSIGN_OR_RETURN(p.spec, oci::DecodeSpec(p.config_text));
   BERTH_TRY(oci::ValidateSpec(p.spec));
   BERTH_ASSIGN_OR_RETURN(p.namespaces, PlanNamespaces(p.spec));
-  if (!p.namespaces.Creates(CLONE_NEWNS)) {
-    return Fail(ErrorKind::kNotImplemented,
-                "config.json: linux.namespaces: a new mount namespace is required");
-  }
   BERTH_ASSIGN_OR_RETURN(p.caps, PlanProcessCapabilities(*p.spec.process));
   if (p.spec.linux && p.spec.linux->seccomp) {
     BERTH_ASSIGN_OR_RETURN(p.seccomp,
@@ -75,6 +71,7 @@ Result<mount::RootfsPlan> PlanRootfs(const Prepared& p, const CreateOptions& opt
   o.new_user_ns = p.namespaces.Creates(CLONE_NEWUSER);
   o.new_net_ns = p.namespaces.Creates(CLONE_NEWNET);
   o.new_cgroup_ns = p.namespaces.Creates(CLONE_NEWCGROUP);
+  o.new_mount_ns = p.namespaces.Creates(CLONE_NEWNS);
   o.no_pivot = options.no_pivot;
   o.cgroup_v2_dir = cg.V2Path();
   o.cgroup_v1_dirs = cg.V1Paths();

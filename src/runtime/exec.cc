@@ -60,11 +60,26 @@ uint64_t ContainerNamespaces(const oci::Spec& spec) {
   return flags;
 }
 
-[[noreturn]] void RunExecChild(const ProcessConfig& c, int init_pidfd, uint64_t ns_flags) noexcept {
+// Without a mount namespace of its own (it shares the runtime's or joined one by path) the
+// container's init process chrooted into the rootfs; a new process must enter that root too.
+bool OwnsMountNamespace(const oci::Spec& spec) {
+  if (!spec.linux) return false;
+  for (const auto& ns : spec.linux->namespaces) {
+    if (ns.type == "mount" && ns.path.empty()) return true;
+  }
+  return false;
+}
+
+// root_fd >= 0: the init process's root, entered after the namespaces.
+[[noreturn]] void RunExecChild(const ProcessConfig& c, int init_pidfd, uint64_t ns_flags,
+                               int root_fd) noexcept {
   const int fd = c.sync_fd;
   uint64_t join = ns_flags & ~uint64_t{CLONE_NEWPID | CLONE_NEWTIME};
   if (join && setns(init_pidfd, static_cast<int>(join)) < 0) {
     ChildFail(fd, errno, "join the container's namespaces");
+  }
+  if (root_fd >= 0 && (fchdir(root_fd) < 0 || chroot(".") < 0)) {
+    ChildFail(fd, errno, "enter the container's root");
   }
   auto go = RecvSync(fd);
   if (!go || go->type != SyncType::kGo) _exit(126);
@@ -98,6 +113,12 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
   }
 
   uint64_t ns_flags = ContainerNamespaces(spec);
+  UniqueFd root;
+  if (!OwnsMountNamespace(spec)) {
+    std::string root_path = fmt::format("/proc/{}/root", record.pid);
+    root.Reset(open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return Fail(ErrnoNow(context + ": open " + root_path));
+  }
   // Entering a pid or time namespace applies to the children of the caller only.
   uint64_t for_children = ns_flags & (CLONE_NEWPID | CLONE_NEWTIME);
   if (for_children && setns(init_pidfd.get(), static_cast<int>(for_children)) < 0) {
@@ -112,7 +133,7 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
   sigset_t forwarded = ForwardedSignals();
   sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   BERTH_ASSIGN_OR_RETURN(sys::CloneResult child, Annotate(sys::Clone3(0), context));
-  if (child.pid == 0) RunExecChild(config, init_pidfd.get(), ns_flags);
+  if (child.pid == 0) RunExecChild(config, init_pidfd.get(), ns_flags, root.get());
   child_end.Reset();
   ChildProcess guard = *ChildProcess::Adopt(child.pid);
 

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
+#include "base/child_process.h"
 #include "base/file.h"
 #include "base/strings.h"
 #include "runtime_harness.h"
@@ -248,6 +250,86 @@ TEST(RuntimeLifecycle, ExecRunsInTheContainer) {
   auto pids = nlohmann::json::parse(b.Runtime({"ps", "--format", "json", id}).out);
   EXPECT_EQ(pids.size(), 1u);
   EXPECT_EQ(b.Runtime({"delete", "--force", id}).exit_code, 0);
+}
+
+// A process in namespaces of its own that a container can join by path (/proc/PID/ns/*); killed
+// and reaped, with every mount made in its mount namespace, when the test ends.
+class NamespaceHolder {
+ public:
+  explicit NamespaceHolder(const std::vector<std::string>& unshare_flags) {
+    std::vector<std::string> argv = {"unshare"};
+    argv.insert(argv.end(), unshare_flags.begin(), unshare_flags.end());
+    argv.insert(argv.end(), {"sleep", "1000"});
+    auto child = ChildProcess::Spawn({.argv = argv});
+    if (child) process_ = std::move(*child);
+    // unshare has entered its namespaces once its mount namespace differs from ours.
+    for (int i = 0; i < 200 && process_ && NsLink("mnt") == Link("/proc/self/ns/mnt"); ++i) {
+      usleep(10000);
+    }
+  }
+  bool ok() const { return process_ && NsLink("mnt") != Link("/proc/self/ns/mnt"); }
+  std::string NsPath(const std::string& ns) const {
+    return "/proc/" + std::to_string(process_->pid()) + "/ns/" + ns;
+  }
+  std::string NsLink(const std::string& ns) const { return Link(NsPath(ns)); }
+  static std::string Link(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::read_symlink(path, ec).string();
+  }
+
+ private:
+  std::optional<ChildProcess> process_;
+};
+
+TEST(RuntimeNamespaces, JoinedByPathIncludingMount) {
+  NamespaceHolder holder({"--mount", "--ipc", "--uts", "--net"});
+  ASSERT_TRUE(holder.ok()) << "unshare did not start";
+  Bundle b("sleep 100");
+  for (auto& ns : b.spec().linux->namespaces) {
+    if (ns.type == "mount") ns.path = holder.NsPath("mnt");
+    if (ns.type == "ipc") ns.path = holder.NsPath("ipc");
+    if (ns.type == "uts") ns.path = holder.NsPath("uts");
+    if (ns.type == "network") ns.path = holder.NsPath("net");
+  }
+  b.spec().hostname.clear();
+  std::string id = UniqueId("nsjoin");
+  CommandResult run = b.Runtime({"run", "--detach", "--bundle", b.dir(), id});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto state = nlohmann::json::parse(b.Runtime({"state", id}).out);
+  std::string init_ns = "/proc/" + std::to_string(state["pid"].get<int>()) + "/ns/";
+  for (const char* ns : {"mnt", "ipc", "uts", "net"}) {
+    EXPECT_EQ(NamespaceHolder::Link(init_ns + ns), holder.NsLink(ns)) << ns;
+  }
+  // The container's mounts were made in the joined namespace only; its processes, the init and
+  // an exec'd one, see the rootfs as their root.
+  EXPECT_FALSE(std::filesystem::exists(BusyboxRootfs() + "/proc/self"));
+  CommandResult r =
+      b.Runtime({"exec", id, "sh", "-c", "test -d /proc/self && test ! -e /work && echo in"});
+  EXPECT_EQ(r.out, "in\n") << r.err;
+  EXPECT_EQ(b.Runtime({"delete", "--force", id}).exit_code, 0);
+}
+
+TEST(RuntimeNamespaces, SharedWithTheRuntimeWithoutAMountNamespace) {
+  Bundle b("readlink /proc/self/ns/mnt; test -e /work || echo chrooted");
+  std::erase_if(b.spec().linux->namespaces, [](const oci::Namespace& ns) {
+    return ns.type == "mount" || ns.type == "pid";
+  });
+  // Masking and read-only binds need a mount namespace of the container's own (as with runc).
+  b.spec().linux->masked_paths.clear();
+  b.spec().linux->readonly_paths.clear();
+  b.Write();
+  // The runtime runs in a mount namespace of the test's own, so the mounts it leaves under the
+  // rootfs go away with it; the shell there says which namespace that is.
+  CommandResult r = RunCommand({"unshare", "--mount", "sh", "-c",
+                                "readlink /proc/self/ns/mnt; exec \"$@\"", "sh", RuntimeBinary(),
+                                "--root", b.state_root(), "run", "--bundle", b.dir(),
+                                UniqueId("nsshare")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Split(std::string(TrimSpace(r.out)), '\n');
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_EQ(lines[0], lines[1]) << "the container has a mount namespace of its own";
+  EXPECT_NE(lines[0], NamespaceHolder::Link("/proc/self/ns/mnt"));
+  EXPECT_EQ(lines[2], "chrooted");
 }
 
 TEST(RuntimeErrors, InvalidConfigIsRejectedAndLeavesNothing) {

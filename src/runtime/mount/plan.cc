@@ -296,6 +296,7 @@ Result<RootfsPlan> Plan(const oci::Spec& spec, const PlanOptions& options) {
   BERTH_ASSIGN_OR_RETURN(plan.rootfs, AbsoluteIn(options.bundle, spec.root->path, "root.path"));
   plan.readonly = spec.root->readonly;
   plan.no_pivot = options.no_pivot;
+  plan.chroot = !options.new_mount_ns;
   plan.propagation = MS_SLAVE | MS_REC;
   if (spec.linux && !spec.linux->rootfs_propagation.empty()) {
     BERTH_ASSIGN_OR_RETURN(plan.propagation, ParseRootPropagation(spec.linux->rootfs_propagation));

@@ -24,6 +24,8 @@ struct PlanOptions {
   bool new_net_ns = false;   // sysfs can be mounted only with a new netns when in a user ns
                              // (else /sys is rbound)
   bool new_cgroup_ns = false;
+  bool new_mount_ns =
+      true;  // false: the runtime's or a joined mount namespace (RootfsPlan::chroot)
   bool no_pivot = false;
   // For "cgroup" mounts: the container's cgroup dirs on the host.
   std::optional<std::string> cgroup_v2_dir;
@@ -82,6 +84,10 @@ struct RootfsPlan {
   unsigned long propagation = 0;
   bool propagation_set = false;  // rootfsPropagation was given: applied to / again after pivot
   bool no_pivot = false;
+  // The container shares a mount namespace (the runtime's, or one joined by path): the namespace's
+  // / and the rootfs's parent mount are left alone, the propagation goes on the rootfs's own bind,
+  // and the init process chroots into it (pivot_root would move the root of every process there).
+  bool chroot = false;
   std::vector<MountOp> mounts;
   // Default devices plus linux.devices, and the /dev symlinks; both empty when /dev is a bind
   // mount (the host's /dev is then used as it is).

@@ -189,6 +189,15 @@ TEST(Plan, BindForms) {
   EXPECT_EQ(plan.mounts[3].recursive_attr, (AttrChange{MOUNT_ATTR_RDONLY, 0}));
 }
 
+TEST(Plan, ChrootWhenTheMountNamespaceIsShared) {
+  EXPECT_FALSE(MustPlan(RuncDefaultSpec(), Options()).chroot);
+  PlanOptions shared = Options();
+  shared.new_mount_ns = false;
+  RootfsPlan plan = MustPlan(RuncDefaultSpec(), shared);
+  EXPECT_TRUE(plan.chroot);
+  EXPECT_EQ(plan.propagation, uint64_t{MS_SLAVE | MS_REC});
+}
+
 TEST(Plan, BindErrorsNameTheField) {
   oci::Spec spec = BaseSpec();
   spec.mounts = {M("/a", "bind", "/host/a"), M("/b", "bind", "")};

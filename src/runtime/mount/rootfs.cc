@@ -105,6 +105,12 @@ Status MoveRoot(const RootfsPlan& plan) {
   return sys::Chdir("/");
 }
 
+Status Chroot(const RootfsPlan& plan) {
+  BERTH_TRY(sys::Chdir(plan.rootfs));
+  BERTH_TRY(sys::Chroot("."));
+  return sys::Chdir("/");
+}
+
 Status Pivot(const RootfsPlan& plan) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd old_root, sys::Open("/", O_PATH | O_DIRECTORY));
   BERTH_ASSIGN_OR_RETURN(UniqueFd new_root, sys::Open(plan.rootfs, O_PATH | O_DIRECTORY));
@@ -165,18 +171,25 @@ Status Mask(int root_fd, const std::string& path) {
 }  // namespace
 
 Status PrepareRootfs(const RootfsPlan& plan) {
-  BERTH_TRY(Annotate(sys::Mount("", "/", "", plan.propagation),
-                     "make / " + PropagationName(plan.propagation)));
-  BERTH_TRY(Annotate(MakeParentPrivate(plan.rootfs),
-                     "make the parent mount of " + plan.rootfs + " private"));
+  if (!plan.chroot) {
+    BERTH_TRY(Annotate(sys::Mount("", "/", "", plan.propagation),
+                       "make / " + PropagationName(plan.propagation)));
+    BERTH_TRY(Annotate(MakeParentPrivate(plan.rootfs),
+                       "make the parent mount of " + plan.rootfs + " private"));
+  }
   BERTH_TRY(Annotate(sys::Mount(plan.rootfs, plan.rootfs, "", MS_BIND | MS_REC),
                      "bind the rootfs onto itself"));
+  if (plan.chroot) {
+    BERTH_TRY(Annotate(sys::Mount("", plan.rootfs, "", plan.propagation),
+                       "make the rootfs " + PropagationName(plan.propagation)));
+  }
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, sys::Open(plan.rootfs, O_PATH | O_DIRECTORY));
   for (const MountOp& op : plan.mounts) BERTH_TRY(ApplyMountOp(root.get(), op));
   return SetupDev(root.get(), plan);
 }
 
 Status PivotRoot(const RootfsPlan& plan) {
+  if (plan.chroot) return Annotate(Chroot(plan), "chroot to " + plan.rootfs);
   if (plan.no_pivot) return Annotate(MoveRoot(plan), "move root to " + plan.rootfs);
   return Annotate(Pivot(plan), "pivot root to " + plan.rootfs);
 }

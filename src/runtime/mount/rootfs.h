@@ -14,11 +14,13 @@ namespace berth::runtime::mount {
 
 // PrepareRootfs sets the propagation of / (plan.propagation), makes the rootfs a mount of its own
 // (bound onto itself, its parent mount private so pivot_root accepts it), makes every mount in
-// order, then creates the devices and /dev symlinks.
+// order, then creates the devices and /dev symlinks. With plan.chroot, / and the parent mount are
+// not touched and the propagation is set on the rootfs's bind instead.
 Status PrepareRootfs(const RootfsPlan& plan);
 
 // PivotRoot makes the rootfs the root: pivot_root(".", ".") and a lazy unmount of the old root
-// (or, with plan.no_pivot, a move of the rootfs onto / and chroot), then chdir("/").
+// (or, with plan.no_pivot, a move of the rootfs onto / and chroot; with plan.chroot, a chroot
+// alone), then chdir("/").
 Status PivotRoot(const RootfsPlan& plan);
 
 // FinishRootfs, after PivotRoot: read-only binds over readonlyPaths (keeping the other flags of the
