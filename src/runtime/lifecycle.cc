@@ -83,6 +83,31 @@ Status KillAndWait(Loaded& l) {
   return Ok();
 }
 
+// ReleaseAndWaitForExec writes the byte the init process waits for on exec.fifo, then waits until
+// the init process has exec'd the container's program (or died): only then does `start` return,
+// as runc's does, so that a signal sent right after it reaches the program, not the runtime's
+// code. The init process holds the fifo open (read and write) until its exec closes it; a reader
+// opened before our writer sees POLLHUP once no writer is left (pipe(7)).
+Status ReleaseAndWaitForExec(const std::string& fifo_path) {
+  UniqueFd reader(open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!reader) return Fail(ErrnoNow("open " + fifo_path));
+  {
+    UniqueFd writer(open(fifo_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!writer) return Fail(ErrnoNow("open " + fifo_path));
+    if (write(writer.get(), "0", 1) != 1) return Fail(ErrnoNow("write " + fifo_path));
+  }
+  unlink(fifo_path.c_str());
+  while (true) {
+    pollfd pfd{reader.get(), POLLIN, 0};
+    int n = poll(&pfd, 1, -1);
+    if (n < 0 && errno != EINTR) return Fail(ErrnoNow("poll " + fifo_path));
+    if (pfd.revents & (POLLHUP | POLLERR)) return Ok();
+    // The byte is still unread: the init process is about to take it. Reading it here would
+    // steal it, so look again shortly.
+    if (pfd.revents & POLLIN) usleep(1000);
+  }
+}
+
 }  // namespace
 
 Status Start(const RuntimeOptions& rt, const std::string& id) {
@@ -90,11 +115,7 @@ Status Start(const RuntimeOptions& rt, const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd lock, Annotate(store.Lock(id), "start " + id));
   BERTH_ASSIGN_OR_RETURN(Loaded l, Annotate(LoadContainer(store, id), "start " + id));
   if (l.status != oci::Status::kCreated) return NotIn(id, l.status, "start");
-  std::string fifo_path = store.FifoPath(id);
-  UniqueFd fifo(open(fifo_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo) return Fail(ErrnoNow("start " + id + ": open " + fifo_path));
-  if (write(fifo.get(), "0", 1) != 1) return Fail(ErrnoNow("start " + id + ": write exec.fifo"));
-  unlink(fifo_path.c_str());
+  BERTH_TRY(Annotate(ReleaseAndWaitForExec(store.FifoPath(id)), "start " + id));
   BERTH_ASSIGN_OR_RETURN(oci::Spec spec, LoadSpec(store, id));
   RunPoststartHooks(spec, l.record, l.record.pid);
   return Ok();

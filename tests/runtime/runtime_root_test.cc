@@ -236,6 +236,23 @@ TEST(RuntimeLifecycle, CreateStartStateKillDelete) {
   EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
 }
 
+TEST(RuntimeLifecycle, StartReturnsOnceTheProcessRuns) {
+  // A startContainer hook holds the init process back before its exec; start must wait for it,
+  // so that a signal sent right after start reaches the container's program (as with runc).
+  Bundle b("sleep 100");
+  b.spec().hooks = oci::Hooks{.start_container = {{.path = "/bin/sleep", .args = {"sleep", "1"}}}};
+  std::string id = UniqueId("startwait");
+  ASSERT_EQ(b.Runtime({"create", "--bundle", b.dir(), id}).exit_code, 0);
+  auto state = nlohmann::json::parse(b.Runtime({"state", id}).out);
+  std::string exe_link = "/proc/" + std::to_string(state["pid"].get<int>()) + "/exe";
+  ASSERT_EQ(b.Runtime({"start", id}).exit_code, 0);
+  std::error_code ec;
+  std::string exe = std::filesystem::read_symlink(exe_link, ec).string();
+  EXPECT_EQ(exe.find("berth-runtime"), std::string::npos) << exe;
+  EXPECT_NE(exe.find("busybox"), std::string::npos) << exe;
+  EXPECT_EQ(b.Runtime({"delete", "--force", id}).exit_code, 0);
+}
+
 TEST(RuntimeLifecycle, ExecRunsInTheContainer) {
   Bundle b("sleep 100");
   b.spec().hostname = "exec-box";

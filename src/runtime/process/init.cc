@@ -169,7 +169,8 @@ void WaitForStart(int fd, int fifo_fd) noexcept {
       n = read(fifo_fd, &byte, 1);
     } while (n < 0 && errno == EINTR);
     if (n != 1) ChildFail(fd, errno, "wait for start on exec.fifo");
-    close(fifo_fd);
+    // The descriptor stays open until the exec closes it: that is how `start` learns the
+    // container's process runs.
     return;
   }
   auto message = RecvSync(fd);
