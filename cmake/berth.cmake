@@ -9,10 +9,16 @@ function(berth_library name)
   target_link_libraries(berth_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# The target `unit_tests` builds every unit test binary and nothing else (the sanitizer run).
+add_custom_target(unit_tests)
+
 # berth_test(NAME LABEL unit|root|e2e SOURCES a_test.cc DEPS berth_x ...)
 function(berth_test name)
   cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
+  if(ARG_LABEL STREQUAL "unit")
+    add_dependencies(unit_tests ${name})
+  endif()
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name}
     PROPERTIES LABELS ${ARG_LABEL}

@@ -8,5 +8,7 @@ BERTH_BUILD_DIR=build scripts/build.sh -DBERTH_WERROR=ON -DBERTH_SANITIZE=OFF
 python3 tools/check_layering.py
 tools/check_format.sh
 (cd build && ctest --output-on-failure --timeout 300 -L 'unit|root|e2e')
-BERTH_BUILD_DIR=build-asan scripts/build.sh -DBERTH_WERROR=ON -DBERTH_SANITIZE=ON
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_WERROR=ON \
+  -DBERTH_SANITIZE=ON >/dev/null
+ninja -C build-asan unit_tests
 (cd build-asan && ctest --output-on-failure --timeout 300 -L unit)
