@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/child_process.h"
 #include "base/file.h"
@@ -328,19 +328,17 @@ TEST(RuntimeNamespaces, JoinedByPathIncludingMount) {
 
 TEST(RuntimeNamespaces, SharedWithTheRuntimeWithoutAMountNamespace) {
   Bundle b("readlink /proc/self/ns/mnt; test -e /work || echo chrooted");
-  std::erase_if(b.spec().linux->namespaces, [](const oci::Namespace& ns) {
-    return ns.type == "mount" || ns.type == "pid";
-  });
+  std::erase_if(b.spec().linux->namespaces,
+                [](const oci::Namespace& ns) { return ns.type == "mount" || ns.type == "pid"; });
   // Masking and read-only binds need a mount namespace of the container's own (as with runc).
   b.spec().linux->masked_paths.clear();
   b.spec().linux->readonly_paths.clear();
   b.Write();
   // The runtime runs in a mount namespace of the test's own, so the mounts it leaves under the
   // rootfs go away with it; the shell there says which namespace that is.
-  CommandResult r = RunCommand({"unshare", "--mount", "sh", "-c",
-                                "readlink /proc/self/ns/mnt; exec \"$@\"", "sh", RuntimeBinary(),
-                                "--root", b.state_root(), "run", "--bundle", b.dir(),
-                                UniqueId("nsshare")});
+  CommandResult r = RunCommand(
+      {"unshare", "--mount", "sh", "-c", "readlink /proc/self/ns/mnt; exec \"$@\"", "sh",
+       RuntimeBinary(), "--root", b.state_root(), "run", "--bundle", b.dir(), UniqueId("nsshare")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines = Split(std::string(TrimSpace(r.out)), '\n');
   ASSERT_EQ(lines.size(), 3u) << r.out;
