@@ -68,7 +68,15 @@ std::string HookStateJson(const ContainerRecord& record, pid_t pid, oci::Status 
 
 Result<CapabilitySets> PlanProcessCapabilities(const oci::Process& process) {
   BERTH_ASSIGN_OR_RETURN(int last_cap, KernelLastCap());
-  return PlanCapabilities(process.capabilities, last_cap, CurrentBoundingSet(last_cap));
+  BERTH_ASSIGN_OR_RETURN(CapabilitySets sets, PlanCapabilities(process.capabilities, last_cap,
+                                                               CurrentBoundingSet(last_cap)));
+  if (!sets.ungranted.empty()) {
+    log::Warn(
+        "process.capabilities: {} cannot be granted (unknown to this kernel or outside the "
+        "runtime's bounding set); the process runs without them",
+        Join(sets.ungranted, ", "));
+  }
+  return sets;
 }
 
 void RunPoststartHooks(const oci::Spec& spec, const ContainerRecord& record, pid_t pid) {

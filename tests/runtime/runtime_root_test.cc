@@ -1,7 +1,9 @@
 // berth-runtime observed from inside its containers: each test runs the real binary on a busybox
 // bundle and checks what the container process sees.
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +58,21 @@ TEST(RuntimeRun, CapabilitiesAreExactlyTheConfiguredOnes) {
   EXPECT_NE(r.out.find("CapPrm:\t0000000000000420"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CapEff:\t0000000000000420"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CapBnd:\t0000000000000420"), std::string::npos) << r.out;
+}
+
+TEST(RuntimeRun, UngrantableCapabilityIsAWarningNotAnError) {
+  if (prctl(PR_CAPBSET_READ, CAP_SYS_RESOURCE, 0, 0, 0) == 1) {
+    GTEST_SKIP() << "CAP_SYS_RESOURCE is in this machine's bounding set: nothing to withhold";
+  }
+  Bundle b("grep CapEff /proc/self/status");
+  auto& caps = *b.spec().process->capabilities;
+  for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted}) {
+    *set = {"CAP_KILL", "CAP_SYS_RESOURCE"};
+  }
+  CommandResult r = b.RunContainer(UniqueId("capwarn"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "CapEff:\t0000000000000020\n");
+  EXPECT_NE(r.err.find("CAP_SYS_RESOURCE cannot be granted"), std::string::npos) << r.err;
 }
 
 TEST(RuntimeRun, RlimitsApply) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 
 #include "base/file.h"
@@ -16,7 +17,7 @@ namespace berth::runtime {
 namespace {
 
 Result<uint64_t> Mask(const std::vector<std::string>& names, const char* set, int last_cap,
-                      uint64_t available) {
+                      uint64_t available, std::vector<std::string>* ungranted) {
   uint64_t mask = 0;
   for (const auto& name : names) {
     std::optional<int> n = oci::CapabilityNumber(name);
@@ -24,10 +25,15 @@ Result<uint64_t> Mask(const std::vector<std::string>& names, const char* set, in
       return Fail(ErrorKind::kInvalidArgument,
                   fmt::format("process.capabilities.{}: unknown capability \"{}\"", set, name));
     }
-    if (*n > last_cap) continue;
+    if (*n > last_cap || !(available & (uint64_t{1} << *n))) {
+      if (std::find(ungranted->begin(), ungranted->end(), name) == ungranted->end()) {
+        ungranted->push_back(name);
+      }
+      continue;
+    }
     mask |= uint64_t{1} << *n;
   }
-  return mask & available;
+  return mask;
 }
 
 }  // namespace
@@ -37,12 +43,15 @@ Result<CapabilitySets> PlanCapabilities(const std::optional<oci::Capabilities>& 
   CapabilitySets sets;
   sets.last_cap = last_cap;
   if (!caps) return sets;
-  BERTH_ASSIGN_OR_RETURN(sets.bounding, Mask(caps->bounding, "bounding", last_cap, available));
-  BERTH_ASSIGN_OR_RETURN(sets.effective, Mask(caps->effective, "effective", last_cap, available));
+  std::vector<std::string>* out = &sets.ungranted;
+  BERTH_ASSIGN_OR_RETURN(sets.bounding, Mask(caps->bounding, "bounding", last_cap, available, out));
+  BERTH_ASSIGN_OR_RETURN(sets.effective,
+                         Mask(caps->effective, "effective", last_cap, available, out));
   BERTH_ASSIGN_OR_RETURN(sets.inheritable,
-                         Mask(caps->inheritable, "inheritable", last_cap, available));
-  BERTH_ASSIGN_OR_RETURN(sets.permitted, Mask(caps->permitted, "permitted", last_cap, available));
-  BERTH_ASSIGN_OR_RETURN(sets.ambient, Mask(caps->ambient, "ambient", last_cap, available));
+                         Mask(caps->inheritable, "inheritable", last_cap, available, out));
+  BERTH_ASSIGN_OR_RETURN(sets.permitted,
+                         Mask(caps->permitted, "permitted", last_cap, available, out));
+  BERTH_ASSIGN_OR_RETURN(sets.ambient, Mask(caps->ambient, "ambient", last_cap, available, out));
   return sets;
 }
 

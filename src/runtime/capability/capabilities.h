@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "oci/runtime_spec.h"
@@ -17,11 +19,15 @@ struct CapabilitySets {
   uint64_t permitted = 0;
   uint64_t ambient = 0;
   int last_cap = 0;  // the kernel's highest capability number
+  // Names asked for that cannot be granted, once each: the caller logs them as a warning
+  // (runtime-spec config.md, process.capabilities). Not used by the container process.
+  std::vector<std::string> ungranted;
 };
 
 // PlanCapabilities turns names into masks. Capabilities the kernel (last_cap) or this process's own
-// bounding set (available) lacks cannot be granted and are left out, as runc does for unknown ones.
-// Without a capabilities section the process gets none.
+// bounding set (available) lacks cannot be granted: they are left out and listed in `ungranted`
+// (the spec asks runtimes not to fail then). An unknown name is an error. Without a capabilities
+// section the process gets none.
 Result<CapabilitySets> PlanCapabilities(const std::optional<oci::Capabilities>& caps, int last_cap,
                                         uint64_t available);
 
