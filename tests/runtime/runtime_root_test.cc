@@ -384,6 +384,18 @@ TEST(RuntimeErrors, MissingProgramIsNamedAndCleanedUp) {
   EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
 }
 
+TEST(RuntimeErrors, AppArmorProfileThatCannotBeAppliedFailsCreate) {
+  // Without AppArmor, or with it and no such profile, the kernel refuses the profile: create must
+  // say so rather than the process dying after start.
+  Bundle b("true");
+  b.spec().process->apparmor_profile = "berth-test-no-such-profile";
+  std::string id = UniqueId("apparmor");
+  CommandResult r = b.Runtime({"create", "--bundle", b.dir(), id});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("apparmor profile berth-test-no-such-profile"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
+}
+
 TEST(RuntimeSafety, NoHostDescriptorOrCwdLeaks) {
   Bundle b("ls /proc/self/fd | sort -n | tr '\\n' ' '; pwd");
   CommandResult r = b.RunContainer(UniqueId("fds"));

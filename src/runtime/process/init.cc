@@ -308,6 +308,9 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
   CheckStatus(fd, mount::FinishRootfs(c.rootfs));
   MakeDirs(fd, p.cwd);
   (void)FindExecutable(fd, p);
+  // The profile applies at the next exec; setting it now makes create fail, as runc's does, when
+  // it cannot be applied, instead of the process dying unseen after start.
+  SetApparmor(fd, p);
 
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (SendSync(fd, SyncType::kCreated) < 0) ChildFail(fd, errno, "report created");
@@ -315,10 +318,12 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
   RunContainerHooks(fd, c, true, host_pid);
 
   ProcessConfig proc = c.proc;
-  // The console was set up before the start: the exec part must not open a second one.
-  oci::Process without_terminal = p;
-  without_terminal.terminal = false;
-  proc.process = &without_terminal;
+  // The console and the AppArmor profile were set up before the start: the exec part must not do
+  // them again.
+  oci::Process rest = p;
+  rest.terminal = false;
+  rest.apparmor_profile.clear();
+  proc.process = &rest;
   ExecProcess(proc);
 }
 
