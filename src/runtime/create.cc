@@ -173,8 +173,10 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   record.cgroup = cg.Save();
   record.annotations = p.spec.annotations;
 
+  // CLONE_INTO_CGROUP applies only when the init process is cloned directly; cloned by the
+  // intermediate process (namespaces joined by path), it is placed in its cgroup by pid.
   UniqueFd cgroup_fd;
-  if (p.layout.mode == cgroup::Mode::kV2 && cg.V2Path()) {
+  if (p.layout.mode == cgroup::Mode::kV2 && cg.V2Path() && !p.namespaces.NeedsIntermediate()) {
     cgroup_fd.Reset(open(cg.V2Path()->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
   LaunchHooks hooks;

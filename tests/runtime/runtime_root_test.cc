@@ -334,6 +334,10 @@ TEST(RuntimeNamespaces, JoinedByPathIncludingMount) {
   for (const char* ns : {"mnt", "ipc", "uts", "net"}) {
     EXPECT_EQ(NamespaceHolder::Link(init_ns + ns), holder.NsLink(ns)) << ns;
   }
+  // Cloned by the intermediate process, the init process is still placed in its cgroup.
+  auto cgroups = ReadFile("/proc/" + std::to_string(state["pid"].get<int>()) + "/cgroup");
+  ASSERT_TRUE(cgroups);
+  EXPECT_NE(cgroups->find("/" + id + "\n"), std::string::npos) << *cgroups;
   // The container's mounts were made in the joined namespace only; its processes, the init and
   // an exec'd one, see the rootfs as their root.
   EXPECT_FALSE(std::filesystem::exists(BusyboxRootfs() + "/proc/self"));
