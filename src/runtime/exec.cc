@@ -166,11 +166,9 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
   if (!o.pid_file.empty()) {
     BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644));
   }
-  if (o.detach) {
-    guard.Release();
-    return 0;
-  }
+  // From here the process belongs to the caller (detached) or is reaped by WaitForeground.
   guard.Release();
+  if (o.detach) return 0;
   BERTH_ASSIGN_OR_RETURN(ExitStatus status,
                          WaitForeground(child.pid, child.pidfd.get(), console.get(), forwarded));
   return status.ShellCode();

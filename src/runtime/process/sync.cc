@@ -8,28 +8,12 @@
 #include <cstring>
 #include <string>
 
+#include "sys/unix_socket.h"
+
 namespace berth::runtime {
 
 int SendSyncMessage(int fd, const SyncMessage& message, int pass_fd) noexcept {
-  iovec iov{const_cast<SyncMessage*>(&message), sizeof(message)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (pass_fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n < 0 ? -errno : 0;
+  return sys::SendWithFd(fd, &message, sizeof(message), pass_fd);
 }
 
 int SendSync(int fd, SyncType type, int pass_fd) noexcept {

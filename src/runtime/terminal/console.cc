@@ -16,6 +16,7 @@
 
 #include "base/scope_exit.h"
 #include "base/unique_fd.h"
+#include "sys/unix_socket.h"
 
 namespace berth::runtime {
 
@@ -69,21 +70,10 @@ Status SendConsole(const std::string& socket_path, int master) {
   if (connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
     return Fail(ErrnoNow("connect to console socket " + socket_path));
   }
-  char name[] = "/dev/ptmx";
-  iovec iov{name, sizeof(name)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
-  if (sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) {
-    return Fail(ErrnoNow("send console to " + socket_path));
+  // runc's protocol: the payload names the terminal, the descriptor rides along.
+  static const char kName[] = "/dev/ptmx";
+  if (int r = sys::SendWithFd(sock.get(), kName, sizeof(kName), master); r < 0) {
+    return Fail(Errno(-r, "send console to " + socket_path));
   }
   return Ok();
 }
