@@ -368,6 +368,88 @@ TEST(RuntimeNamespaces, SharedWithTheRuntimeWithoutAMountNamespace) {
   EXPECT_EQ(lines[2], "chrooted");
 }
 
+TEST(RuntimeNamespaces, JoinsUserAndPidNamespacesByPath) {
+  // A user namespace mapping root to the test's root, with a pid namespace it owns (unshare's
+  // children live in it, unshare itself does not): the container joins both, so its processes are
+  // numbered in that pid namespace (the holder's sleep is 1 there) and its new namespaces belong to
+  // the joined user namespace.
+  NamespaceHolder holder({"--user", "--map-root-user", "--pid", "--fork", "--mount"});
+  ASSERT_TRUE(holder.ok()) << "unshare did not start";
+  Bundle b(
+      "readlink /proc/self/ns/user; readlink /proc/self/ns/pid; echo $$; cat /proc/self/uid_map");
+  for (auto& ns : b.spec().linux->namespaces) {
+    if (ns.type == "pid") ns.path = holder.NsPath("pid_for_children");
+  }
+  b.spec().linux->namespaces.push_back({.type = "user", .path = holder.NsPath("user")});
+  // A joined user namespace brings its own id maps; unshare's maps only root, so devpts cannot
+  // take the tty group's gid 5.
+  for (auto& m : b.spec().mounts) {
+    if (m.destination == "/dev/pts") std::erase(m.options, "gid=5");
+  }
+  CommandResult r = b.RunContainer(UniqueId("userpidjoin"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Split(std::string(TrimSpace(r.out)), '\n');
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_EQ(lines[0], holder.NsLink("user"));
+  EXPECT_EQ(lines[1], holder.NsLink("pid_for_children"));
+  EXPECT_NE(lines[2], "1") << "the holder's process is the pid namespace's init";
+  EXPECT_EQ(Split(std::string(TrimSpace(lines[3])), ' ').front(), "0");
+}
+
+TEST(RuntimeNamespaces, TimeNamespaceOffsetsShiftTheClocks) {
+  // /proc/uptime counts CLOCK_BOOTTIME, which the offset moves forward by ten days; the host's
+  // uptime is read right before for comparison.
+  constexpr int64_t kTenDays = 10 * 86400;
+  Bundle b("cat /proc/uptime; readlink /proc/self/ns/time");
+  b.spec().linux->namespaces.push_back({.type = "time"});
+  b.spec().linux->time_offsets = {{"boottime", {.secs = kTenDays}},
+                                  {"monotonic", {.secs = kTenDays}}};
+  Result<std::string> host = ReadFile("/proc/uptime");
+  ASSERT_TRUE(host);
+  CommandResult r = b.RunContainer(UniqueId("timens"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Split(std::string(TrimSpace(r.out)), '\n');
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const double host_uptime = std::stod(*host);
+  const double container_uptime = std::stod(lines[0]);
+  EXPECT_GE(container_uptime, host_uptime + kTenDays) << r.out;
+  EXPECT_LT(container_uptime, host_uptime + kTenDays + 60) << r.out;
+  EXPECT_NE(lines[1], NamespaceHolder::Link("/proc/self/ns/time"));
+}
+
+TEST(RuntimeCgroups, HugepageLimitReachesTheHugetlbController) {
+  // hugetlb is a v1 hierarchy on some hosts and a controller of the unified hierarchy on others
+  // (this hybrid layout has it only there): read the limit wherever the host keeps it.
+  std::string v1 = "/sys/fs/cgroup/hugetlb";
+  std::string v2 = std::filesystem::exists("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified"
+                                                                     : "/sys/fs/cgroup";
+  bool on_v1 = std::filesystem::exists(v1 + "/hugetlb.2MB.limit_in_bytes");
+  if (!on_v1 && !std::filesystem::exists(v2 + "/cgroup.controllers")) {
+    GTEST_SKIP() << "no hugetlb controller";
+  }
+  Result<std::string> controllers = ReadFile(v2 + "/cgroup.controllers");
+  if (!on_v1 && (!controllers || controllers->find("hugetlb") == std::string::npos)) {
+    GTEST_SKIP() << "no hugetlb controller";
+  }
+  Bundle b("sleep 100");
+  std::string id = UniqueId("hugetlb");
+  b.spec().linux->cgroups_path = "/berth-test/" + id;
+  b.spec().linux->resources = oci::Resources{};
+  b.spec().linux->resources->hugepage_limits = {{.page_size = "2MB", .limit = 8 << 20}};
+  CommandResult run = b.Runtime({"run", "--detach", "--bundle", b.dir(), id});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Result<std::string> limit =
+      on_v1 ? ReadFile(v1 + "/berth-test/" + id + "/hugetlb.2MB.limit_in_bytes")
+            : ReadFile(v2 + "/berth-test/" + id + "/hugetlb.2MB.max");
+  EXPECT_EQ(b.Runtime({"delete", "--force", id}).exit_code, 0);
+  ASSERT_TRUE(limit) << limit.error().message();
+  EXPECT_EQ(*limit, "8388608\n");
+  // The runtime leaves the parent it made for the test; remove it in every hierarchy.
+  for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+    rmdir((hierarchy.path().string() + "/berth-test").c_str());
+  }
+}
+
 TEST(RuntimeErrors, InvalidConfigIsRejectedAndLeavesNothing) {
   Bundle b("true");
   b.spec().linux->namespaces.push_back({.type = "bogus"});
