@@ -6,12 +6,14 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git clang-format
   libexpected-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libarchive-dev libssl-dev libcurl4-openssl-dev libboost-dev
+  libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libboost-dev
   libsqlite3-dev libseccomp-dev libcap-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(busybox-static jq iproute2 util-linux procps)
-peer_pkgs=(hyperfine crun runc podman time)
+peer_pkgs=(hyperfine crun runc podman time tar umoci mmdebstrap e2fsprogs)
+# libFuzzer comes with clang (cmake -DBERTH_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++).
+fuzz_pkgs=(clang)
 # Go toolchain and the Go libraries the OCI runtime-tools validation suite builds against
 # (scripts/conformance.sh; the suite itself comes from Debian's source package).
 conformance_pkgs=(
@@ -22,7 +24,9 @@ conformance_pkgs=(
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 case "${1:-}" in
-  --bench | --all) want+=("${peer_pkgs[@]}") ;;
+  --bench) want+=("${peer_pkgs[@]}") ;;
+  --fuzz) want+=("${fuzz_pkgs[@]}") ;;
+  --all) want+=("${peer_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   --conformance) want+=("${peer_pkgs[@]}" "${conformance_pkgs[@]}") ;;
 esac
 

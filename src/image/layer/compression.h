@@ -1,0 +1,45 @@
+// Layer compression: detected from the first bytes of a layer blob, and undone as a stream.
+// gzip goes through ISA-L's inflate (about three times zlib's speed; concatenated members are one
+// stream, as gzip -d reads them), zstd through libzstd (concatenated and skippable frames too).
+// xz, bzip2 and lz4 are recognised only to refuse them by name. A Decompressor belongs to one
+// thread; detection is a pure function.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace berth::image::layer {
+
+enum class Compression { kNone, kGzip, kZstd };
+
+std::string_view CompressionName(Compression compression);
+
+// The longest magic number looked at; DetectCompression wants this many bytes unless the stream
+// is shorter.
+inline constexpr size_t kCompressionMagicSize = 10;
+
+// DetectCompression classifies a layer from its first bytes: gzip, zstd, or else a plain tar.
+// kInvalidArgument "unsupported compression xz" for the formats recognised but not read.
+Result<Compression> DetectCompression(std::string_view head);
+
+class Decompressor {
+ public:
+  // Create returns the decompressor of a compressed format (not kNone).
+  static Result<std::unique_ptr<Decompressor>> Create(Compression compression);
+  virtual ~Decompressor() = default;
+
+  // Decompress consumes bytes from the front of input (advancing it) and writes decompressed bytes
+  // to out, returning how many. It returns early when out is full: call again, with an empty
+  // input if need be, until it returns less than out.size() with input empty. kDataLoss on
+  // corrupt data (message "decompress gzip: ...").
+  virtual Result<size_t> Decompress(std::string_view& input, std::span<char> out) = 0;
+  // Finish checks, at the end of the input, that the last member or frame was complete:
+  // kDataLoss "decompress gzip: unexpected end of stream" otherwise.
+  virtual Status Finish() = 0;
+};
+
+}  // namespace berth::image::layer

@@ -1,0 +1,118 @@
+#include "image/layer/compression.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "image/layer/test_tar.h"
+
+namespace berth::image::layer {
+namespace {
+
+using namespace std::string_view_literals;
+
+TEST(DetectCompressionTest, ByMagic) {
+  EXPECT_EQ(*DetectCompression(testing::Gzip("x").substr(0, 10)), Compression::kGzip);
+  EXPECT_EQ(*DetectCompression(testing::Zstd("x").substr(0, 10)), Compression::kZstd);
+  EXPECT_EQ(*DetectCompression(testing::TarBuilder().File("a", "b").Finish().substr(0, 10)),
+            Compression::kNone);
+  EXPECT_EQ(*DetectCompression(""), Compression::kNone);
+  EXPECT_EQ(*DetectCompression("\x1f"sv), Compression::kNone);
+  // A tar whose first name starts with "BZh" is still a tar.
+  EXPECT_EQ(*DetectCompression("BZh9file\0\0"sv), Compression::kNone);
+}
+
+TEST(DetectCompressionTest, RefusesOtherFormatsByName) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"\xfd"
+       "7zXZ\x00\x00\x04\xe6\xd6"sv,
+       "xz"},
+      {"BZh91AY&SY"sv, "bzip2"},
+      {"\x04\x22\x4d\x18\x64\x40\xa7\x00\x00\x00"sv, "lz4"},
+  };
+  for (const auto& [head, name] : cases) {
+    Result<Compression> c = DetectCompression(head);
+    ASSERT_FALSE(c) << name;
+    EXPECT_EQ(c.error().kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(c.error().message(),
+              "unsupported compression " + std::string(name) + " (gzip, zstd or none)");
+  }
+}
+
+std::string RandomText(size_t size) {
+  std::mt19937 rng(42);
+  std::string s(size, ' ');
+  for (char& c : s) c = "abcdefgh \n"[rng() % 10];
+  return s;
+}
+
+// Feed runs a decompressor over input cut into pieces of `step` bytes, with an output buffer of
+// out_size, as LayerStream does.
+Result<std::string> Feed(Compression compression, std::string_view input, size_t step,
+                         size_t out_size) {
+  BERTH_ASSIGN_OR_RETURN(auto d, Decompressor::Create(compression));
+  std::string out;
+  std::string buf(out_size, '\0');
+  for (size_t pos = 0; pos < input.size(); pos += step) {
+    std::string_view piece = input.substr(pos, step);
+    while (true) {
+      BERTH_ASSIGN_OR_RETURN(size_t n, d->Decompress(piece, buf));
+      out.append(buf.data(), n);
+      if (piece.empty() && n < buf.size()) break;
+    }
+  }
+  BERTH_TRY(d->Finish());
+  return out;
+}
+
+TEST(DecompressorTest, RoundTripsConcatenatedMembersWhateverTheCuts) {
+  std::string a = RandomText(300000);
+  std::string b = RandomText(70000);
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    auto pack = c == Compression::kGzip ? testing::Gzip : testing::Zstd;
+    std::string stream = pack(a) + pack(b) + pack("");
+    for (size_t step : {1ul, 7ul, 4096ul, stream.size()}) {
+      for (size_t out_size : {1ul, 1000ul, 1ul << 20}) {
+        if (step == 1 && out_size == 1) continue;  // slow and adds nothing
+        Result<std::string> out = Feed(c, stream, step, out_size);
+        ASSERT_TRUE(out) << CompressionName(c) << " " << out.error().message();
+        EXPECT_EQ(*out, a + b) << CompressionName(c) << " step " << step << " out " << out_size;
+      }
+    }
+  }
+}
+
+TEST(DecompressorTest, TruncatedStreamIsDataLoss) {
+  std::string data = RandomText(100000);
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    std::string stream = c == Compression::kGzip ? testing::Gzip(data) : testing::Zstd(data);
+    Result<std::string> out = Feed(c, stream.substr(0, stream.size() - 5), 4096, 65536);
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error().kind(), ErrorKind::kDataLoss);
+    EXPECT_EQ(out.error().message(),
+              "decompress " + std::string(CompressionName(c)) + ": unexpected end of stream");
+  }
+}
+
+TEST(DecompressorTest, CorruptStreamIsDataLoss) {
+  std::string stream = testing::Gzip(RandomText(100000));
+  stream[stream.size() / 2] ^= 0x55;
+  Result<std::string> out = Feed(Compression::kGzip, stream, 4096, 65536);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().kind(), ErrorKind::kDataLoss);
+  EXPECT_TRUE(out.error().message().starts_with("decompress gzip: ")) << out.error().message();
+
+  std::string zstd = testing::Zstd(RandomText(100000));
+  zstd[zstd.size() / 2] ^= 0x55;
+  out = Feed(Compression::kZstd, zstd, 4096, 65536);
+  ASSERT_FALSE(out);
+  EXPECT_TRUE(out.error().message().starts_with("decompress zstd: ")) << out.error().message();
+
+  // Trailing bytes that are no gzip member.
+  out = Feed(Compression::kGzip, testing::Gzip("abc") + "garbage, not a gzip member", 4096, 65536);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().message(), "decompress gzip: invalid gzip header");
+}
+
+}  // namespace
+}  // namespace berth::image::layer
