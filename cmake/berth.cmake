@@ -26,3 +26,32 @@ function(berth_test name)
     ENVIRONMENT_MODIFICATION "BERTH_SOURCE_DIR=set:${PROJECT_SOURCE_DIR}"
     DISCOVERY_TIMEOUT 30)
 endfunction()
+
+# Fuzz targets. With -DBERTH_FUZZ=ON (clang: -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang)
+# each is a libFuzzer binary, and all code is built with coverage, ASan and UBSan; run it as
+# `NAME -max_total_time=600 CORPUS`. Otherwise the same source is linked with a replay driver
+# that runs every file of its corpus, registered as a `unit` test, so every build (and the
+# sanitizer build) replays the corpus kept in the repository.
+option(BERTH_FUZZ "Build fuzz targets with libFuzzer (needs clang)" OFF)
+if(BERTH_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "BERTH_FUZZ needs clang (-DCMAKE_CXX_COMPILER=clang++)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# berth_fuzz(NAME SOURCES a_fuzz.cc DEPS berth_x ... CORPUS dir)
+function(berth_fuzz name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  if(BERTH_FUZZ)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/fuzz_replay_main.cc)
+    add_dependencies(unit_tests ${name})
+    add_test(NAME ${name} COMMAND ${name} ${ARG_CORPUS})
+    set_tests_properties(${name} PROPERTIES LABELS unit)
+  endif()
+endfunction()
