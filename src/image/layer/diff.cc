@@ -1,0 +1,271 @@
+#include "image/layer/diff.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "image/layer/whiteout.h"
+#include "sys/fs.h"
+
+namespace berth::image::layer {
+namespace {
+
+constexpr size_t kCopyBuffer = 1 << 20;
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct EntryDeleter {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
+
+// Xattrs lists the extended attributes of path (not following a final symlink) other than
+// overlayfs' own, as (name, value) pairs in name order.
+Result<std::vector<std::pair<std::string, std::string>>> Xattrs(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+  if (size < 0) {
+    if (errno == ENOTSUP) return out;
+    return Fail(ErrnoNow(fmt::format("list xattrs of {}", path)));
+  }
+  std::string names(static_cast<size_t>(size), '\0');
+  size = llistxattr(path.c_str(), names.data(), names.size());
+  if (size < 0) return Fail(ErrnoNow(fmt::format("list xattrs of {}", path)));
+  names.resize(static_cast<size_t>(size));
+  for (size_t pos = 0; pos < names.size();) {
+    std::string name(names.c_str() + pos);
+    pos += name.size() + 1;
+    if (name.empty() || IsOverlayXattr(name)) continue;
+    ssize_t len = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (len < 0) return Fail(ErrnoNow(fmt::format("read xattr {} of {}", name, path)));
+    std::string value(static_cast<size_t>(len), '\0');
+    len = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    if (len < 0) return Fail(ErrnoNow(fmt::format("read xattr {} of {}", name, path)));
+    value.resize(static_cast<size_t>(len));
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool IsOpaque(const std::string& path) {
+  char value[8];
+  ssize_t len =
+      lgetxattr(path.c_str(), std::string(kOverlayOpaqueXattr).c_str(), value, sizeof(value));
+  return len == static_cast<ssize_t>(kOverlayOpaqueValue.size()) &&
+         std::string_view(value, static_cast<size_t>(len)) == kOverlayOpaqueValue;
+}
+
+Result<std::vector<std::string>> SortedNames(int dir_fd, const std::string& path) {
+  int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Fail(ErrnoNow(fmt::format("read directory {}", path)));
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    close(fd);
+    return Fail(ErrnoNow(fmt::format("read directory {}", path)));
+  }
+  rewinddir(dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* d = readdir(dir)) {
+    std::string_view name = d->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  int err = errno;
+  closedir(dir);
+  if (err != 0) return Fail(Errno(err, fmt::format("read directory {}", path)));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// TarWriter walks one upper directory and writes it as a pax tar into a descriptor, hashing what
+// it writes.
+class TarWriter {
+ public:
+  TarWriter(std::string root, int out_fd, const DiffOptions& options)
+      : root_(std::move(root)), out_fd_(out_fd), options_(options), buffer_(kCopyBuffer) {}
+  // A failed diff leaves its output unfinished: no end-of-archive blocks after the error.
+  ~TarWriter() {
+    if (ar_) archive_write_fail(ar_.get());
+  }
+
+  Result<DiffResult> Run() {
+    ar_.reset(archive_write_new());
+    if (!ar_) return Fail(ErrorKind::kResourceExhausted, "diff: allocate tar writer");
+    // pax keeps what ustar cannot hold (long names, big ids, xattrs) and is ustar otherwise.
+    if (archive_write_set_format_pax_restricted(ar_.get()) != ARCHIVE_OK ||
+        archive_write_set_bytes_in_last_block(ar_.get(), 1) != ARCHIVE_OK ||
+        archive_write_open(ar_.get(), this, nullptr, &TarWriter::WriteCallback, nullptr) !=
+            ARCHIVE_OK) {
+      return Fail(ArchiveError("open tar writer"));
+    }
+    BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, sys::Open(root_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    BERTH_TRY(WalkDirectory(root_fd.get(), ""));
+    if (archive_write_close(ar_.get()) != ARCHIVE_OK) return Fail(ArchiveError("finish tar"));
+    if (write_error_) return Fail(std::move(*write_error_));
+    return DiffResult{
+        .diff_id = Digest{"sha256", hash_.HexDigest()}, .size = written_, .entries = entries_};
+  }
+
+ private:
+  static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t size) {
+    auto* w = static_cast<TarWriter*>(self);
+    const char* p = static_cast<const char*>(data);
+    for (size_t left = size; left > 0;) {
+      ssize_t n = write(w->out_fd_, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        w->write_error_ = ErrnoNow("diff: write tar");
+        return -1;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    w->hash_.Update(std::string_view(static_cast<const char*>(data), size));
+    w->written_ += static_cast<int64_t>(size);
+    return static_cast<la_ssize_t>(size);
+  }
+
+  Error ArchiveError(std::string_view what) {
+    if (write_error_) return *write_error_;
+    const char* message = archive_error_string(ar_.get());
+    return Error(ErrorKind::kInternal,
+                 fmt::format("diff {}: {}: {}", root_, what, message ? message : "unknown error"));
+  }
+
+  Status WalkDirectory(int dir_fd, const std::string& prefix) {
+    std::string dir_path = root_ + "/" + prefix;
+    BERTH_ASSIGN_OR_RETURN(std::vector<std::string> names, SortedNames(dir_fd, dir_path));
+    for (const std::string& name : names) {
+      BERTH_ASSIGN_OR_RETURN(struct stat st, sys::FstatAt(dir_fd, name, AT_SYMLINK_NOFOLLOW));
+      const std::string rel = prefix + name;
+      if (IsOverlayWhiteout(st)) {
+        BERTH_TRY(WriteMarker(prefix + WhiteoutName(name), st));
+      } else if (S_ISDIR(st.st_mode)) {
+        BERTH_TRY(WriteEntry(dir_fd, name, rel, st));
+        if (IsOpaque(root_ + "/" + rel))
+          BERTH_TRY(WriteMarker(rel + "/" + std::string(kOpaqueMarker), st));
+        BERTH_ASSIGN_OR_RETURN(UniqueFd child,
+                               sys::OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+        BERTH_TRY(WalkDirectory(child.get(), rel + "/"));
+      } else if (!S_ISSOCK(st.st_mode)) {
+        BERTH_TRY(WriteEntry(dir_fd, name, rel, st));
+      }
+    }
+    return {};
+  }
+
+  // WriteMarker writes an empty whiteout entry, owned by root, dated like the thing it marks.
+  Status WriteMarker(const std::string& rel, const struct stat& st) {
+    EntryPtr entry(archive_entry_new());
+    archive_entry_set_pathname(entry.get(), rel.c_str());
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0600);
+    archive_entry_set_size(entry.get(), 0);
+    archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    return Finish(entry.get(), rel);
+  }
+
+  Status WriteEntry(int dir_fd, const std::string& name, const std::string& rel,
+                    const struct stat& st) {
+    EntryPtr entry(archive_entry_new());
+    archive_entry_set_pathname(entry.get(), rel.c_str());
+    archive_entry_set_mode(entry.get(), st.st_mode);
+    archive_entry_set_uid(entry.get(), st.st_uid);
+    archive_entry_set_gid(entry.get(), st.st_gid);
+    archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    BERTH_ASSIGN_OR_RETURN(auto xattrs, Xattrs(root_ + "/" + rel));
+    for (const auto& [key, value] : xattrs) {
+      archive_entry_xattr_add_entry(entry.get(), key.c_str(), value.data(), value.size());
+    }
+    bool copy_data = false;
+    if (S_ISLNK(st.st_mode)) {
+      BERTH_ASSIGN_OR_RETURN(std::string target, sys::ReadlinkAt(dir_fd, name));
+      archive_entry_set_symlink(entry.get(), target.c_str());
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      archive_entry_set_rdevmajor(entry.get(), major(st.st_rdev));
+      archive_entry_set_rdevminor(entry.get(), minor(st.st_rdev));
+    } else if (S_ISREG(st.st_mode)) {
+      auto seen =
+          st.st_nlink > 1 ? links_.try_emplace({st.st_dev, st.st_ino}, rel).first : links_.end();
+      if (seen != links_.end() && seen->second != rel) {
+        archive_entry_set_hardlink(entry.get(), seen->second.c_str());
+        archive_entry_set_size(entry.get(), 0);
+      } else {
+        archive_entry_set_size(entry.get(), st.st_size);
+        copy_data = true;
+      }
+    }
+    if (archive_write_header(ar_.get(), entry.get()) != ARCHIVE_OK) {
+      return Fail(ArchiveError(fmt::format("write header of {}", rel)));
+    }
+    if (copy_data) BERTH_TRY(CopyData(dir_fd, name, rel, st.st_size));
+    return Finish(nullptr, rel);
+  }
+
+  Status CopyData(int dir_fd, const std::string& name, const std::string& rel, int64_t size) {
+    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, sys::OpenAt(dir_fd, name, O_RDONLY | O_NOFOLLOW));
+    int64_t copied = 0;
+    for (;;) {
+      ssize_t n = read(fd.get(), buffer_.data(), buffer_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(ErrnoNow(fmt::format("diff: read {}/{}", root_, rel)));
+      if (n == 0) break;
+      copied += n;
+      if (copied > size) break;
+      if (archive_write_data(ar_.get(), buffer_.data(), static_cast<size_t>(n)) != n) {
+        return Fail(ArchiveError(fmt::format("write data of {}", rel)));
+      }
+    }
+    if (copied != size) {
+      return Fail(ErrorKind::kConflict,
+                  fmt::format("diff {}: {} changed size while being read", root_, rel));
+    }
+    return {};
+  }
+
+  // Finish writes a header still pending (markers) and counts the entry and the progress.
+  Status Finish(archive_entry* pending, const std::string& rel) {
+    if (pending != nullptr && archive_write_header(ar_.get(), pending) != ARCHIVE_OK) {
+      return Fail(ArchiveError(fmt::format("write header of {}", rel)));
+    }
+    ++entries_;
+    if (options_.progress) BERTH_TRY(options_.progress(written_));
+    return {};
+  }
+
+  std::string root_;
+  int out_fd_;
+  const DiffOptions& options_;
+  std::vector<char> buffer_;
+  std::unique_ptr<archive, ArchiveDeleter> ar_;
+  std::optional<Error> write_error_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+  Sha256 hash_;
+  int64_t written_ = 0;
+  int64_t entries_ = 0;
+};
+
+}  // namespace
+
+Result<DiffResult> DiffUpperDir(const std::string& upper_dir, int out_fd,
+                                const DiffOptions& options) {
+  TarWriter writer(upper_dir, out_fd, options);
+  return writer.Run();
+}
+
+}  // namespace berth::image::layer

@@ -1,0 +1,36 @@
+// Diff turns the upper directory of an overlay mount (a container's writable layer) back into an
+// OCI layer tar: what `commit` and each build step store. Overlay whiteouts (0/0 character devices)
+// become ".wh.NAME" entries and opaque directories a ".wh..wh..opq" entry (image/layer/whiteout.h).
+// The tar is deterministic: entries in name order, only mtimes (no atime/ctime), so the same tree
+// always gives the same diff id. Stateless and thread-safe; the upper directory must not change
+// while it is read (the container is stopped or paused).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/digest.h"
+#include "base/result.h"
+
+namespace berth::image::layer {
+
+struct DiffResult {
+  Digest diff_id;    // sha256 of the tar written
+  int64_t size = 0;  // bytes written
+  int64_t entries = 0;
+};
+
+struct DiffOptions {
+  // Called with the bytes written so far after each entry; an error it returns ends the diff.
+  std::function<Status(int64_t bytes_written)> progress;
+};
+
+// DiffUpperDir writes the changes recorded in upper_dir as an uncompressed tar to out_fd. Sockets
+// are skipped, as docker does; every other file type, ownership, modes (setuid included), xattrs
+// other than overlayfs' own, mtimes (whole seconds, as ustar holds them and docker writes them)
+// and hardlinks within the tree are kept.
+Result<DiffResult> DiffUpperDir(const std::string& upper_dir, int out_fd,
+                                const DiffOptions& options = {});
+
+}  // namespace berth::image::layer
