@@ -8,7 +8,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "base/file.h"
@@ -211,6 +214,115 @@ TEST_F(ApplyRootTest, AppliesLayersInParallel) {
     struct stat st {};
     ASSERT_EQ(lstat((tmp_.path() + "/p" + std::to_string(i) + "/f").c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 100u + i);
+  }
+}
+
+// Describe renders what a tree holds, entry by entry: type, mode, owner, size, device, mtime,
+// link count, symlink target, content digest, xattrs.
+std::map<std::string, std::string> Describe(const std::string& dir) {
+  std::map<std::string, std::string> tree;
+  auto describe = [&](const std::filesystem::path& path, const std::string& rel) {
+    struct stat st {};
+    EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+    std::string d = "mode=" + std::to_string(st.st_mode) + " owner=" + std::to_string(st.st_uid) +
+                    ":" + std::to_string(st.st_gid) + " rdev=" + std::to_string(st.st_rdev) +
+                    " mtime=" + std::to_string(st.st_mtim.tv_sec) + "." +
+                    std::to_string(st.st_mtim.tv_nsec) + " nlink=" + std::to_string(st.st_nlink);
+    if (S_ISREG(st.st_mode)) {
+      d += " size=" + std::to_string(st.st_size) + " data=" + Sha256Hex(*ReadFile(path));
+    }
+    if (S_ISLNK(st.st_mode)) d += " link=" + std::filesystem::read_symlink(path).string();
+    std::string names(4096, '\0');
+    ssize_t n = llistxattr(path.c_str(), names.data(), names.size());
+    std::set<std::string> xattrs;
+    for (size_t i = 0; n > 0 && i < static_cast<size_t>(n); i += strlen(names.c_str() + i) + 1) {
+      std::string name = names.c_str() + i;
+      xattrs.insert(name + "=" + Sha256Hex(Xattr(path, name)).substr(0, 12));
+    }
+    for (const std::string& x : xattrs) d += " " + x;
+    tree[rel] = d;
+  };
+  describe(dir, ".");
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    describe(e.path(), std::filesystem::relative(e.path(), dir));
+  }
+  return tree;
+}
+
+void Touch(const std::string& path, time_t sec, long nsec) {
+  const timespec times[2] = {{sec, nsec}, {sec, nsec}};
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+// MakeTree builds a tree with every kind of entry a layer may hold.
+void MakeTree(const std::string& src) {
+  ASSERT_TRUE(MakeDirs(src + "/d/sub"));
+  ASSERT_TRUE(WriteFile(src + "/d/f", "file\n"));
+  ASSERT_EQ(chown((src + "/d/f").c_str(), 1000, 1000), 0);
+  ASSERT_TRUE(WriteFile(src + "/suid", "elf", 0755));
+  ASSERT_EQ(chmod((src + "/suid").c_str(), 04755), 0);
+  ASSERT_EQ(lsetxattr((src + "/suid").c_str(), "security.capability", NetRawCapability().data(),
+                      NetRawCapability().size(), 0),
+            0);
+  ASSERT_EQ(chmod((src + "/d/sub").c_str(), 02775), 0);
+  ASSERT_EQ(chown((src + "/d/sub").c_str(), 0, 50), 0);
+  ASSERT_EQ(chmod((src + "/d").c_str(), 0750), 0);
+  ASSERT_EQ(lsetxattr((src + "/d").c_str(), "trusted.t", "v", 1, 0), 0);
+  ASSERT_EQ(lsetxattr((src + "/d/f").c_str(), "user.a", "b", 1, 0), 0);
+  std::string long_dir = src + "/" + std::string(90, 'l') + "/" + std::string(90, 'm');
+  ASSERT_TRUE(MakeDirs(long_dir));
+  ASSERT_TRUE(WriteFile(long_dir + "/" + std::string(120, 'n'), "long"));
+  {
+    UniqueFd fd(open((src + "/sparse").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd.valid());
+    ASSERT_EQ(pwrite(fd.get(), "x", 1, 5 << 20), 1);
+    ASSERT_EQ(ftruncate(fd.get(), 10 << 20), 0);
+  }
+  ASSERT_EQ(link((src + "/d/f").c_str(), (src + "/hard").c_str()), 0);
+  ASSERT_EQ(symlink("/etc/passwd", (src + "/abs").c_str()), 0);
+  ASSERT_EQ(symlink("d/f", (src + "/rel").c_str()), 0);
+  ASSERT_EQ(lchown((src + "/rel").c_str(), 7, 8), 0);
+  ASSERT_EQ(mknod((src + "/fifo").c_str(), S_IFIFO | 0620, 0), 0);
+  ASSERT_EQ(mknod((src + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+  ASSERT_EQ(mknod((src + "/sda").c_str(), S_IFBLK | 0660, makedev(8, 0)), 0);
+  long nsec = 1;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(src)) {
+    Touch(e.path(), 1600000000, nsec++ * 1000);
+  }
+  Touch(long_dir, 1600000000, 7);
+  Touch(src, 1600000000, 9);
+}
+
+// An archive GNU tar makes of a tree with every kind of entry (pax, xattrs, sparse, long names) is
+// extracted by GNU tar and by Apply; the two trees must be the same, entry by entry.
+TEST_F(ApplyRootTest, ExtractsLikeGnuTar) {
+  if (std::system("tar --version 2>/dev/null | grep -q 'GNU tar'") != 0) {
+    GTEST_SKIP() << "GNU tar is not installed";
+  }
+  std::string src = tmp_.path() + "/src";
+  std::string gnu = tmp_.path() + "/gnu";
+  std::string ours = tmp_.path() + "/ours";
+  std::string archive = tmp_.path() + "/layer.tar";
+  MakeTree(src);
+  ASSERT_TRUE(MakeDirs(gnu));
+  std::string flags = "--xattrs --xattrs-include='*' --numeric-owner";
+  ASSERT_EQ(
+      std::system(
+          ("tar --format=pax --sparse " + flags + " -cf " + archive + " -C " + src + " .").c_str()),
+      0);
+  ASSERT_EQ(std::system(("tar --same-owner " + flags + " -xf " + archive + " -C " + gnu).c_str()),
+            0);
+  ASSERT_TRUE(MakeDirs(ours));
+  UniqueFd fd(open(archive.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  Result<ApplyResult> result = Apply(fd.get(), ours, {});
+  ASSERT_TRUE(result) << result.error().message();
+
+  std::map<std::string, std::string> want = Describe(gnu);
+  std::map<std::string, std::string> got = Describe(ours);
+  EXPECT_EQ(got.size(), want.size());
+  for (const auto& [path, description] : want) {
+    EXPECT_EQ(got[path], description) << path;
   }
 }
 
