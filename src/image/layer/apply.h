@@ -59,7 +59,9 @@ struct ApplyResult {
 };
 
 // Apply reads input_fd to its end (the caller keeps ownership) and writes the layer into dir,
-// which must exist. Only sha256 digests may be expected.
+// which must exist. Only sha256 digests may be expected. A regular file is read through mmap
+// from its current offset and must not shrink meanwhile (blobs of the content store never do);
+// pipes and sockets are read.
 Result<ApplyResult> Apply(int input_fd, const std::string& dir, const ApplyOptions& options);
 
 struct LayerJob {
