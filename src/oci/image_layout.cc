@@ -1,53 +1,29 @@
 #include "oci/image_layout.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "oci/image_spec_json.h"
+#include "oci/json_codec.h"
 
 namespace berth::oci {
 namespace {
 
-using Json = nlohmann::json;
-using OrderedJson = nlohmann::ordered_json;
+using json_codec::DecodeError;
+using json_codec::ElementPath;
+using json_codec::Json;
+using json_codec::KeyPath;
+using json_codec::MemberPath;
+using json_codec::OrderedJson;
+using json_codec::Quote;
 
-std::string Quote(std::string_view s) {
-  return Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-std::string Element(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-std::string Member(const std::string& path, std::string_view key) {
-  return path + "[" + Quote(key) + "]";
-}
-
-Error DecodeError(const std::string& path, std::string message) {
-  return Error(ErrorKind::kInvalidArgument, path.empty() ? message : path + ": " + message);
-}
-
-// Json::parse throws; the error keeps nlohmann's reason and the byte offset.
-Result<Json> Parse(std::string_view text) {
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    std::string_view what = e.what();
-    size_t column = what.find("column ");
-    size_t reason = column == std::string_view::npos ? column : what.find(": ", column);
-    if (reason != std::string_view::npos) what.remove_prefix(reason + 2);
-    return Fail(ErrorKind::kInvalidArgument,
-                "invalid JSON at byte " + std::to_string(e.byte) + ": " + std::string(what));
-  } catch (const Json::exception& e) {
-    return Fail(ErrorKind::kInvalidArgument, std::string("invalid JSON: ") + e.what());
-  }
+// These files' type errors name the JSON type alone ("expected a string, got number").
+Error TypeError(const std::string& path, std::string_view expected, const Json& j) {
+  return json_codec::TypeError(path, expected, j.type_name());
 }
 
 Result<std::string> ReadString(const Json& j, const std::string& path) {
-  if (!j.is_string()) {
-    return Fail(DecodeError(path, std::string("expected a string, got ") + j.type_name()));
-  }
+  if (!j.is_string()) return Fail(TypeError(path, "a string", j));
   return j.get<std::string>();
 }
 
@@ -62,11 +38,9 @@ template <typename Read>
 Result<std::vector<std::string>> ReadList(const Json& j, const std::string& path, Read read) {
   std::vector<std::string> out;
   if (j.is_null()) return out;
-  if (!j.is_array()) {
-    return Fail(DecodeError(path, std::string("expected an array, got ") + j.type_name()));
-  }
+  if (!j.is_array()) return Fail(TypeError(path, "an array", j));
   for (size_t i = 0; i < j.size(); ++i) {
-    BERTH_ASSIGN_OR_RETURN(std::string value, read(j[i], Element(path, i)));
+    BERTH_ASSIGN_OR_RETURN(std::string value, read(j[i], ElementPath(path, i)));
     out.push_back(std::move(value));
   }
   return out;
@@ -75,13 +49,10 @@ Result<std::vector<std::string>> ReadList(const Json& j, const std::string& path
 Result<std::map<std::string, Descriptor>> ReadLayerSources(const Json& j, const std::string& path) {
   std::map<std::string, Descriptor> out;
   if (j.is_null()) return out;
-  if (!j.is_object()) {
-    return Fail(DecodeError(path, std::string("expected an object, got ") + j.type_name()));
-  }
+  if (!j.is_object()) return Fail(TypeError(path, "an object", j));
   for (const auto& [key, item] : j.items()) {
-    std::string item_path = Member(path, key);
-    Result<Digest> diff_id = Digest::Parse(key);
-    if (!diff_id) return Fail(DecodeError(item_path, diff_id.error().message()));
+    std::string item_path = KeyPath(path, key);
+    BERTH_TRY(json_codec::ParseDigest(item_path, key));
     BERTH_ASSIGN_OR_RETURN(Descriptor descriptor,
                            Annotate(DecodeDescriptor(item.dump()), item_path));
     out.emplace(key, std::move(descriptor));
@@ -97,35 +68,33 @@ const Json& Property(const Json& object, std::string_view key) {
 }
 
 Result<SaveManifestEntry> ReadSaveManifestEntry(const Json& j, const std::string& path) {
-  if (!j.is_object()) {
-    return Fail(DecodeError(path, std::string("expected an object, got ") + j.type_name()));
-  }
+  if (!j.is_object()) return Fail(TypeError(path, "an object", j));
   SaveManifestEntry entry;
   const Json& config = Property(j, "Config");
-  if (config.is_null()) return Fail(DecodeError(path + ".Config", "missing required property"));
-  BERTH_ASSIGN_OR_RETURN(entry.config, ReadPath(config, path + ".Config"));
-  BERTH_ASSIGN_OR_RETURN(entry.repo_tags,
-                         ReadList(Property(j, "RepoTags"), path + ".RepoTags", ReadString));
-  BERTH_ASSIGN_OR_RETURN(entry.layers, ReadList(Property(j, "Layers"), path + ".Layers", ReadPath));
+  std::string config_path = MemberPath(path, "Config");
+  if (config.is_null()) return Fail(DecodeError(config_path, "missing required property"));
+  BERTH_ASSIGN_OR_RETURN(entry.config, ReadPath(config, config_path));
+  BERTH_ASSIGN_OR_RETURN(
+      entry.repo_tags, ReadList(Property(j, "RepoTags"), MemberPath(path, "RepoTags"), ReadString));
+  BERTH_ASSIGN_OR_RETURN(entry.layers,
+                         ReadList(Property(j, "Layers"), MemberPath(path, "Layers"), ReadPath));
   const Json& parent = Property(j, "Parent");
   if (!parent.is_null() && !(parent.is_string() && parent.get<std::string>().empty())) {
-    BERTH_ASSIGN_OR_RETURN(std::string text, ReadString(parent, path + ".Parent"));
-    Result<Digest> digest = Digest::Parse(text);
-    if (!digest) return Fail(DecodeError(path + ".Parent", digest.error().message()));
-    entry.parent = std::move(*digest);
+    std::string parent_path = MemberPath(path, "Parent");
+    BERTH_ASSIGN_OR_RETURN(std::string text, ReadString(parent, parent_path));
+    BERTH_ASSIGN_OR_RETURN(entry.parent, json_codec::ParseDigest(parent_path, text));
   }
-  BERTH_ASSIGN_OR_RETURN(entry.layer_sources,
-                         ReadLayerSources(Property(j, "LayerSources"), path + ".LayerSources"));
+  BERTH_ASSIGN_OR_RETURN(entry.layer_sources, ReadLayerSources(Property(j, "LayerSources"),
+                                                               MemberPath(path, "LayerSources")));
   return entry;
 }
 
 Result<std::vector<SaveManifestEntry>> ReadSaveManifest(const Json& j) {
-  if (!j.is_array()) {
-    return Fail(DecodeError("", std::string("expected an array, got ") + j.type_name()));
-  }
+  if (!j.is_array()) return Fail(TypeError("", "an array", j));
   std::vector<SaveManifestEntry> entries;
   for (size_t i = 0; i < j.size(); ++i) {
-    BERTH_ASSIGN_OR_RETURN(SaveManifestEntry entry, ReadSaveManifestEntry(j[i], Element("", i)));
+    BERTH_ASSIGN_OR_RETURN(SaveManifestEntry entry,
+                           ReadSaveManifestEntry(j[i], ElementPath("", i)));
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -137,18 +106,13 @@ bool IsLowerHex(std::string_view s) {
 }
 
 Result<Repositories> ReadRepositories(const Json& j) {
-  if (!j.is_object()) {
-    return Fail(DecodeError("", std::string("expected an object, got ") + j.type_name()));
-  }
+  if (!j.is_object()) return Fail(TypeError("", "an object", j));
   Repositories out;
   for (const auto& [repository, tags] : j.items()) {
-    std::string repo_path = Member("", repository);
-    if (!tags.is_object()) {
-      return Fail(
-          DecodeError(repo_path, std::string("expected an object, got ") + tags.type_name()));
-    }
+    std::string repo_path = KeyPath("", repository);
+    if (!tags.is_object()) return Fail(TypeError(repo_path, "an object", tags));
     for (const auto& [tag, id] : tags.items()) {
-      std::string tag_path = Member(repo_path, tag);
+      std::string tag_path = KeyPath(repo_path, tag);
       BERTH_ASSIGN_OR_RETURN(std::string value, ReadString(id, tag_path));
       if (value.size() != 64 || !IsLowerHex(value)) {
         return Fail(DecodeError(
@@ -173,19 +137,11 @@ Status CheckRefNames(const Index& index) {
       if (it == index.manifests[i].annotations.end()) continue;
       const std::string& name = it->second;
       if (!name.empty() && std::all_of(name.begin(), name.end(), IsRefNameChar)) continue;
-      return Fail(DecodeError(Member(Element("manifests", i) + ".annotations", key),
+      return Fail(DecodeError(KeyPath(MemberPath(ElementPath("manifests", i), "annotations"), key),
                               "invalid reference name " + Quote(name)));
     }
   }
   return Ok();
-}
-
-template <typename T>
-Result<T> DecodeWith(std::string_view text, std::string_view context,
-                     Result<T> (*read)(const Json&)) {
-  Result<Json> json = Parse(text);
-  if (!json) return Annotate(Result<T>(Fail(std::move(json).error())), context);
-  return Annotate(read(*json), context);
 }
 
 }  // namespace
@@ -205,7 +161,8 @@ Status ValidateArchivePath(std::string_view path) {
 }
 
 Result<std::vector<SaveManifestEntry>> DecodeSaveManifest(std::string_view json) {
-  return DecodeWith<std::vector<SaveManifestEntry>>(json, "decode manifest.json", ReadSaveManifest);
+  return json_codec::DecodeWith<std::vector<SaveManifestEntry>>(json, "decode manifest.json",
+                                                                ReadSaveManifest);
 }
 
 std::string EncodeSaveManifest(const std::vector<SaveManifestEntry>& entries) {
@@ -226,22 +183,20 @@ std::string EncodeSaveManifest(const std::vector<SaveManifestEntry>& entries) {
     }
     array.push_back(std::move(object));
   }
-  return array.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+  return json_codec::Dump(array);
 }
 
 Result<Repositories> DecodeRepositories(std::string_view json) {
-  return DecodeWith<Repositories>(json, "decode repositories", ReadRepositories);
+  return json_codec::DecodeWith<Repositories>(json, "decode repositories", ReadRepositories);
 }
 
 std::string EncodeRepositories(const Repositories& repositories) {
-  return Json(repositories).dump(-1, ' ', false, Json::error_handler_t::replace);
+  return json_codec::Dump(OrderedJson(repositories));
 }
 
 Status DecodeOciLayout(std::string_view json) {
   auto read = [](const Json& j) -> Result<std::string> {
-    if (!j.is_object()) {
-      return Fail(DecodeError("", std::string("expected an object, got ") + j.type_name()));
-    }
+    if (!j.is_object()) return Fail(TypeError("", "an object", j));
     const Json& version = Property(j, "imageLayoutVersion");
     if (version.is_null()) {
       return Fail(DecodeError("imageLayoutVersion", "missing required property"));
@@ -253,7 +208,7 @@ Status DecodeOciLayout(std::string_view json) {
     }
     return value;
   };
-  BERTH_TRY(DecodeWith<std::string>(json, "decode oci-layout", +read));
+  BERTH_TRY(json_codec::DecodeWith<std::string>(json, "decode oci-layout", +read));
   return Ok();
 }
 

@@ -1,37 +1,26 @@
 #include "oci/runtime_spec_json.h"
 
-#include <concepts>
-#include <cstdint>
-#include <limits>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
-#include <type_traits>
-#include <vector>
+
+#include "oci/json_codec.h"
 
 namespace berth::oci {
-namespace {
 
-using Json = nlohmann::json;
-using OrderedJson = nlohmann::ordered_json;
+using json_codec::Emit;
+using json_codec::Is;
+using json_codec::Json;
+using json_codec::OrderedJson;
 
-// kAlways marks the properties the spec makes REQUIRED: they are written even when zero or empty.
-// Every other property is omitted when absent, empty, false or zero, as Go's omitempty does.
-enum class Emit { kOmitEmpty, kAlways };
-
-template <typename S, typename T>
-concept Is = std::same_as<std::remove_const_t<S>, T>;
-
-template <typename T>
-concept Integer = std::integral<T> && !std::same_as<T, bool>;
-
+// Every property is omitted when absent, empty, false or zero, as Go's omitempty does; kAlways
+// marks the properties the spec makes REQUIRED, which are written even when zero or empty.
+//
 // Each Fields overload lists the JSON properties of one struct in the order the Go reference
-// types declare them. It runs with a Decoder (reading into a mutable struct) or an Encoder
-// (writing from a const one), so the names are spelled once for both directions.
+// types declare them, for json_codec's Decoder and Encoder. They and the Status overloads below
+// are static rather than in an unnamed namespace so that json_codec's templates find them by
+// argument-dependent lookup.
 
 template <typename V, Is<User> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("uid", s.uid, Emit::kAlways);
   v("gid", s.gid, Emit::kAlways);
   v("umask", s.umask);
@@ -39,13 +28,13 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<ConsoleSize> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("height", s.height, Emit::kAlways);
   v("width", s.width, Emit::kAlways);
 }
 
 template <typename V, Is<Capabilities> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("bounding", s.bounding);
   v("effective", s.effective);
   v("inheritable", s.inheritable);
@@ -54,14 +43,14 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Rlimit> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("type", s.type, Emit::kAlways);
   v("hard", s.hard, Emit::kAlways);
   v("soft", s.soft, Emit::kAlways);
 }
 
 template <typename V, Is<Scheduler> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("policy", s.policy, Emit::kAlways);
   v("nice", s.nice);
   v("priority", s.priority);
@@ -72,13 +61,13 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<IoPriority> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("class", s.class_name, Emit::kAlways);
   v("priority", s.priority, Emit::kAlways);
 }
 
 template <typename V, Is<Process> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("terminal", s.terminal);
   v("consoleSize", s.console_size);
   v("user", s.user, Emit::kAlways);
@@ -96,20 +85,20 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Root> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("path", s.path, Emit::kAlways);
   v("readonly", s.readonly);
 }
 
 template <typename V, Is<IdMapping> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("containerID", s.container_id, Emit::kAlways);
   v("hostID", s.host_id, Emit::kAlways);
   v("size", s.size, Emit::kAlways);
 }
 
 template <typename V, Is<Mount> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("destination", s.destination, Emit::kAlways);
   v("type", s.type);
   v("source", s.source);
@@ -119,7 +108,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Hook> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("path", s.path, Emit::kAlways);
   v("args", s.args);
   v("env", s.env);
@@ -127,7 +116,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Hooks> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("prestart", s.prestart);
   v("createRuntime", s.create_runtime);
   v("createContainer", s.create_container);
@@ -137,13 +126,13 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Namespace> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("type", s.type, Emit::kAlways);
   v("path", s.path);
 }
 
 template <typename V, Is<Device> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("path", s.path, Emit::kAlways);
   v("type", s.type, Emit::kAlways);
   v("major", s.major, Emit::kAlways);
@@ -154,7 +143,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<DeviceCgroupRule> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("allow", s.allow, Emit::kAlways);
   v("type", s.type);
   v("major", s.major);
@@ -163,7 +152,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<MemoryResources> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("limit", s.limit);
   v("reservation", s.reservation);
   v("swap", s.swap);
@@ -176,7 +165,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<CpuResources> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("shares", s.shares);
   v("quota", s.quota);
   v("burst", s.burst);
@@ -189,12 +178,12 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<PidsResources> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("limit", s.limit, Emit::kAlways);
 }
 
 template <typename V, Is<WeightDevice> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("major", s.major, Emit::kAlways);
   v("minor", s.minor, Emit::kAlways);
   v("weight", s.weight);
@@ -202,14 +191,14 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<ThrottleDevice> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("major", s.major, Emit::kAlways);
   v("minor", s.minor, Emit::kAlways);
   v("rate", s.rate, Emit::kAlways);
 }
 
 template <typename V, Is<BlockIoResources> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("weight", s.weight);
   v("leafWeight", s.leaf_weight);
   v("weightDevice", s.weight_device);
@@ -220,31 +209,31 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<HugepageLimit> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("pageSize", s.page_size, Emit::kAlways);
   v("limit", s.limit, Emit::kAlways);
 }
 
 template <typename V, Is<NetworkPriority> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("name", s.name, Emit::kAlways);
   v("priority", s.priority, Emit::kAlways);
 }
 
 template <typename V, Is<NetworkResources> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("classID", s.class_id);
   v("priorities", s.priorities);
 }
 
 template <typename V, Is<RdmaLimit> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("hcaHandles", s.hca_handles);
   v("hcaObjects", s.hca_objects);
 }
 
 template <typename V, Is<Resources> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("devices", s.devices);
   v("memory", s.memory);
   v("cpu", s.cpu);
@@ -257,7 +246,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<SeccompArg> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("index", s.index, Emit::kAlways);
   v("value", s.value, Emit::kAlways);
   v("valueTwo", s.value_two);
@@ -265,7 +254,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<SeccompSyscall> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("names", s.names, Emit::kAlways);
   v("action", s.action, Emit::kAlways);
   v("errnoRet", s.errno_ret);
@@ -273,7 +262,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Seccomp> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("defaultAction", s.default_action, Emit::kAlways);
   v("defaultErrnoRet", s.default_errno_ret);
   v("architectures", s.architectures);
@@ -284,19 +273,19 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<TimeOffset> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("secs", s.secs);
   v("nanosecs", s.nanosecs);
 }
 
 template <typename V, Is<Personality> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("domain", s.domain, Emit::kAlways);
   v("flags", s.flags);
 }
 
 template <typename V, Is<Linux> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("uidMappings", s.uid_mappings);
   v("gidMappings", s.gid_mappings);
   v("sysctl", s.sysctl);
@@ -314,7 +303,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<Spec> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("ociVersion", s.oci_version, Emit::kAlways);
   v("process", s.process);
   v("root", s.root);
@@ -327,7 +316,7 @@ void Fields(V& v, S& s) {
 }
 
 template <typename V, Is<State> S>
-void Fields(V& v, S& s) {
+static void Fields(V& v, S& s) {
   v("ociVersion", s.oci_version, Emit::kAlways);
   v("id", s.id, Emit::kAlways);
   v("status", s.status, Emit::kAlways);
@@ -336,40 +325,9 @@ void Fields(V& v, S& s) {
   v("annotations", s.annotations);
 }
 
-// ---- Decoding ----
-
-std::string MemberPath(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-// Describes a JSON value for an error: numbers by value, everything else by type.
-std::string Describe(const Json& j) {
-  return j.is_number() ? "number " + j.dump() : std::string(j.type_name());
-}
-
-Error DecodeError(const std::string& path, std::string message) {
-  return Error(ErrorKind::kInvalidArgument, path.empty() ? message : path + ": " + message);
-}
-
-Error TypeError(const std::string& path, std::string_view expected, const Json& j) {
-  return DecodeError(path, "expected " + std::string(expected) + ", got " + Describe(j));
-}
-
-berth::Status Read(const Json& j, const std::string& path, std::string& out) {
-  if (!j.is_string()) return Fail(TypeError(path, "a string", j));
-  out = j.get<std::string>();
-  return Ok();
-}
-
-berth::Status Read(const Json& j, const std::string& path, bool& out) {
-  if (!j.is_boolean()) return Fail(TypeError(path, "a boolean", j));
-  out = j.get<bool>();
-  return Ok();
-}
-
-berth::Status Read(const Json& j, const std::string& path, Status& out) {
+static berth::Status Read(const Json& j, const std::string& path, Status& out) {
   std::string name;
-  BERTH_TRY(Read(j, path, name));
+  BERTH_TRY(json_codec::Read(j, path, name));
   for (Status status :
        {Status::kCreating, Status::kCreated, Status::kRunning, Status::kPaused, Status::kStopped}) {
     if (name == StatusName(status)) {
@@ -377,232 +335,30 @@ berth::Status Read(const Json& j, const std::string& path, Status& out) {
       return Ok();
     }
   }
-  return Fail(DecodeError(path, "unknown status \"" + name + "\""));
+  return Fail(json_codec::DecodeError(path, "unknown status \"" + name + "\""));
 }
 
-// Integers must be JSON integers (no fraction, no exponent) within the range of the C++ field,
-// so a uid of 2^32 is an error rather than a silent truncation.
-template <Integer T>
-berth::Status Read(const Json& j, const std::string& path, T& out) {
-  constexpr bool kUnsigned = std::is_unsigned_v<T>;
-  const char* expected = kUnsigned ? "an unsigned integer" : "an integer";
-  auto range_error = [&] {
-    return Fail(DecodeError(path, Describe(j) + " is out of range for " +
-                                      (kUnsigned ? "an unsigned " : "a signed ") +
-                                      std::to_string(sizeof(T) * 8) + "-bit integer"));
-  };
-  if (j.is_number_unsigned()) {
-    uint64_t value = j.get<uint64_t>();
-    if (value > static_cast<uint64_t>(std::numeric_limits<T>::max())) return range_error();
-    out = static_cast<T>(value);
-    return Ok();
-  }
-  if (!j.is_number_integer() || kUnsigned) return Fail(TypeError(path, expected, j));
-  int64_t value = j.get<int64_t>();
-  if (value < static_cast<int64_t>(std::numeric_limits<T>::min())) return range_error();
-  out = static_cast<T>(value);
-  return Ok();
+static OrderedJson ToJson(Status status) { return StatusName(status); }
+
+// Tab-indented like `runc spec`.
+static std::string DumpTabIndented(const OrderedJson& json) {
+  return json_codec::Dump(json, 1, '\t');
 }
 
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, std::optional<T>& out);
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, std::vector<T>& out);
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, std::map<std::string, T>& out);
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, T& out);
-
-// Reads the properties a Fields overload names from one JSON object, stopping at the first error.
-// Absent and null properties leave the field at its default, as Go's decoder does.
-class Decoder {
- public:
-  Decoder(const Json& object, const std::string& path) : object_(object), path_(path) {}
-
-  template <typename T>
-  void operator()(std::string_view key, T& field, Emit = Emit::kOmitEmpty) {
-    if (!status_) return;
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return;
-    status_ = Read(*it, MemberPath(path_, key), field);
-  }
-
-  berth::Status status() && { return std::move(status_); }
-
- private:
-  const Json& object_;
-  const std::string& path_;
-  berth::Status status_;
-};
-
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, std::optional<T>& out) {
-  T value{};
-  BERTH_TRY(Read(j, path, value));
-  out = std::move(value);
-  return Ok();
+Result<Spec> DecodeSpec(std::string_view json) {
+  return json_codec::Decode<Spec>(json, "config.json");
 }
 
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, std::vector<T>& out) {
-  if (!j.is_array()) return Fail(TypeError(path, "an array", j));
-  out.clear();
-  out.reserve(j.size());
-  for (size_t i = 0; i < j.size(); ++i) {
-    T value{};
-    BERTH_TRY(Read(j[i], path + "[" + std::to_string(i) + "]", value));
-    out.push_back(std::move(value));
-  }
-  return Ok();
+std::string EncodeSpec(const Spec& spec) { return DumpTabIndented(json_codec::ToJson(spec)); }
+
+Result<Process> DecodeProcess(std::string_view json) {
+  return json_codec::Decode<Process>(json, "");
 }
 
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, std::map<std::string, T>& out) {
-  if (!j.is_object()) return Fail(TypeError(path, "an object", j));
-  out.clear();
-  for (const auto& [key, item] : j.items()) {
-    T value{};
-    BERTH_TRY(Read(item, path + "[" + Json(key).dump() + "]", value));
-    out.emplace(key, std::move(value));
-  }
-  return Ok();
+Result<State> DecodeState(std::string_view json) {
+  return json_codec::Decode<State>(json, "state.json");
 }
 
-// Structs: an object whose properties Fields names.
-template <typename T>
-berth::Status Read(const Json& j, const std::string& path, T& out) {
-  if (!j.is_object()) return Fail(TypeError(path, "an object", j));
-  Decoder decoder(j, path);
-  Fields(decoder, out);
-  return std::move(decoder).status();
-}
-
-Result<Json> Parse(std::string_view text) {
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // what() reads "[json.exception.parse_error.101] parse error at line 1, column 17: <reason>";
-    // keep the reason, since the byte offset is reported separately.
-    std::string_view what = e.what();
-    size_t column = what.find("column ");
-    size_t reason = column == std::string_view::npos ? column : what.find(": ", column);
-    if (reason != std::string_view::npos) what.remove_prefix(reason + 2);
-    return Fail(ErrorKind::kInvalidArgument,
-                "invalid JSON at byte " + std::to_string(e.byte) + ": " + std::string(what));
-  } catch (const Json::exception& e) {
-    return Fail(ErrorKind::kInvalidArgument, std::string("invalid JSON: ") + e.what());
-  }
-}
-
-// Decode parses text as a T; errors are prefixed with "<document>: " when document is not empty.
-template <typename T>
-Result<T> Decode(std::string_view text, std::string_view document) {
-  Result<Json> json = Parse(text);
-  T value{};
-  berth::Status status = json ? Read(*json, "", value) : berth::Status(Fail(json.error()));
-  if (!status) {
-    if (!document.empty()) status.error().Wrap(document);
-    return Fail(std::move(status).error());
-  }
-  return value;
-}
-
-// ---- Encoding ----
-
-inline bool IsEmpty(const std::string& s) { return s.empty(); }
-inline bool IsEmpty(bool b) { return !b; }
-template <Integer T>
-bool IsEmpty(const T& value) {
-  return value == 0;
-}
-template <typename T>
-bool IsEmpty(const std::optional<T>& o) {
-  return !o.has_value();
-}
-template <typename T>
-bool IsEmpty(const std::vector<T>& v) {
-  return v.empty();
-}
-template <typename T>
-bool IsEmpty(const std::map<std::string, T>& m) {
-  return m.empty();
-}
-template <typename T>
-bool IsEmpty(const T&) {
-  return false;  // structs and enums are written whenever their parent is
-}
-
-inline OrderedJson ToJson(const std::string& s) { return s; }
-inline OrderedJson ToJson(bool b) { return b; }
-inline OrderedJson ToJson(Status status) { return StatusName(status); }
-template <Integer T>
-OrderedJson ToJson(const T& value) {
-  return value;
-}
-template <typename T>
-OrderedJson ToJson(const std::optional<T>& o);
-template <typename T>
-OrderedJson ToJson(const std::vector<T>& v);
-template <typename T>
-OrderedJson ToJson(const std::map<std::string, T>& m);
-template <typename T>
-OrderedJson ToJson(const T& value);
-
-class Encoder {
- public:
-  template <typename T>
-  void operator()(const char* key, const T& field, Emit emit = Emit::kOmitEmpty) {
-    if (emit == Emit::kOmitEmpty && IsEmpty(field)) return;
-    object_[key] = ToJson(field);
-  }
-
-  OrderedJson Take() && { return std::move(object_); }
-
- private:
-  OrderedJson object_ = OrderedJson::object();
-};
-
-template <typename T>
-OrderedJson ToJson(const std::optional<T>& o) {
-  return ToJson(*o);
-}
-
-template <typename T>
-OrderedJson ToJson(const std::vector<T>& v) {
-  OrderedJson array = OrderedJson::array();
-  for (const T& item : v) array.push_back(ToJson(item));
-  return array;
-}
-
-template <typename T>
-OrderedJson ToJson(const std::map<std::string, T>& m) {
-  OrderedJson object = OrderedJson::object();
-  for (const auto& [key, item] : m) object[key] = ToJson(item);
-  return object;
-}
-
-template <typename T>
-OrderedJson ToJson(const T& value) {
-  Encoder encoder;
-  Fields(encoder, value);
-  return std::move(encoder).Take();
-}
-
-// Tab-indented like `runc spec`; invalid UTF-8 in a string is replaced rather than thrown.
-std::string Dump(const OrderedJson& json) {
-  return json.dump(1, '\t', false, OrderedJson::error_handler_t::replace);
-}
-
-}  // namespace
-
-Result<Spec> DecodeSpec(std::string_view json) { return Decode<Spec>(json, "config.json"); }
-
-std::string EncodeSpec(const Spec& spec) { return Dump(ToJson(spec)); }
-
-Result<Process> DecodeProcess(std::string_view json) { return Decode<Process>(json, ""); }
-
-Result<State> DecodeState(std::string_view json) { return Decode<State>(json, "state.json"); }
-
-std::string EncodeState(const State& state) { return Dump(ToJson(state)); }
+std::string EncodeState(const State& state) { return DumpTabIndented(json_codec::ToJson(state)); }
 
 }  // namespace berth::oci
