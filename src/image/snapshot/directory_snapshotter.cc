@@ -1,0 +1,320 @@
+#include "image/snapshot/directory_snapshotter.h"
+
+#include <stdlib.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/scope_exit.h"
+#include "base/strings.h"
+#include "image/snapshot/tree.h"
+
+namespace berth::image::snapshot {
+namespace {
+
+using metadata::Tx;
+
+std::chrono::system_clock::time_point Now() { return std::chrono::system_clock::now(); }
+
+Result<std::string> MakeTempDir(const std::string& parent) {
+  std::string path = parent + "/new-XXXXXX";
+  if (mkdtemp(path.data()) == nullptr) return Fail(ErrnoNow("mkdtemp " + path));
+  return path;
+}
+
+// Place renames the new tree temp to dir and syncs their directory. The caller holds the write
+// transaction that just took dir's id, so a directory already there belongs to no row: debris of
+// a crash that Cleanup has not removed yet. It goes first.
+Status Place(const std::string& temp, const std::string& dir, const std::string& parent) {
+  if (rename(temp.c_str(), dir.c_str()) < 0) {
+    if (errno != EEXIST && errno != ENOTEMPTY) {
+      return Fail(ErrnoNow(fmt::format("rename {} to {}", temp, dir)));
+    }
+    BERTH_TRY(RemoveTree(dir));
+    if (rename(temp.c_str(), dir.c_str()) < 0) {
+      return Fail(ErrnoNow(fmt::format("rename {} to {}", temp, dir)));
+    }
+  }
+  return SyncPath(parent);
+}
+
+Status NotActive(const Record& record) {
+  return Fail(ErrorKind::kFailedPrecondition,
+              fmt::format("snapshot {} is {}, not active", record.key, KindName(record.kind)));
+}
+
+}  // namespace
+
+DirectorySnapshotter::DirectorySnapshotter(metadata::Database* db, const std::string& root,
+                                           std::unique_ptr<Layout> layout, DirectoryOptions options)
+    : db_(db),
+      snapshots_dir_(root + "/snapshots"),
+      layout_(std::move(layout)),
+      table_(std::string(layout_->name())),
+      options_(std::move(options)) {}
+
+Result<std::unique_ptr<Snapshotter>> DirectorySnapshotter::Open(metadata::Database* db,
+                                                                const std::string& root,
+                                                                std::unique_ptr<Layout> layout,
+                                                                DirectoryOptions options) {
+  const std::string what = fmt::format("open {} snapshotter at {}", layout->name(), root);
+  if (!root.starts_with('/')) {
+    return Fail(ErrorKind::kInvalidArgument, what + ": the root must be an absolute path");
+  }
+  if (root.find_first_of(",:\\") != std::string::npos) {
+    return Fail(ErrorKind::kInvalidArgument,
+                what + ": overlay's mount options cannot name a path with ',', ':' or '\\'");
+  }
+  std::string clean = root;
+  while (clean.size() > 1 && clean.ends_with('/')) clean.pop_back();
+  BERTH_TRY(Annotate(Table::Migrate(*db), what));
+  BERTH_TRY(Annotate(MakeDirs(clean + "/snapshots", 0700), what));
+  return std::unique_ptr<Snapshotter>(
+      new DirectorySnapshotter(db, clean, std::move(layout), std::move(options)));
+}
+
+std::string DirectorySnapshotter::DirOf(int64_t id) const {
+  return fmt::format("{}/{}", snapshots_dir_, id);
+}
+
+Status DirectorySnapshotter::Read(std::string_view what,
+                                  const std::function<Status(Tx&)>& fn) const {
+  return Annotate(db_->Read(fn), what);
+}
+
+Status DirectorySnapshotter::Write(std::string_view what,
+                                   const std::function<Status(Tx&)>& fn) const {
+  return Annotate(db_->Write(fn), what);
+}
+
+void DirectorySnapshotter::After(Step step) const {
+  if (options_.after_step) options_.after_step(step);
+}
+
+Result<Record> DirectorySnapshotter::Get(Tx& tx, std::string_view key) const {
+  BERTH_ASSIGN_OR_RETURN(std::optional<Record> record, table_.Find(tx, key));
+  if (!record) return Fail(ErrorKind::kNotFound, fmt::format("snapshot {} not found", key));
+  return std::move(*record);
+}
+
+Result<Chain> DirectorySnapshotter::ChainOf(Tx& tx, const Record& record) const {
+  BERTH_ASSIGN_OR_RETURN(std::vector<int64_t> ancestors, table_.Ancestors(tx, record.id));
+  Chain chain{.kind = record.kind, .dir = DirOf(record.id), .parents = {}};
+  for (int64_t id : ancestors) chain.parents.push_back(DirOf(id));
+  return chain;
+}
+
+Result<std::optional<Record>> DirectorySnapshotter::CheckNew(Tx& tx, std::string_view key,
+                                                             std::string_view parent) const {
+  BERTH_ASSIGN_OR_RETURN(std::optional<Record> existing, table_.Find(tx, key));
+  if (existing) {
+    return Fail(ErrorKind::kAlreadyExists,
+                fmt::format("snapshot {} exists ({})", key, KindName(existing->kind)));
+  }
+  if (parent.empty()) return std::optional<Record>();
+  BERTH_ASSIGN_OR_RETURN(std::optional<Record> p, table_.Find(tx, parent));
+  if (!p) return Fail(ErrorKind::kNotFound, fmt::format("parent {} not found", parent));
+  if (p->kind != Kind::kCommitted) {
+    return Fail(ErrorKind::kFailedPrecondition,
+                fmt::format("parent {} is {}, not committed", parent, KindName(p->kind)));
+  }
+  return p;
+}
+
+Result<Chain> DirectorySnapshotter::Insert(Tx& tx, Kind kind, std::string_view key,
+                                           std::string_view parent, const Labels& labels,
+                                           const std::string& filled_from, const std::string& temp,
+                                           std::string* placed) {
+  BERTH_ASSIGN_OR_RETURN(std::optional<Record> p, CheckNew(tx, key, parent));
+  // The tree was filled from the parent's directory of the first check; a parent removed and
+  // committed anew since then is another tree.
+  if ((p ? DirOf(p->id) : "") != filled_from) {
+    return Fail(ErrorKind::kConflict, fmt::format("parent {} changed meanwhile", parent));
+  }
+  BERTH_ASSIGN_OR_RETURN(
+      int64_t id,
+      table_.Insert(tx, kind, key, p ? std::optional(p->id) : std::nullopt, labels, Now()));
+  *placed = DirOf(id);
+  BERTH_TRY(Place(temp, *placed, snapshots_dir_));
+  After(Step::kPlaced);
+  BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+  return ChainOf(tx, record);
+}
+
+Result<std::vector<Mount>> DirectorySnapshotter::Create(Kind kind, std::string_view key,
+                                                        std::string_view parent,
+                                                        const Labels& labels) {
+  const std::string what =
+      fmt::format("{} snapshot {}", kind == Kind::kView ? "view" : "prepare", key);
+  if (key.empty()) return Fail(ErrorKind::kInvalidArgument, what + ": empty key");
+  std::shared_lock lock(trees_mu_);
+  // Checked before the tree is built (a copy takes long) and again when it is recorded.
+  std::string parent_dir;
+  BERTH_TRY(Read(what, [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::optional<Record> p, CheckNew(tx, key, parent));
+    if (p) parent_dir = DirOf(p->id);
+    return Ok();
+  }));
+  BERTH_ASSIGN_OR_RETURN(std::string temp, Annotate(MakeTempDir(snapshots_dir_), what));
+  std::string placed;
+  ScopeExit discard([&] {
+    (void)RemoveTree(temp);
+    if (!placed.empty()) (void)RemoveTree(placed);
+  });
+  BERTH_TRY(Annotate(layout_->Fill(temp, kind, parent_dir), what));
+  After(Step::kFilled);
+  Chain chain;
+  BERTH_TRY(Write(what, [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(chain, Insert(tx, kind, key, parent, labels, parent_dir, temp, &placed));
+    return Ok();
+  }));
+  discard.Dismiss();
+  return layout_->Mounts(chain);
+}
+
+Result<std::vector<Mount>> DirectorySnapshotter::Prepare(std::string_view key,
+                                                         std::string_view parent,
+                                                         const Labels& labels) {
+  return Create(Kind::kActive, key, parent, labels);
+}
+
+Result<std::vector<Mount>> DirectorySnapshotter::View(std::string_view key, std::string_view parent,
+                                                      const Labels& labels) {
+  return Create(Kind::kView, key, parent, labels);
+}
+
+Result<std::vector<Mount>> DirectorySnapshotter::Mounts(std::string_view key) {
+  Chain chain;
+  BERTH_TRY(Read(fmt::format("mounts of snapshot {}", key), [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    if (record.kind == Kind::kCommitted) {
+      return Fail(ErrorKind::kFailedPrecondition,
+                  fmt::format("snapshot {} is committed: mount a View of it", key));
+    }
+    BERTH_ASSIGN_OR_RETURN(chain, ChainOf(tx, record));
+    return Ok();
+  }));
+  return layout_->Mounts(chain);
+}
+
+Status DirectorySnapshotter::Commit(std::string_view name, std::string_view key,
+                                    const Labels& labels) {
+  const std::string what = fmt::format("commit snapshot {} as {}", key, name);
+  if (name.empty() || key.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, what + ": empty key or name");
+  }
+  int64_t id = 0;
+  BERTH_TRY(Read(what, [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    if (record.kind != Kind::kActive) return NotActive(record);
+    BERTH_ASSIGN_OR_RETURN(std::optional<Record> taken, table_.Find(tx, name));
+    if (taken) return Fail(ErrorKind::kAlreadyExists, fmt::format("snapshot {} exists", name));
+    id = record.id;
+    return Ok();
+  }));
+  // The content reaches the disk before the row says it is committed: a committed layer is never
+  // half there after a power loss.
+  const std::string fs = FsDir(DirOf(id));
+  BERTH_TRY(Annotate(SyncFilesystem(fs), what));
+  BERTH_ASSIGN_OR_RETURN(DiskUsage usage, Annotate(MeasureTree(fs), what));
+  return Write(what, [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    if (record.id != id || record.kind != Kind::kActive) return NotActive(record);
+    return table_.MarkCommitted(tx, id, name, labels, usage, Now());
+  });
+}
+
+Status DirectorySnapshotter::Remove(std::string_view key) {
+  const std::string what = fmt::format("remove snapshot {}", key);
+  int64_t id = 0;
+  BERTH_TRY(Write(what, [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    BERTH_ASSIGN_OR_RETURN(bool has_children, table_.HasChildren(tx, record.id));
+    if (has_children) {
+      return Fail(ErrorKind::kFailedPrecondition, fmt::format("snapshot {} has children", key));
+    }
+    id = record.id;
+    return table_.Delete(tx, id);
+  }));
+  After(Step::kRemoved);
+  // The snapshot is gone with its row; a tree that cannot be deleted now is Cleanup's.
+  if (Status removed = RemoveTree(DirOf(id)); !removed) {
+    log::Warn("{}: {}; Cleanup deletes it later", what, removed.error().message());
+  }
+  return Ok();
+}
+
+Result<Info> DirectorySnapshotter::Stat(std::string_view key) {
+  Info info;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    info = record.ToInfo();
+    return Ok();
+  }));
+  return info;
+}
+
+Status DirectorySnapshotter::Walk(const std::function<Status(const Info&)>& fn) {
+  std::vector<Info> infos;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Status {
+    return table_.ForEach(tx, [&](const Record& record) -> Status {
+      infos.push_back(record.ToInfo());
+      return Ok();
+    });
+  }));
+  for (const Info& info : infos) BERTH_TRY(fn(info));
+  return Ok();
+}
+
+Result<DiskUsage> DirectorySnapshotter::Usage(std::string_view key) {
+  Record record;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(record, Get(tx, key));
+    return Ok();
+  }));
+  if (record.usage) return *record.usage;
+  return Annotate(MeasureTree(FsDir(DirOf(record.id))), fmt::format("usage of snapshot {}", key));
+}
+
+Result<LayerDir> DirectorySnapshotter::Path(std::string_view key) {
+  Chain chain;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    if (record.kind != Kind::kActive) return NotActive(record);
+    BERTH_ASSIGN_OR_RETURN(chain, ChainOf(tx, record));
+    return Ok();
+  }));
+  return LayerDir{.path = FsDir(chain.dir), .whiteouts = layout_->WhiteoutsOf(chain)};
+}
+
+Status DirectorySnapshotter::Cleanup() {
+  std::unique_lock lock(trees_mu_);
+  std::set<int64_t> ids;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(ids, Table::AllIds(tx));
+    return Ok();
+  }));
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(snapshots_dir_));
+  Status result = Ok();
+  for (const std::string& name : names) {
+    Result<int64_t> id = ParseInt64(name);
+    if (id && ids.contains(*id) && std::to_string(*id) == name) continue;
+    const std::string path = snapshots_dir_ + "/" + name;
+    Status removed = RemoveTree(path);
+    if (removed) {
+      log::Info("cleanup: removed {}, which no snapshot owns", path);
+    } else if (result) {
+      result = Fail(std::move(removed).error().Wrap("clean up " + snapshots_dir_));
+    }
+  }
+  return result;
+}
+
+}  // namespace berth::image::snapshot
