@@ -1,0 +1,28 @@
+// Docker's --change instructions of `import` and `commit`: Dockerfile instructions that edit an
+// image config's "config" object instead of building anything. They are read as docker reads them
+// (builder/dockerfile BuildFromConfig): the changes joined by newlines form one Dockerfile
+// (comments, blank lines and line continuations allowed); CMD, ENTRYPOINT, ENV, EXPOSE,
+// HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR are accepted in their JSON and
+// shell forms; ENV, LABEL, EXPOSE, STOPSIGNAL, USER, VOLUME and WORKDIR expand variables from the
+// config's Env as it stands before each instruction (changes_lexer.h). Pure; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "oci/image_spec.h"
+
+namespace berth::image::store {
+
+// ApplyChanges returns config with changes applied in order. As in docker: a shell-form CMD or
+// ENTRYPOINT runs through config.shell (default /bin/sh -c); an ENTRYPOINT resets Cmd unless a
+// CMD with arguments came before it in the same changes; ENV replaces a variable of the same name
+// in place; WORKDIR is resolved against the working directory before it. No changes return config
+// as it is. Errors are kInvalidArgument and name the change with docker's reason:
+// `apply change "RUN make": RUN is not a valid change command`,
+// `apply change "USER": USER requires exactly one argument`.
+Result<oci::ContainerConfig> ApplyChanges(oci::ContainerConfig config,
+                                          const std::vector<std::string>& changes);
+
+}  // namespace berth::image::store
