@@ -30,19 +30,17 @@ struct Sandbox {
   std::string outside;
 };
 
-// The sandbox lives for the whole process (never destroyed, so the exit handler can use it).
-const Sandbox& TheSandbox() {
-  static const Sandbox* sandbox = [] {
-    std::string templ = std::filesystem::temp_directory_path().string() + "/apply-fuzz-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) std::abort();
-    auto* s = new Sandbox{templ, templ + "/root", templ + "/outside"};
-    if (!berth::MakeDirs(s->outside) || !berth::WriteFile(s->outside + "/passwd", kSentinel)) {
-      std::abort();
-    }
-    std::atexit([] { (void)berth::RemoveAll(TheSandbox().base); });
-    return s;
-  }();
-  return *sandbox;
+// MakeSandbox makes a fresh sandbox for one input (libFuzzer may end the process without running
+// exit handlers, so nothing is left to clean up at exit).
+Sandbox MakeSandbox() {
+  std::string templ = std::filesystem::temp_directory_path().string() + "/apply-fuzz-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) std::abort();
+  Sandbox s{templ, templ + "/root", templ + "/outside"};
+  if (!berth::MakeDirs(s.root) || !berth::MakeDirs(s.outside) ||
+      !berth::WriteFile(s.outside + "/passwd", kSentinel)) {
+    std::abort();
+  }
+  return s;
 }
 
 void Check(bool ok, const char* what) {
@@ -81,8 +79,7 @@ void ApplyOnce(const uint8_t* data, size_t size, const std::string& dir, layer::
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const Sandbox& s = TheSandbox();
-  Check(static_cast<bool>(berth::MakeDirs(s.root)), "mkdir root");
+  Sandbox s = MakeSandbox();
   ApplyOnce(data, size, s.root, layer::WhiteoutMode::kOverlay);
   ApplyOnce(data, size, s.root, layer::WhiteoutMode::kApply);
   CheckOutsideUntouched(s);
@@ -97,6 +94,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
-  Check(static_cast<bool>(berth::RemoveAll(s.root)), "remove root");
+  Check(static_cast<bool>(berth::RemoveAll(s.base)), "remove the sandbox");
   return 0;
 }
