@@ -269,7 +269,14 @@ class ImageStore {
 
   Status OpenSnapshotter();
   Status CleanUp();
+  // HoldIn adds resource to the lease lease_id under files_mu_ taken shared.
+  Status HoldIn(std::string_view lease_id, const metadata::LeaseResource& resource);
   void DropLease(const std::string& id);
+  // LayerSize is the size of the layer whose committed snapshot is chain, or nullopt when there
+  // is no such snapshot.
+  Result<std::optional<int64_t>> LayerSize(const std::string& chain);
+  // CheckLayerBlob checks that a compressed blob new to the catalog unpacks to diff_id.
+  Status CheckLayerBlob(const Digest& blob, const Digest& diff_id);
   Status Report(const ProgressSink& sink, const ProgressEvent& event);
   // RemoveFiles deletes snapshots (in order) and blobs; the caller holds files_mu_ exclusively.
   Status RemoveFiles(const std::vector<std::string>& snapshots, const std::vector<Digest>& blobs,
