@@ -1,0 +1,85 @@
+#include "output.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace berth::tools {
+
+std::string HumanSize(int64_t bytes, int precision) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double size = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (size >= 1000.0 && unit + 1 < std::size(kUnits)) {
+    size /= 1000.0;
+    ++unit;
+  }
+  return fmt::format("{:.{}g}{}", size, precision, kUnits[unit]);
+}
+
+std::string HumanAge(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto seconds = duration_cast<std::chrono::seconds>(system_clock::now() - t).count();
+  auto plural = [](int64_t n, const char* unit) {
+    return fmt::format("{} {}{} ago", n, unit, n == 1 ? "" : "s");
+  };
+  if (seconds < 1) return "Less than a second ago";
+  if (seconds < 60) return plural(seconds, "second");
+  if (seconds < 120) return "About a minute ago";
+  const int64_t minutes = seconds / 60;
+  if (minutes < 60) return plural(minutes, "minute");
+  const int64_t hours = llround(static_cast<double>(seconds) / 3600.0);
+  if (hours == 1) return "About an hour ago";
+  if (hours < 48) return plural(hours, "hour");
+  if (hours < 24 * 7 * 2) return plural(hours / 24, "day");
+  if (hours < 24 * 30 * 2) return plural(hours / 24 / 7, "week");
+  if (hours < 24 * 365 * 2) return plural(hours / 24 / 30, "month");
+  return plural(hours / 24 / 365, "year");
+}
+
+namespace {
+
+// Bar draws docker's progress bar: 50 columns of '=' ending in '>', then current/total.
+std::string Bar(int64_t current, int64_t total) {
+  if (total <= 0) return fmt::format("{:>8}", HumanSize(current));
+  constexpr int kWidth = 50;
+  const int filled = static_cast<int>(kWidth * std::min<double>(1.0, double(current) / total));
+  std::string bar = "[" + std::string(filled, '=') + ">" + std::string(kWidth - filled, ' ') + "]";
+  return fmt::format("{} {:>8}/{}", bar, HumanSize(current), HumanSize(total));
+}
+
+}  // namespace
+
+ProgressPrinter::ProgressPrinter(FILE* out) : out_(out), terminal_(isatty(fileno(out)) == 1) {}
+
+Status ProgressPrinter::operator()(const image::store::ProgressEvent& event) {
+  if (!terminal_) return Ok();
+  auto [it, added] = line_.try_emplace(event.id, ids_.size());
+  if (added) {
+    ids_.push_back(event.id);
+    std::fputs("\n", out_);
+  }
+  const size_t up = ids_.size() - it->second;
+  std::string text =
+      fmt::format("{}: {}", event.id, image::store::ProgressActionName(event.action));
+  if (event.action == image::store::ProgressAction::kAlreadyExists ||
+      event.action == image::store::ProgressAction::kLayerDone) {
+    text = fmt::format(
+        "{}: {}", event.id,
+        event.action == image::store::ProgressAction::kLayerDone ? "Extracted" : "Already exists");
+  } else {
+    text += " " + Bar(event.current, event.total);
+  }
+  // Up to the item's line, clear it, write it, and back down.
+  std::fprintf(out_, "\x1b[%zuA\r\x1b[2K%s\x1b[%zuB\r", up, text.c_str(), up);
+  std::fflush(out_);
+  return Ok();
+}
+
+image::store::ProgressSink ProgressPrinter::Sink() {
+  return [this](const image::store::ProgressEvent& event) { return (*this)(event); };
+}
+
+}  // namespace berth::tools
