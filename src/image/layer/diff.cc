@@ -92,12 +92,22 @@ Result<std::vector<std::string>> SortedNames(int dir_fd, const std::string& path
   return names;
 }
 
-// TarWriter walks one upper directory and writes it as a pax tar into a descriptor, hashing what
-// it writes.
+// What TarWriter walks.
+enum class TreeKind {
+  kOverlayUpper,  // an overlay upper directory: whiteouts and opaque directories in OCI form
+  kWholeTree,     // a whole tree, on one filesystem: no whiteouts
+};
+
+// TarWriter walks one directory and writes it as a pax tar into a descriptor, hashing what it
+// writes.
 class TarWriter {
  public:
-  TarWriter(std::string root, int out_fd, const DiffOptions& options)
-      : root_(std::move(root)), out_fd_(out_fd), options_(options), buffer_(kCopyBuffer) {}
+  TarWriter(std::string root, TreeKind kind, int out_fd, const DiffOptions& options)
+      : root_(std::move(root)),
+        kind_(kind),
+        out_fd_(out_fd),
+        options_(options),
+        buffer_(kCopyBuffer) {}
   // A failed diff leaves its output unfinished: no end-of-archive blocks after the error.
   ~TarWriter() {
     if (ar_) archive_write_fail(ar_.get());
@@ -105,7 +115,8 @@ class TarWriter {
 
   Result<DiffResult> Run() {
     ar_.reset(archive_write_new());
-    if (!ar_) return Fail(ErrorKind::kResourceExhausted, "diff: allocate tar writer");
+    if (!ar_)
+      return Fail(ErrorKind::kResourceExhausted, fmt::format("{}: allocate tar writer", Verb()));
     // pax keeps what ustar cannot hold (long names, big ids, xattrs) and is ustar otherwise.
     if (archive_write_set_format_pax_restricted(ar_.get()) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(ar_.get(), 1) != ARCHIVE_OK ||
@@ -114,6 +125,8 @@ class TarWriter {
       return Fail(ArchiveError("open tar writer"));
     }
     BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, sys::Open(root_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    BERTH_ASSIGN_OR_RETURN(struct stat root_st, sys::Fstat(root_fd.get()));
+    root_dev_ = root_st.st_dev;
     BERTH_TRY(WalkDirectory(root_fd.get(), ""));
     if (archive_write_close(ar_.get()) != ARCHIVE_OK) return Fail(ArchiveError("finish tar"));
     if (write_error_) return Fail(std::move(*write_error_));
@@ -122,6 +135,8 @@ class TarWriter {
   }
 
  private:
+  std::string_view Verb() const { return kind_ == TreeKind::kOverlayUpper ? "diff" : "export"; }
+
   static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t size) {
     auto* w = static_cast<TarWriter*>(self);
     const char* p = static_cast<const char*>(data);
@@ -129,7 +144,7 @@ class TarWriter {
       ssize_t n = write(w->out_fd_, p, left);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        w->write_error_ = ErrnoNow("diff: write tar");
+        w->write_error_ = ErrnoNow(fmt::format("{}: write tar", w->Verb()));
         return -1;
       }
       p += n;
@@ -143,8 +158,8 @@ class TarWriter {
   Error ArchiveError(std::string_view what) {
     if (write_error_) return *write_error_;
     const char* message = archive_error_string(ar_.get());
-    return Error(ErrorKind::kInternal,
-                 fmt::format("diff {}: {}: {}", root_, what, message ? message : "unknown error"));
+    return Error(ErrorKind::kInternal, fmt::format("{} {}: {}: {}", Verb(), root_, what,
+                                                   message ? message : "unknown error"));
   }
 
   Status WalkDirectory(int dir_fd, const std::string& prefix) {
@@ -153,12 +168,14 @@ class TarWriter {
     for (const std::string& name : names) {
       BERTH_ASSIGN_OR_RETURN(struct stat st, sys::FstatAt(dir_fd, name, AT_SYMLINK_NOFOLLOW));
       const std::string rel = prefix + name;
-      if (IsOverlayWhiteout(st)) {
+      const bool upper = kind_ == TreeKind::kOverlayUpper;
+      if (upper && IsOverlayWhiteout(st)) {
         BERTH_TRY(WriteMarker(prefix + WhiteoutName(name), st));
       } else if (S_ISDIR(st.st_mode)) {
         BERTH_TRY(WriteEntry(dir_fd, name, rel, st));
-        if (IsOpaque(root_ + "/" + rel))
+        if (upper && IsOpaque(root_ + "/" + rel))
           BERTH_TRY(WriteMarker(rel + "/" + std::string(kOpaqueMarker), st));
+        if (!upper && st.st_dev != root_dev_) continue;
         BERTH_ASSIGN_OR_RETURN(UniqueFd child,
                                sys::OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
         BERTH_TRY(WalkDirectory(child.get(), rel + "/"));
@@ -223,7 +240,7 @@ class TarWriter {
     for (;;) {
       ssize_t n = read(fd.get(), buffer_.data(), buffer_.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Fail(ErrnoNow(fmt::format("diff: read {}/{}", root_, rel)));
+      if (n < 0) return Fail(ErrnoNow(fmt::format("{}: read {}/{}", Verb(), root_, rel)));
       if (n == 0) break;
       copied += n;
       if (copied > size) break;
@@ -233,7 +250,7 @@ class TarWriter {
     }
     if (copied != size) {
       return Fail(ErrorKind::kConflict,
-                  fmt::format("diff {}: {} changed size while being read", root_, rel));
+                  fmt::format("{} {}: {} changed size while being read", Verb(), root_, rel));
     }
     return {};
   }
@@ -249,6 +266,8 @@ class TarWriter {
   }
 
   std::string root_;
+  TreeKind kind_;
+  dev_t root_dev_ = 0;
   int out_fd_;
   const DiffOptions& options_;
   std::vector<char> buffer_;
@@ -264,7 +283,12 @@ class TarWriter {
 
 Result<DiffResult> DiffUpperDir(const std::string& upper_dir, int out_fd,
                                 const DiffOptions& options) {
-  TarWriter writer(upper_dir, out_fd, options);
+  TarWriter writer(upper_dir, TreeKind::kOverlayUpper, out_fd, options);
+  return writer.Run();
+}
+
+Result<DiffResult> ExportTree(const std::string& root, int out_fd, const DiffOptions& options) {
+  TarWriter writer(root, TreeKind::kWholeTree, out_fd, options);
   return writer.Run();
 }
 

@@ -1,9 +1,9 @@
 // Diff turns the upper directory of an overlay mount (a container's writable layer) back into an
 // OCI layer tar: what `commit` and each build step store. Overlay whiteouts (0/0 character devices)
 // become ".wh.NAME" entries and opaque directories a ".wh..wh..opq" entry (image/layer/whiteout.h).
-// The tar is deterministic: entries in name order, only mtimes (no atime/ctime), so the same tree
-// always gives the same diff id. Stateless and thread-safe; the upper directory must not change
-// while it is read (the container is stopped or paused).
+// ExportTree writes a whole tree the same way without any whiteout conversion (`export`). The tar
+// is deterministic: entries in name order, only mtimes (no atime/ctime), so the same tree always
+// gives the same diff id. Stateless and thread-safe; the tree must not change while it is read.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +32,12 @@ struct DiffOptions {
 // and hardlinks within the tree are kept.
 Result<DiffResult> DiffUpperDir(const std::string& upper_dir, int out_fd,
                                 const DiffOptions& options = {});
+
+// ExportTree writes every file under root (not root itself) as an uncompressed tar to out_fd, as
+// docker's `export` writes a container's mounted rootfs: entries and metadata as DiffUpperDir
+// writes them, but nothing read as a whiteout (a 0/0 character device is written as a device, an
+// opaque directory as a plain one), and a directory on another filesystem than root (a mount
+// inside the tree: /proc, a volume) written as an empty directory, its content not followed.
+Result<DiffResult> ExportTree(const std::string& root, int out_fd, const DiffOptions& options = {});
 
 }  // namespace berth::image::layer
