@@ -1,10 +1,8 @@
-// Docker's --change instructions of `import` and `commit`: Dockerfile instructions that edit an
-// image config's "config" object instead of building anything. They are read as docker reads them
-// (builder/dockerfile BuildFromConfig): the changes joined by newlines form one Dockerfile
-// (comments, blank lines and line continuations allowed); CMD, ENTRYPOINT, ENV, EXPOSE,
-// HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR are accepted in their JSON and
-// shell forms; ENV, LABEL, EXPOSE, STOPSIGNAL, USER, VOLUME and WORKDIR expand variables from the
-// config's Env as it stands before each instruction (changes_lexer.h). Pure; thread-safe.
+// Docker's --change instructions of `import` and `commit`: Dockerfile instructions (CMD,
+// ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR) that
+// edit an image config's "config" object, read as docker's BuildFromConfig reads them: the changes
+// joined by newlines are one Dockerfile (comments, continuations), JSON and shell forms, variables
+// expanded from the config's Env (changes_lexer.h). Pure; thread-safe.
 #pragma once
 
 #include <string>

@@ -182,6 +182,10 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
   return std::chrono::nanoseconds(negative ? -signed_total : signed_total);
 }
 
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+  return ParseDateTime(text);
+}
+
 Result<std::chrono::system_clock::time_point> ParseFilterTime(
     std::string_view text, std::chrono::system_clock::time_point now) {
   if (text != "0") {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "base/result.h"
@@ -25,5 +26,9 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
 // "1700000000.5"). kInvalidArgument `failed to parse value as time or duration: "x"`.
 Result<std::chrono::system_clock::time_point> ParseFilterTime(
     std::string_view text, std::chrono::system_clock::time_point now);
+
+// ParseRfc3339 reads the date and time forms of ParseFilterTime alone (an image config's
+// "created"); nullopt when text is not one.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace berth::image::store

@@ -81,5 +81,14 @@ TEST(GoTimeTest, FilterTimes) {
   }
 }
 
+TEST(GoTimeTest, Rfc3339Alone) {
+  EXPECT_EQ(ParseRfc3339("2024-01-02T03:04:05Z"), At(1704164645));
+  EXPECT_EQ(ParseRfc3339("2024-01-02T04:04:05.000000001+01:00"),
+            At(1704164645) + std::chrono::duration_cast<TimePoint::duration>(nanoseconds(1)));
+  EXPECT_EQ(ParseRfc3339("10m"), std::nullopt);
+  EXPECT_EQ(ParseRfc3339("1700000000"), std::nullopt);
+  EXPECT_EQ(ParseRfc3339(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace berth::image::store
