@@ -54,7 +54,7 @@ Result<std::map<std::string, Descriptor>> ReadLayerSources(const Json& j, const 
     std::string item_path = KeyPath(path, key);
     BERTH_TRY(json_codec::ParseDigest(item_path, key));
     BERTH_ASSIGN_OR_RETURN(Descriptor descriptor,
-                           Annotate(DecodeDescriptor(item.dump()), item_path));
+                           Annotate(json_codec::ReadDescriptor(item), item_path));
     out.emplace(key, std::move(descriptor));
   }
   return out;

@@ -158,6 +158,20 @@ TEST(ImageLayoutTest, RejectsUnsafeOrMalformedSaveManifests) {
   }
 }
 
+// A hostile archive can nest unknown properties of a LayerSources descriptor 200,000 deep; the
+// decoder must not recurse over them (it once re-serialised the value and overflowed the stack).
+TEST(ImageLayoutTest, DeeplyNestedLayerSourceDoesNotExhaustTheStack) {
+  const size_t kDepth = 200'000;
+  const std::string json = R"([{"Config":"c.json","LayerSources":{")" +
+                           std::string(kForeignDiffId) + R"(":{"x":)" + std::string(kDepth, '[') +
+                           std::string(kDepth, ']') + "}}}]";
+  Result<std::vector<SaveManifestEntry>> m = DecodeSaveManifest(json);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().message(), "decode manifest.json: [0].LayerSources[\"" +
+                                     std::string(kForeignDiffId) +
+                                     "\"]: mediaType: missing required property");
+}
+
 TEST(ImageLayoutTest, ValidatesArchivePaths) {
   for (std::string_view ok : {"manifest.json", "blobs/sha256/abc", "./abc/layer.tar", "a..b/c",
                               "..a/b", "a/b..", "abc/"}) {

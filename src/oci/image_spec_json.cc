@@ -380,6 +380,8 @@ Result<Descriptor> DecodeDescriptor(std::string_view json) {
   return json_codec::Decode<Descriptor>(json, "");
 }
 
+Result<Descriptor> json_codec::ReadDescriptor(const Json& j) { return ReadDocument<Descriptor>(j); }
+
 std::string EncodeDescriptor(const Descriptor& descriptor) {
   return json_codec::Encode(descriptor);
 }

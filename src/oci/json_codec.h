@@ -26,6 +26,7 @@
 
 #include "base/digest.h"
 #include "base/result.h"
+#include "oci/image_spec.h"
 
 namespace berth::oci::json_codec {
 
@@ -307,5 +308,11 @@ template <typename T>
 std::string Encode(const T& value) {
   return Dump(ToJson(value));
 }
+
+// ---- Documents inside other documents ----
+
+// ReadDescriptor is DecodeDescriptor (image_spec_json.h) over an already parsed value, for the
+// archive indexes that embed descriptors; defined in image_spec_json.cc, beside their Fields.
+[[nodiscard]] Result<Descriptor> ReadDescriptor(const Json& j);
 
 }  // namespace berth::oci::json_codec
