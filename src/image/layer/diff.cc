@@ -108,9 +108,12 @@ class TarWriter {
         out_fd_(out_fd),
         options_(options),
         buffer_(kCopyBuffer) {}
-  // A failed diff leaves its output unfinished: no end-of-archive blocks after the error.
+  // A failed diff leaves its output unfinished: what libarchive still flushes while it frees the
+  // writer (the end-of-archive blocks) is dropped. (archive_write_fail would skip the flush but
+  // leaks the writer's buffers.)
   ~TarWriter() {
-    if (ar_) archive_write_fail(ar_.get());
+    discard_ = true;
+    ar_.reset();
   }
 
   Result<DiffResult> Run() {
@@ -139,6 +142,7 @@ class TarWriter {
 
   static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t size) {
     auto* w = static_cast<TarWriter*>(self);
+    if (w->discard_) return static_cast<la_ssize_t>(size);
     const char* p = static_cast<const char*>(data);
     for (size_t left = size; left > 0;) {
       ssize_t n = write(w->out_fd_, p, left);
@@ -273,6 +277,7 @@ class TarWriter {
   std::vector<char> buffer_;
   std::unique_ptr<archive, ArchiveDeleter> ar_;
   std::optional<Error> write_error_;
+  bool discard_ = false;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
   Sha256 hash_;
   int64_t written_ = 0;
