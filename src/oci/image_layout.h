@@ -32,7 +32,7 @@ inline constexpr std::string_view kAnnotationContainerdImageName = "io.container
 
 // ValidateArchivePath accepts a path that stays inside the archive: not empty, relative, without
 // a ".." component and without NUL bytes.
-[[nodiscard]] Status ValidateArchivePath(std::string_view path);
+[[nodiscard]] berth::Status ValidateArchivePath(std::string_view path);
 
 // One image of manifest.json.
 struct SaveManifestEntry {
@@ -62,7 +62,7 @@ using Repositories = std::map<std::string, std::map<std::string, std::string>>;
 std::string EncodeRepositories(const Repositories& repositories);
 
 // oci-layout: {"imageLayoutVersion":"1.0.0"}; other versions are rejected.
-[[nodiscard]] Status DecodeOciLayout(std::string_view json);  // "decode oci-layout: ..."
+[[nodiscard]] berth::Status DecodeOciLayout(std::string_view json);  // "decode oci-layout: ..."
 std::string EncodeOciLayout();
 
 // index.json: DecodeIndex's document whose kAnnotationRefName and kAnnotationContainerdImageName
