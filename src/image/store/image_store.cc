@@ -18,6 +18,7 @@
 #include "image/snapshot/native.h"
 #include "image/snapshot/overlay.h"
 #include "image/snapshot/tree.h"
+#include "image/store/unpack.h"
 
 namespace berth::image::store {
 namespace {
@@ -99,7 +100,7 @@ std::string_view ProgressActionName(ProgressAction action) {
     case ProgressAction::kAlreadyExists:
       return "Already exists";
     case ProgressAction::kLayerDone:
-      return "Layer done";
+      return "Extracted";
     case ProgressAction::kWriting:
       return "Writing";
     case ProgressAction::kVerifying:
@@ -357,14 +358,14 @@ Result<VerifyReport> ImageStore::Verify(const ProgressSink& progress) {
     Result<content::Info> info = content_.Stat(digest);
     if (!info && info.error().kind() == ErrorKind::kNotFound) continue;  // collected meanwhile
     BERTH_TRY(info);
-    BERTH_TRY(Report(progress, {.action = ProgressAction::kVerifying,
-                                .id = digest.hex.substr(0, 12),
-                                .current = 0,
-                                .total = info->size}));
     Status verified = content_.Verify(digest);
     if (!verified && verified.error().kind() == ErrorKind::kNotFound) continue;
     if (!verified && verified.error().kind() != ErrorKind::kDataLoss) return Fail(verified.error());
     if (!verified) report.corrupt.push_back({digest, verified.error().message()});
+    BERTH_TRY(Report(progress, {.action = ProgressAction::kVerifying,
+                                .id = ShortId(digest),
+                                .current = info->size,
+                                .total = info->size}));
     ++report.blobs;
     report.bytes += info->size;
   }

@@ -1,17 +1,16 @@
 // ImageStore::UnpackImage and PutImage: from a config blob and layer blobs to an image recorded
 // with its layers unpacked into snapshots (unpack.h does the unpacking).
-#include <time.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <utility>
 
 #include "base/strings.h"
 #include "image/layer/compression.h"
 #include "image/layer/layer_stream.h"
 #include "image/metadata/chain_id.h"
+#include "image/store/go_time.h"
 #include "image/store/image_store.h"
 #include "image/store/unpack.h"
 #include "oci/image_spec.h"
@@ -19,46 +18,6 @@
 
 namespace berth::image::store {
 namespace {
-
-// ParseCreated reads the RFC 3339 "created" of an image config ("2024-05-01T10:20:30.5Z",
-// "...+02:00"); nullopt when it is absent or malformed, as docker shows such an image's age as
-// unknown rather than refusing it.
-std::optional<metadata::Time> ParseCreated(const std::string& created) {
-  struct tm tm {};
-  int consumed = 0;
-  if (sscanf(created.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  std::string_view rest = std::string_view(created).substr(static_cast<size_t>(consumed));
-  int64_t nanos = 0;
-  if (rest.starts_with('.')) {
-    size_t digits = 1;
-    for (int64_t scale = 100000000;
-         digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9';
-         ++digits, scale /= 10) {
-      nanos += (rest[digits] - '0') * scale;
-    }
-    rest.remove_prefix(digits);
-  }
-  int64_t offset_s = 0;
-  if (rest == "Z" || rest == "z") {
-    offset_s = 0;
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int hours = 0;
-    int minutes = 0;
-    if (sscanf(rest.data() + 1, "%2d:%2d", &hours, &minutes) != 2) return std::nullopt;
-    offset_s = (hours * 3600 + minutes * 60) * (rest[0] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
-  const time_t seconds = timegm(&tm);
-  if (seconds == -1) return std::nullopt;
-  return metadata::Time(std::chrono::seconds(seconds - offset_s)) +
-         std::chrono::duration_cast<metadata::Time::duration>(std::chrono::nanoseconds(nanos));
-}
 
 // LayerMediaType is the OCI layer media type of a blob, from the compression of its first bytes.
 Result<std::string> LayerMediaType(const content::Store& content, const Digest& blob) {
@@ -135,7 +94,7 @@ Result<metadata::NewImage> ImageStore::UnpackImage(Lease& lease, const ImageInpu
       .id = input.config,
       .config_size = static_cast<int64_t>(config_bytes.size()),
       .target = input.target,
-      .created = ParseCreated(config.created),
+      .created = ParseRfc3339(config.created),
       .parent = input.parent,
       .labels = config.config ? config.config->labels : std::map<std::string, std::string>{},
       .layers = {},
