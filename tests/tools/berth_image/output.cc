@@ -64,12 +64,9 @@ Status ProgressPrinter::operator()(const image::store::ProgressEvent& event) {
   const size_t up = ids_.size() - it->second;
   std::string text =
       fmt::format("{}: {}", event.id, image::store::ProgressActionName(event.action));
-  if (event.action == image::store::ProgressAction::kAlreadyExists ||
-      event.action == image::store::ProgressAction::kLayerDone) {
-    text = fmt::format(
-        "{}: {}", event.id,
-        event.action == image::store::ProgressAction::kLayerDone ? "Extracted" : "Already exists");
-  } else {
+  // Docker shows a bar while an item moves, and only its state once it is done.
+  if (event.action != image::store::ProgressAction::kAlreadyExists &&
+      event.action != image::store::ProgressAction::kLayerDone) {
     text += " " + Bar(event.current, event.total);
   }
   // Up to the item's line, clear it, write it, and back down.
