@@ -372,8 +372,9 @@ TEST(RuntimeNamespaces, JoinsUserAndPidNamespacesByPath) {
   // A user namespace mapping root to the test's root, with a pid namespace it owns (unshare's
   // children live in it, unshare itself does not): the container joins both, so its processes are
   // numbered in that pid namespace (the holder's sleep is 1 there) and its new namespaces belong to
-  // the joined user namespace.
-  NamespaceHolder holder({"--user", "--map-root-user", "--pid", "--fork", "--mount"});
+  // the joined user namespace. --kill-child: the forked child dies with unshare, which the holder
+  // kills; an orphan would keep the test's output open.
+  NamespaceHolder holder({"--user", "--map-root-user", "--pid", "--kill-child", "--mount"});
   ASSERT_TRUE(holder.ok()) << "unshare did not start";
   Bundle b(
       "readlink /proc/self/ns/user; readlink /proc/self/ns/pid; echo $$; cat /proc/self/uid_map");
