@@ -103,18 +103,6 @@ class ZstdDecompressor : public Decompressor {
 
 }  // namespace
 
-std::string_view CompressionName(Compression compression) {
-  switch (compression) {
-    case Compression::kNone:
-      return "none";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-  }
-  return "unknown";
-}
-
 Result<Compression> DetectCompression(std::string_view head) {
   using namespace std::string_view_literals;
   if (StartsWith(head, "\x1f\x8b\x08"sv)) return Compression::kGzip;

@@ -11,12 +11,13 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "oci/image_spec.h"
 
 namespace berth::image::layer {
 
-enum class Compression { kNone, kGzip, kZstd };
-
-std::string_view CompressionName(Compression compression);
+// The compressions of the image spec's layer media types.
+using oci::Compression;
+using oci::CompressionName;
 
 // The longest magic number looked at; DetectCompression wants this many bytes unless the stream
 // is shorter.
