@@ -57,18 +57,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-record() {
-  local status="$1" name="$2" detail="${3:-}"
-  if [ "$status" = 0 ]; then
-    passed=$((passed + 1))
-    echo "PASS: $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name${detail:+: $detail}"
-  fi
-}
+# shellcheck source=tests/e2e/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 
 # check_load NAME ROOT SNAPSHOTTER FILE: berth-image loads FILE and names the image.
 check_load() {
@@ -129,8 +119,7 @@ main() {
   [ -n "$want" ] && [ "$got" = "$want" ]
   record $? "podman runs the image berth saved" "got '$got', want '$want' $(head -c 300 "$work/stderr")"
 
-  echo "$passed passed, $failed failed"
-  [ "$failed" = 0 ]
+  summary
 }
 
 main

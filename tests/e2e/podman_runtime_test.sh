@@ -59,18 +59,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-record() {
-  local status="$1" name="$2" detail="${3:-}"
-  if [ "$status" = 0 ]; then
-    passed=$((passed + 1))
-    echo "PASS: $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name${detail:+: $detail}"
-  fi
-}
+# shellcheck source=tests/e2e/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
 
 # expect_output NAME WANT [run flags...] -- COMMAND...: the container's stdout must equal WANT.
 expect_output() {
@@ -165,8 +155,7 @@ main() {
   check_detached
   check_tty
 
-  echo "$passed passed, $failed failed"
-  [ "$failed" = 0 ]
+  summary
 }
 
 main
