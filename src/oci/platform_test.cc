@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/image_spec_fixtures.h"
 #include "oci/image_spec_json.h"
 
 namespace berth::oci {
@@ -235,31 +236,6 @@ TEST(PlatformTest, MatcherRanksNormalisedCandidates) {
   EXPECT_FALSE(amd64.Matches(P("unknown", "unknown")));
 }
 
-// The same shape as BuildKit's multi-platform push: four platforms and an attestation manifest.
-constexpr const char* kIndex = R"json({
-  "schemaVersion": 2,
-  "mediaType": "application/vnd.oci.image.index.v1+json",
-  "manifests": [
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-     "digest": "sha256:5861314d7fccb39c2192173240eab44fa35ca66426201ca2acd0630a6258dd51",
-     "size": 1022, "platform": {"architecture": "amd64", "os": "linux"}},
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-     "digest": "sha256:f69162950f235e3cdbbad33f1f912d1a504be90d8a37d002c735d6f3e3882265",
-     "size": 1022, "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-     "digest": "sha256:5ba6c8710dd1369ce61603ab9b7a81b25f92d4a9f74956ab72a7ea75884f07ee",
-     "size": 1022, "platform": {"architecture": "arm", "os": "linux", "variant": "v7"}},
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-     "digest": "sha256:50b8c3e55c3365d624e7e10ae6a783d525e02b16924d4dcff0611f3e2544efaf",
-     "size": 1022, "platform": {"architecture": "arm", "os": "linux", "variant": "v6"}},
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-     "digest": "sha256:f745a15153c4dacf0ea4bbf57265e73283941f8335939b33c693975315cf5916",
-     "size": 839,
-     "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
-     "platform": {"architecture": "unknown", "os": "unknown"}}
-  ]
-})json";
-
 constexpr std::string_view kAmd64 = "5861314d";
 constexpr std::string_view kArm64 = "f6916295";
 constexpr std::string_view kArmV7 = "5ba6c871";
@@ -272,7 +248,7 @@ std::string Select(const Index& index, std::string_view wanted) {
 }
 
 TEST(PlatformTest, SelectsTheBestManifestOfAnIndex) {
-  Result<Index> index = DecodeIndex(kIndex);
+  Result<Index> index = DecodeIndex(testing::kBuildKitIndex);
   ASSERT_TRUE(index) << index.error().message();
   EXPECT_EQ(Select(*index, "linux/amd64"), kAmd64);
   EXPECT_EQ(Select(*index, "linux/amd64/v3"), kAmd64);
@@ -295,7 +271,7 @@ TEST(PlatformTest, SelectsTheBestManifestOfAnIndex) {
 }
 
 TEST(PlatformTest, ReportsThePlatformsAnIndexOffers) {
-  Result<Index> index = DecodeIndex(kIndex);
+  Result<Index> index = DecodeIndex(testing::kBuildKitIndex);
   ASSERT_TRUE(index) << index.error().message();
   for (std::string_view wanted : {"linux/386", "linux/s390x", "linux/arm/v5", "windows/amd64"}) {
     Result<Descriptor> d = SelectManifest(*index, *ParsePlatform(wanted));
@@ -313,7 +289,7 @@ TEST(PlatformTest, ReportsThePlatformsAnIndexOffers) {
 }
 
 TEST(PlatformTest, SelectionSkipsOtherMediaTypesAndFallsBackToEntriesWithoutPlatform) {
-  Result<Index> index = DecodeIndex(kIndex);
+  Result<Index> index = DecodeIndex(testing::kBuildKitIndex);
   ASSERT_TRUE(index) << index.error().message();
   Index only_arm = *index;
   only_arm.manifests.erase(only_arm.manifests.begin(), only_arm.manifests.begin() + 2);
