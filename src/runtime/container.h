@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "oci/runtime_spec.h"
 #include "runtime/state/state_store.h"
 
@@ -71,5 +72,27 @@ struct ExecOptions {
 };
 // Exec runs a new process in a running container; returns its exit code (0 when detached).
 Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& options);
+
+// For a monitor that stays the parent of its container (berth-shim) rather than leaving it behind
+// as berth-runtime does. CreateMonitored clones the init process as a child of the caller, with the
+// caller's stdin, stdout and stderr (or, when process.terminal is true, a new pty whose master is
+// returned), and returns it created and waiting on its sync socket; StartMonitored lets it exec.
+// ExecMonitored starts another process, likewise a child of the caller with the caller's stdio.
+// The caller reaps these children (waitpid) and deletes the container with Delete. Until it is
+// started, Inspect reports such a container as running (it has no exec.fifo). Errors: as Create,
+// Start and Exec; StartMonitored fails with the init's own error if its exec fails.
+struct MonitoredProcess {
+  pid_t pid = 0;
+  UniqueFd pidfd;
+  UniqueFd console;  // the pty master when process.terminal is true
+  UniqueFd start;    // init only: the runtime's end of the sync socket, consumed by StartMonitored
+};
+Result<MonitoredProcess> CreateMonitored(const RuntimeOptions& rt, const CreateOptions& options);
+Status StartMonitored(const RuntimeOptions& rt, const std::string& id, MonitoredProcess& init);
+Result<MonitoredProcess> ExecMonitored(const RuntimeOptions& rt, const std::string& id,
+                                       const oci::Process& process);
+// OomKilled tells whether the kernel's OOM killer killed a process of the container (cgroup v2
+// memory.events, v1 memory.oom_control: oom_kill above 0). Call it before Delete.
+Result<bool> OomKilled(const RuntimeOptions& rt, const std::string& id);
 
 }  // namespace berth::runtime

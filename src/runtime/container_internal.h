@@ -29,6 +29,18 @@ struct CreatedContainer {
 Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateOptions& options,
                                          bool wait_on_fifo);
 
+struct SpawnedExec {
+  pid_t pid = 0;
+  UniqueFd pidfd;
+  UniqueFd console;  // the pty master when the process has a terminal and no console socket
+};
+
+// SpawnExec starts a process in the running container id and returns once it has exec'd; the
+// caller owns (and reaps) it. The process is `given`, or built from the options and the
+// container's config when given is null. The new process inherits the caller's stdio.
+Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id,
+                              const ExecOptions& options, const oci::Process* given);
+
 // ResolveCgroupsPath applies the default (a path named after the id, under the runtime's own
 // cgroup) and, with --systemd-cgroup, turns "slice:prefix:name" into a cgroupfs path.
 Result<std::string> ResolveCgroupsPath(const RuntimeOptions& rt, const std::string& cgroups_path,

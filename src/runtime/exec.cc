@@ -88,7 +88,8 @@ bool OwnsMountNamespace(const oci::Spec& spec) {
 
 }  // namespace
 
-Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& o) {
+Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& o,
+                              const oci::Process* given) {
   const std::string context = "exec " + id;
   StateStore store(rt.root);
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, Annotate(Inspect(rt, id), context));
@@ -98,7 +99,12 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
   }
   BERTH_ASSIGN_OR_RETURN(ContainerRecord record, store.Load(id));
   BERTH_ASSIGN_OR_RETURN(oci::Spec spec, Annotate(LoadSpec(store, id), context));
-  BERTH_ASSIGN_OR_RETURN(oci::Process process, Annotate(BuildProcess(spec, o), context));
+  oci::Process process;
+  if (given) {
+    process = *given;
+  } else {
+    BERTH_ASSIGN_OR_RETURN(process, Annotate(BuildProcess(spec, o), context));
+  }
   ProcessConfig config;
   config.process = &process;
   BERTH_ASSIGN_OR_RETURN(config.caps, Annotate(PlanProcessCapabilities(process), context));
@@ -119,8 +125,19 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
     root.Reset(open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) return Fail(ErrnoNow(context + ": open " + root_path));
   }
-  // Entering a pid or time namespace applies to the children of the caller only.
+  // Entering a pid or time namespace applies to the children of the caller only; the caller's own
+  // namespaces are entered again for its children after the clone, so that a long-lived caller
+  // (a monitor running several execs) forks its later children where it always did.
   uint64_t for_children = ns_flags & (CLONE_NEWPID | CLONE_NEWTIME);
+  UniqueFd own_pid_ns, own_time_ns;
+  if (for_children & CLONE_NEWPID) {
+    own_pid_ns.Reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (!own_pid_ns) return Fail(ErrnoNow(context + ": open /proc/self/ns/pid"));
+  }
+  if (for_children & CLONE_NEWTIME) {
+    own_time_ns.Reset(open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC));
+    if (!own_time_ns) return Fail(ErrnoNow(context + ": open /proc/self/ns/time"));
+  }
   if (for_children && setns(init_pidfd.get(), static_cast<int>(for_children)) < 0) {
     return Fail(ErrnoNow(context + ": join pid namespace"));
   }
@@ -130,12 +147,13 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
   }
   UniqueFd parent_end(pair[0]), child_end(pair[1]);
   config.sync_fd = child_end.get();
-  sigset_t forwarded = ForwardedSignals();
-  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   BERTH_ASSIGN_OR_RETURN(sys::CloneResult child, Annotate(sys::Clone3(0), context));
   if (child.pid == 0) RunExecChild(config, init_pidfd.get(), ns_flags, root.get());
   child_end.Reset();
   ChildProcess guard = *ChildProcess::Adopt(child.pid);
+  for (const UniqueFd* ns : {&own_pid_ns, &own_time_ns}) {
+    if (*ns && setns(ns->get(), 0) < 0) return Fail(ErrnoNow(context + ": leave namespace"));
+  }
 
   BERTH_TRY(Annotate(cg.AddProcess(child.pid), context));
   for (const auto& limit : process.rlimits) {
@@ -149,7 +167,7 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
   go.type = SyncType::kGo;
   go.pid = child.pid;
   if (int r = SendSyncMessage(parent_end.get(), go); r < 0) return Fail(Errno(-r, context));
-  UniqueFd console;
+  SpawnedExec spawned;
   while (true) {
     UniqueFd passed;
     auto message = RecvSync(parent_end.get(), &passed);
@@ -159,18 +177,27 @@ Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOpti
       if (!o.console_socket.empty()) {
         BERTH_TRY(Annotate(SendConsole(o.console_socket, passed.get()), context));
       } else {
-        console = std::move(passed);
+        spawned.console = std::move(passed);
       }
     }
   }
   if (!o.pid_file.empty()) {
     BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644));
   }
-  // From here the process belongs to the caller (detached) or is reaped by WaitForeground.
+  // From here the process belongs to the caller.
   guard.Release();
+  spawned.pid = child.pid;
+  spawned.pidfd = std::move(child.pidfd);
+  return spawned;
+}
+
+Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& o) {
+  sigset_t forwarded = ForwardedSignals();
+  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  BERTH_ASSIGN_OR_RETURN(SpawnedExec spawned, SpawnExec(rt, id, o, nullptr));
   if (o.detach) return 0;
-  BERTH_ASSIGN_OR_RETURN(ExitStatus status,
-                         WaitForeground(child.pid, child.pidfd.get(), console.get(), forwarded));
+  BERTH_ASSIGN_OR_RETURN(ExitStatus status, WaitForeground(spawned.pid, spawned.pidfd.get(),
+                                                           spawned.console.get(), forwarded));
   return status.ShellCode();
 }
 
