@@ -1,0 +1,38 @@
+// berth-shim: the monitor of one container, spawned by berthd. Flags are parsed here; the work is
+// done by the shim library (shim/shim.h; src/shim/README.md describes the contract).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "runtime/process/sealed_exe.h"
+#include "shim/shim.h"
+
+int main(int argc, char** argv, char** envp) {
+  CLI::App app{"berth-shim: runs one container and serves its stdio, logs and exit status",
+               "berth-shim"};
+  berth::shim::ShimOptions o;
+  app.add_option("--id", o.id, "container id")->required();
+  app.add_option("--bundle", o.bundle, "OCI bundle directory")->required();
+  app.add_option("--runtime-root", o.runtime_root, "the runtime's state root")->required();
+  app.add_option("--state-dir", o.state_dir, "directory for shim.pid, shim.sock, exit.json")
+      ->required();
+  app.add_flag("--tty", o.tty, "the container's process has a terminal");
+  app.add_flag("--stdin", o.open_stdin, "keep the container's stdin open");
+  app.add_flag("--stdin-once", o.stdin_once,
+               "close the container's stdin when the first attached client ends its input");
+  auto* log_path = app.add_option("--log-path", o.log_path, "json-file log of the container");
+  app.add_option("--log-max-size", o.log_max_size, "rotate the log at this size (0: never)")
+      ->needs(log_path);
+  app.add_option("--log-max-file", o.log_max_file, "log files kept in all")
+      ->needs(log_path)
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--systemd-cgroup", o.systemd_cgroup, "cgroupsPath is slice:prefix:name");
+  app.add_flag("--debug", o.debug, "log debug messages to STATE_DIR/shim.log");
+  CLI11_PARSE(app, argc, argv);
+  // The container is cloned from this process (and execs are): it runs from a sealed copy of its
+  // binary unless that sits on a read-only mount (CVE-2019-5736).
+  if (auto sealed = berth::runtime::EnsureSealedExecutable(argv, envp); !sealed) {
+    std::printf("{\"error\":\"berth-shim: %s\"}\n", sealed.error().message().c_str());
+    return 1;
+  }
+  return berth::shim::RunShim(o);
+}

@@ -1,0 +1,138 @@
+// berth-shim's start-up: the fork that leaves the spawning process, the session and subreaper,
+// the shim's own log, the socket, the container's creation, shim.pid and the ready line.
+#include "shim/shim.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/scope_exit.h"
+#include "runtime/container.h"
+#include "shim/monitor.h"
+
+namespace berth::shim {
+namespace {
+
+void WriteReadyLine(int fd, const nlohmann::json& line) {
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    ssize_t n = write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the daemon is gone: nobody to tell
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// The shim's own diagnostics: STATE_DIR/shim.log, appended.
+Status OpenShimLog(const ShimOptions& o) {
+  const std::string path = o.state_dir + "/shim.log";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(ErrnoNow("open " + path));
+  log::Configure(o.debug ? log::Level::kDebug : log::Level::kInfo, log::Format::kText, fd);
+  return Ok();
+}
+
+Result<UniqueFd> Listen(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return Fail(ErrorKind::kInvalidArgument, "socket path " + path + " is longer than " +
+                                                 std::to_string(sizeof(addr.sun_path) - 1) +
+                                                 " bytes");
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return Fail(ErrnoNow("socket"));
+  // A socket left by an earlier shim of this state directory is replaced.
+  if (unlink(path.c_str()) < 0 && errno != ENOENT) return Fail(ErrnoNow("remove " + path));
+  mode_t old = umask(0177);
+  int r = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  umask(old);
+  if (r < 0) return Fail(ErrnoNow("bind " + path));
+  if (chmod(path.c_str(), 0600) < 0) return Fail(ErrnoNow("chmod " + path));
+  if (listen(fd.get(), 64) < 0) return Fail(ErrnoNow("listen " + path));
+  return fd;
+}
+
+// Prepare does everything up to the ready line: on error nothing of the container is left.
+Result<std::unique_ptr<Monitor>> Prepare(const ShimOptions& o) {
+  BERTH_TRY(OpenShimLog(o));
+  std::optional<JsonLogWriter> log;
+  if (!o.log_path.empty()) {
+    BERTH_ASSIGN_OR_RETURN(
+        log, JsonLogWriter::Open(
+                 {.path = o.log_path, .max_size = o.log_max_size, .max_files = o.log_max_file}));
+  }
+  const std::string socket_path = o.state_dir + "/shim.sock";
+  BERTH_ASSIGN_OR_RETURN(UniqueFd listener, Listen(socket_path));
+  ScopeExit remove_socket([&] { unlink(socket_path.c_str()); });
+
+  BERTH_ASSIGN_OR_RETURN(auto io, MakeStdio(o.tty, o.open_stdin));
+  auto [stdio, child] = std::move(io);
+  const runtime::RuntimeOptions rt{.root = o.runtime_root, .systemd_cgroup = o.systemd_cgroup};
+  const runtime::CreateOptions create{.id = o.id, .bundle = o.bundle};
+  BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess init, WithChildStdio(std::move(child), [&] {
+                           return runtime::CreateMonitored(rt, create);
+                         }));
+  ScopeExit delete_container([&] { (void)runtime::Delete(rt, o.id, true); });
+  if (o.tty && !init.console) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "--tty: the container's process.terminal is false (no pty was made)");
+  }
+  if (!o.tty && init.console) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "the container's process.terminal is true: the shim needs --tty");
+  }
+  log::Info("container {} created, init process {}", o.id, init.pid);
+  BERTH_TRY(WriteFileAtomic(o.state_dir + "/shim.pid", std::to_string(getpid()), 0644));
+  BERTH_ASSIGN_OR_RETURN(auto monitor, Monitor::Create(o, std::move(init), std::move(stdio),
+                                                       std::move(listener), std::move(log)));
+  delete_container.Dismiss();
+  remove_socket.Dismiss();
+  return monitor;
+}
+
+}  // namespace
+
+int RunShim(const ShimOptions& options) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    WriteReadyLine(1, {{"error", std::string("fork: ") + std::strerror(errno)}});
+    return 1;
+  }
+  if (pid > 0) _exit(0);
+  // The shim leaves the daemon's session and process group, so that nothing aimed at the daemon
+  // reaches it, and adopts the container's orphans.
+  setsid();
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGTERM}) signal(sig, SIG_IGN);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+
+  UniqueFd ready(fcntl(1, F_DUPFD_CLOEXEC, 3));
+  auto monitor = Prepare(options);
+  if (!monitor) {
+    std::string message = monitor.error().message();
+    log::Error("{}", message);
+    WriteReadyLine(ready.get(), {{"error", message}});
+    return 1;
+  }
+  WriteReadyLine(ready.get(), {{"pid", (*monitor)->InitPid()}});
+  ready.Reset();
+  return (*monitor)->Run();
+}
+
+}  // namespace berth::shim

@@ -1,0 +1,34 @@
+// berth-shim: the monitor of one container. It creates the container in-process with the runtime
+// library (so it is the parent and subreaper of the container's init), holds its stdio, writes its
+// log, records its exit status in exit.json and serves the protocol of protocol.h on shim.sock.
+// README.md in this folder describes the command line, the files and the protocol; it is the
+// contract berthd relies on. One shim per container; single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace berth::shim {
+
+struct ShimOptions {
+  std::string id;
+  std::string bundle;
+  std::string runtime_root;  // runtime::RuntimeOptions::root
+  std::string state_dir;     // shim.pid, shim.sock, shim.log, exit.json
+  bool tty = false;          // process.terminal is true: the shim holds the pty master
+  bool open_stdin = false;   // the container's stdin stays open for attached clients
+  bool stdin_once = false;   // close it when the first client that attached stdin ends its input
+  std::string log_path;      // empty: no log
+  uint64_t log_max_size = 0;
+  int log_max_file = 1;
+  bool systemd_cgroup = false;
+  bool debug = false;
+};
+
+// RunShim forks: the calling process exits 0 at once; the child starts a session, becomes a child
+// subreaper, creates the container, writes the ready line ({"pid":N} or {"error":"..."}) on the
+// stdout it was given, and serves until the container has exited. It returns the child's exit
+// code: 0 after a container ran and exited, 1 when the container could not be created.
+int RunShim(const ShimOptions& options);
+
+}  // namespace berth::shim
