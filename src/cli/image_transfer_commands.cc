@@ -1,0 +1,116 @@
+// docker load, save and import: archives streamed between files (or stdin/stdout) and the
+// daemon, never held whole in memory.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "base/unique_fd.h"
+#include "cli/commands.h"
+#include "cli/json_stream.h"
+#include "cli/output.h"
+#include "cli/reference.h"
+
+namespace berth::cli {
+
+namespace {
+
+// OpenInput opens a file to send as a request body.
+Result<UniqueFd> OpenInput(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Fail(ErrnoNow("open " + path));
+  return fd;
+}
+
+}  // namespace
+
+Result<int> LoadCommand(Cli& cli, const std::string& path, const Args& args) {
+  std::string input;
+  bool quiet = false;
+  FlagSet flags;
+  flags.String(&input, "i,input", "Read from tar archive file, instead of STDIN");
+  flags.Bool(&quiet, "q,quiet", "Suppress the load output");
+  auto positional = cli.Parse(
+      flags, args,
+      {path, "[OPTIONS]", "Load an image from a tar archive or STDIN", Arity::Exactly(0)});
+  if (!positional) return cli.exit_code();
+  UniqueFd file;
+  int fd = STDIN_FILENO;
+  if (!input.empty()) {
+    BERTH_ASSIGN_OR_RETURN(file, OpenInput(input));
+    fd = file.get();
+  } else if (Cli::InIsTerminal()) {
+    return Fail(ErrorKind::kInvalidArgument, "requested load from stdin, but stdin is empty");
+  }
+  // Progress bars need a terminal; elsewhere only the result lines are wanted.
+  if (!Cli::OutIsTerminal()) quiet = true;
+  BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
+  client::Request request{.method = "POST", .path = "/images/load"};
+  request.body_fd = fd;
+  request.content_type = "application/x-tar";
+  if (quiet) request.query.emplace_back("quiet", "1");
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client->Stream(request));
+  BERTH_TRY(DisplayJsonStream(*stream, Cli::OutIsTerminal()));
+  return 0;
+}
+
+Result<int> SaveCommand(Cli& cli, const std::string& path, const Args& args) {
+  std::string output;
+  FlagSet flags;
+  flags.String(&output, "o,output", "Write to a file, instead of STDOUT");
+  auto names =
+      cli.Parse(flags, args,
+                {path, "[OPTIONS] IMAGE [IMAGE...]",
+                 "Save one or more images to a tar archive (streamed to STDOUT by default)",
+                 Arity::AtLeast(1)});
+  if (!names) return cli.exit_code();
+  if (output.empty() && Cli::OutIsTerminal()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  }
+  BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
+  client::Request request{.path = "/images/get"};
+  for (const std::string& name : *names) request.query.emplace_back("names", name);
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client->Stream(request));
+  return StreamToOutput(*stream, output);
+}
+
+Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args) {
+  std::vector<std::string> changes;
+  std::string message, platform;
+  FlagSet flags;
+  flags.Strings(&changes, "c,change", "Apply Dockerfile instruction to the created image");
+  flags.String(&message, "m,message", "Set commit message for imported image");
+  flags.String(&platform, "platform", "Set platform if server is multi-platform capable");
+  auto positional = cli.Parse(
+      flags, args,
+      {path, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+       "Import the contents from a tarball to create a filesystem image", Arity::Range(1, 2)});
+  if (!positional) return cli.exit_code();
+  const std::string source = (*positional)[0];
+  client::Request request{.method = "POST", .path = "/images/create"};
+  UniqueFd file;
+  if (source == "-") {
+    request.query.emplace_back("fromSrc", "-");
+    request.body_fd = STDIN_FILENO;
+  } else if (source.starts_with("http://") || source.starts_with("https://")) {
+    request.query.emplace_back("fromSrc", source);
+  } else {
+    BERTH_ASSIGN_OR_RETURN(file, OpenInput(source));
+    request.query.emplace_back("fromSrc", "-");
+    request.body_fd = file.get();
+  }
+  request.content_type = "application/x-tar";
+  if (positional->size() == 2) {
+    BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*positional)[1]));
+    request.query.emplace_back("repo", named.repository);
+    if (!named.tag.empty()) request.query.emplace_back("tag", named.tag);
+  }
+  if (!message.empty()) request.query.emplace_back("message", message);
+  for (const std::string& change : changes) request.query.emplace_back("changes", change);
+  if (!platform.empty()) request.query.emplace_back("platform", platform);
+  BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client->Stream(request));
+  BERTH_TRY(DisplayJsonStream(*stream, Cli::OutIsTerminal()));
+  return 0;
+}
+
+}  // namespace berth::cli
