@@ -141,9 +141,8 @@ void Monitor::ReadClient(Client& c) {
   if (nl == std::string::npos) {
     if (c.in.size() > kMaxRequestLine) {
       c.answered = true;
-      Send(c, EncodeError("request line longer than 1 MiB"));
       c.closing = true;
-      UpdateClientEvents(c);
+      Send(c, EncodeError("request line longer than 1 MiB"));
     }
     return;
   }
@@ -153,9 +152,8 @@ void Monitor::ReadClient(Client& c) {
   c.answered = true;
   auto request = ParseRequest(line);
   if (!request) {
-    Send(c, EncodeError(request.error().message()));
     c.closing = true;
-    UpdateClientEvents(c);
+    Send(c, EncodeError(request.error().message()));
     return;
   }
   Handle(c, *request);
