@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/result.h"
+
 namespace berth::shim {
 
 struct ShimOptions {
@@ -30,5 +32,13 @@ struct ShimOptions {
 // stdout it was given, and serves until the container has exited. It returns the child's exit
 // code: 0 after a container ran and exited, 1 when the container could not be created.
 int RunShim(const ShimOptions& options);
+
+// ProtectExecutable keeps the shim's binary out of reach of its containers (CVE-2019-5736: a
+// container process must never open it for writing through /proc/PID/exe). Unless the binary is on
+// a read-only mount already, the program re-executes itself (same argv and environment) from a
+// detached read-only bind mount of its binary, or, where the kernel refuses that, from the
+// runtime's sealed copy (runtime/process/sealed_exe.h), which costs the binary's size in memory
+// for every shim. Call it first in main(); it returns when the binary is safe, or an error.
+Status ProtectExecutable(char** argv, char** envp);
 
 }  // namespace berth::shim

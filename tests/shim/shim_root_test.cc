@@ -548,5 +548,28 @@ TEST(Shim, CreateFailureReportsAndLeavesNothing) {
   EXPECT_FALSE(Exists("/sys/fs/cgroup" + cgroup));
 }
 
+TEST(Shim, BinaryIsNotReachableForWriting) {
+  // A createContainer hook runs as a child of the init process while that process, a clone of
+  // the shim, still runs the shim's code: its /proc/PID/exe is what a container could reach
+  // (CVE-2019-5736). It must not lead to the shim's binary file: the shim runs from a read-only
+  // mount of it (shown as "/", a detached mount) or from a sealed copy.
+  Bundle b("true");
+  std::string out = b.dir() + "/exe";
+  std::string script = "read a b c p rest < /proc/self/stat; readlink /proc/$p/exe > " + out +
+                       "; (echo x >> /proc/$p/exe) 2>/dev/null && echo writable >> " + out +
+                       "; true";
+  b.spec().hooks =
+      oci::Hooks{.create_container = {{.path = "/bin/sh", .args = {"sh", "-c", script}}}};
+  std::string binary_before = *ReadFile(ShimBinary());
+  ShimProcess shim(b, UniqueId("exe"));
+  ASSERT_TRUE(shim.Spawn().contains("pid"));
+  auto text = ReadFile(out);
+  ASSERT_TRUE(text);
+  EXPECT_TRUE(*text == "/\n" || text->starts_with("/memfd:")) << *text;
+  ASSERT_EQ(shim.Request(R"({"op":"start"})")["ok"], true);
+  EXPECT_EQ(shim.WaitExit().exit_code, 0);
+  EXPECT_EQ(*ReadFile(ShimBinary()), binary_before);
+}
+
 }  // namespace
 }  // namespace berth::testing

@@ -2,8 +2,8 @@
 // done by the shim library (shim/shim.h; src/shim/README.md describes the contract).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
-#include "runtime/process/sealed_exe.h"
 #include "shim/shim.h"
 
 int main(int argc, char** argv, char** envp) {
@@ -28,10 +28,11 @@ int main(int argc, char** argv, char** envp) {
   app.add_flag("--systemd-cgroup", o.systemd_cgroup, "cgroupsPath is slice:prefix:name");
   app.add_flag("--debug", o.debug, "log debug messages to STATE_DIR/shim.log");
   CLI11_PARSE(app, argc, argv);
-  // The container is cloned from this process (and execs are): it runs from a sealed copy of its
-  // binary unless that sits on a read-only mount (CVE-2019-5736).
-  if (auto sealed = berth::runtime::EnsureSealedExecutable(argv, envp); !sealed) {
-    std::printf("{\"error\":\"berth-shim: %s\"}\n", sealed.error().message().c_str());
+  // The container is cloned from this process (and execs are): its binary must be out of reach.
+  if (auto sealed = berth::shim::ProtectExecutable(argv, envp); !sealed) {
+    nlohmann::json line = {{"error", "berth-shim: " + sealed.error().message()}};
+    std::printf("%s\n",
+                line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 1;
   }
   return berth::shim::RunShim(o);
