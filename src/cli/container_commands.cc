@@ -86,7 +86,9 @@ Result<int> RmCommand(Cli& cli, const std::string& path, const Args& args) {
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   return ForEach(cli, *names, [&](const std::string& name) -> Result<std::string> {
-    client::Request request{.method = "DELETE", .path = "/containers/" + name};
+    client::Request request{.method = "DELETE",
+                            .path = "/containers/" + name,
+                            .not_found = "Error: No such container: " + name};
     if (force) request.query.emplace_back("force", "1");
     if (volumes) request.query.emplace_back("v", "1");
     if (link) request.query.emplace_back("link", "1");
@@ -201,7 +203,8 @@ Result<int> ContainerInspectCommand(Cli& cli, const std::string& path, const Arg
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   return InspectEach(cli, *names, format, [&](const std::string& name) -> Result<json> {
-    client::Request request{.path = "/containers/" + name + "/json"};
+    client::Request request{.path = "/containers/" + name + "/json",
+                            .not_found = "Error: No such container: " + name};
     if (size) request.query.emplace_back("size", "1");
     BERTH_ASSIGN_OR_RETURN(client::Response r, client->Do(request));
     return r.Json();
@@ -216,8 +219,9 @@ Result<int> PortCommand(Cli& cli, const std::string& path, const Args& args) {
                  "List port mappings or a specific mapping for the container", Arity::Range(1, 2)});
   if (!positional) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
-  BERTH_ASSIGN_OR_RETURN(json info,
-                         client->DoJson({.path = "/containers/" + (*positional)[0] + "/json"}));
+  BERTH_ASSIGN_OR_RETURN(
+      json info, client->DoJson({.path = "/containers/" + (*positional)[0] + "/json",
+                                 .not_found = "Error: No such container: " + (*positional)[0]}));
   json ports = info.value("NetworkSettings", json::object()).value("Ports", json::object());
   if (!ports.is_object()) ports = json::object();
   std::string want;
@@ -265,7 +269,7 @@ Result<int> CommitCommand(Cli& cli, const std::string& path, const Args& args) {
   request.query = {{"container", (*positional)[0]}, {"pause", pause ? "1" : "0"}};
   if (positional->size() == 2) {
     BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*positional)[1]));
-    request.query.emplace_back("repo", named.repository);
+    request.query.emplace_back("repo", named.familiar);
     if (!named.tag.empty()) request.query.emplace_back("tag", named.tag);
   }
   if (!author.empty()) request.query.emplace_back("author", author);

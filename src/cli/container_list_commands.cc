@@ -218,9 +218,11 @@ Result<int> LogsCommand(Cli& cli, const std::string& path, const Args& args) {
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   BERTH_ASSIGN_OR_RETURN(json info,
-                         client->DoJson({.path = "/containers/" + (*names)[0] + "/json"}));
+                         client->DoJson({.path = "/containers/" + (*names)[0] + "/json",
+                                         .not_found = "Error: No such container: " + (*names)[0]}));
   const bool tty = info.value("Config", json::object()).value("Tty", false);
-  client::Request request{.path = "/containers/" + (*names)[0] + "/logs"};
+  client::Request request{.path = "/containers/" + (*names)[0] + "/logs",
+                          .not_found = "Error: No such container: " + (*names)[0]};
   request.query = {{"stdout", "1"}, {"stderr", "1"}};
   if (follow) request.query.emplace_back("follow", "1");
   if (timestamps) request.query.emplace_back("timestamps", "1");

@@ -198,7 +198,9 @@ Result<int> StartCommand(Cli& cli, const std::string& path, const Args& args) {
                   "you cannot start and attach multiple containers at once");
     }
     const std::string& name = (*names)[0];
-    BERTH_ASSIGN_OR_RETURN(json info, client->DoJson({.path = "/containers/" + name + "/json"}));
+    BERTH_ASSIGN_OR_RETURN(json info,
+                           client->DoJson({.path = "/containers/" + name + "/json",
+                                           .not_found = "Error: No such container: " + name}));
     const std::string id = info.value("Id", name);
     const json config = info.value("Config", json::object());
     const bool tty = config.value("Tty", false);
@@ -247,7 +249,8 @@ Result<int> AttachCommand(Cli& cli, const std::string& path, const Args& args) {
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   BERTH_ASSIGN_OR_RETURN(json info,
-                         client->DoJson({.path = "/containers/" + (*names)[0] + "/json"}));
+                         client->DoJson({.path = "/containers/" + (*names)[0] + "/json",
+                                         .not_found = "Error: No such container: " + (*names)[0]}));
   const std::string id = info.value("Id", (*names)[0]);
   const json state = info.value("State", json::object());
   if (!state.value("Running", false)) {
@@ -267,7 +270,9 @@ Result<int> AttachCommand(Cli& cli, const std::string& path, const Args& args) {
                                          detach_keys, sig_proxy, "/containers/" + id + "/kill");
   BERTH_ASSIGN_OR_RETURN(AttachEnd end, Pump(hijacked, session));
   if (end == AttachEnd::kDetached) return 0;
-  BERTH_ASSIGN_OR_RETURN(json after, client->DoJson({.path = "/containers/" + id + "/json"}));
+  BERTH_ASSIGN_OR_RETURN(json after,
+                         client->DoJson({.path = "/containers/" + id + "/json",
+                                         .not_found = "Error: No such container: " + id}));
   return static_cast<int>(after.value("State", json::object()).value("ExitCode", int64_t{0}));
 }
 

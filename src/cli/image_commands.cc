@@ -234,7 +234,9 @@ Result<int> ImageInspectCommand(Cli& cli, const std::string& path, const Args& a
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   return InspectEach(cli, *names, format, [&](const std::string& name) -> Result<ordered_json> {
-    BERTH_ASSIGN_OR_RETURN(client::Response r, client->Do({.path = "/images/" + name + "/json"}));
+    BERTH_ASSIGN_OR_RETURN(client::Response r,
+                           client->Do({.path = "/images/" + name + "/json",
+                                       .not_found = "Error: No such image: " + name}));
     return r.Json();
   });
 }
@@ -257,13 +259,15 @@ Result<int> InspectCommand(Cli& cli, const std::string& path, const Args& args) 
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   return InspectEach(cli, *names, format, [&](const std::string& name) -> Result<ordered_json> {
     if (type.empty() || type == "container") {
-      client::Request request{.path = "/containers/" + name + "/json"};
+      client::Request request{.path = "/containers/" + name + "/json",
+                              .not_found = "Error: No such container: " + name};
       if (size) request.query.emplace_back("size", "1");
       Result<client::Response> r = client->Do(request);
       if (r) return r->Json();
       if (r.error().kind() != ErrorKind::kNotFound || !type.empty()) return Fail(r.error());
     }
-    Result<client::Response> r = client->Do({.path = "/images/" + name + "/json"});
+    Result<client::Response> r = client->Do(
+        {.path = "/images/" + name + "/json", .not_found = "Error: No such image: " + name});
     if (r) return r->Json();
     if (r.error().kind() != ErrorKind::kNotFound || !type.empty()) return Fail(r.error());
     return Fail(ErrorKind::kNotFound, "Error: No such object: " + name);
@@ -308,8 +312,7 @@ Result<int> TagCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(NamedTag target, ParseNamed((*names)[1]));
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   client::Request request{.method = "POST", .path = "/images/" + (*names)[0] + "/tag"};
-  request.query = {{"repo", target.repository},
-                   {"tag", target.tag.empty() ? "latest" : target.tag}};
+  request.query = {{"repo", target.familiar}, {"tag", target.tag.empty() ? "latest" : target.tag}};
   BERTH_TRY(client->Do(request));
   return 0;
 }
@@ -326,7 +329,9 @@ Result<int> RmiCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   std::vector<std::string> errors;
   for (const std::string& name : *names) {
-    client::Request request{.method = "DELETE", .path = "/images/" + name};
+    client::Request request{.method = "DELETE",
+                            .path = "/images/" + name,
+                            .not_found = "Error: No such image: " + name};
     if (force) request.query.emplace_back("force", "1");
     if (no_prune) request.query.emplace_back("noprune", "1");
     Result<json> items = client->DoJson(request);

@@ -101,7 +101,7 @@ Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args) {
   request.content_type = "application/x-tar";
   if (positional->size() == 2) {
     BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*positional)[1]));
-    request.query.emplace_back("repo", named.repository);
+    request.query.emplace_back("repo", named.familiar);
     if (!named.tag.empty()) request.query.emplace_back("tag", named.tag);
   }
   if (!message.empty()) request.query.emplace_back("message", message);

@@ -31,15 +31,15 @@ Result<NamedTag> ParseNamed(const std::string& name) {
   std::string path = has_domain ? repo.substr(slash + 1) : repo;
   if (std::any_of(path.begin(), path.end(),
                   [](char c) { return std::isupper(static_cast<unsigned char>(c)); })) {
-    if (slash == std::string::npos) path = "library/" + path;
     return Fail(ErrorKind::kInvalidArgument,
                 "Error parsing reference: \"" + name + "\" is not a valid repository/tag: " +
-                    "invalid reference format: repository name (" + path + ") must be lowercase");
+                    "invalid reference format: repository name must be lowercase");
   }
+  const std::string familiar = repo;
   if (!has_domain) {
     repo = (slash == std::string::npos ? "docker.io/library/" : "docker.io/") + repo;
   }
-  return NamedTag{repo, tag};
+  return NamedTag{repo, familiar, tag};
 }
 
 }  // namespace berth::cli

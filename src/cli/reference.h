@@ -15,6 +15,7 @@ std::pair<std::string, std::string> SplitRepoTag(const std::string& name);
 
 struct NamedTag {
   std::string repository;  // normalized: "docker.io/library/bb"
+  std::string familiar;    // as docker shows it: "bb", "team/bb", "reg:5000/team/bb"
   std::string tag;         // "" when the name has none
 };
 

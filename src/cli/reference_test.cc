@@ -10,6 +10,7 @@ TEST(ReferenceTest, NormalizesAsDocker) {
     Result<NamedTag> n = ParseNamed(name);
     ASSERT_TRUE(n) << name << ": " << n.error().message();
     EXPECT_EQ(n->repository, repo) << name;
+    EXPECT_EQ(n->familiar, SplitRepoTag(name).first) << name;
     EXPECT_EQ(n->tag, tag) << name;
   };
   check("bb", "docker.io/library/bb", "");
@@ -22,7 +23,7 @@ TEST(ReferenceTest, NormalizesAsDocker) {
 TEST(ReferenceTest, RefusesBadNames) {
   EXPECT_EQ(ParseNamed("Bb:1").error().message(),
             "Error parsing reference: \"Bb:1\" is not a valid repository/tag: invalid reference "
-            "format: repository name (library/Bb) must be lowercase");
+            "format: repository name must be lowercase");
   EXPECT_EQ(ParseNamed("bb@sha256:abc").error().message(),
             "refusing to create a tag with a digest reference");
   EXPECT_FALSE(ParseNamed(":1"));

@@ -403,6 +403,9 @@ Result<std::unique_ptr<Connection>> Exchange(UniqueFd fd, int family, const Requ
   int status = static_cast<int>(c->parser.get().result_int());
   if (status >= 400) {
     BERTH_ASSIGN_OR_RETURN(std::string body, ReadBody(*c, kMaxErrorBody));
+    if (status == 404 && !request.not_found.empty()) {
+      return Fail(ErrorKind::kNotFound, request.not_found);
+    }
     return Fail(ErrorFromResponse(status, body));
   }
   return c;

@@ -47,6 +47,9 @@ struct Request {
   std::string body;
   int body_fd = -1;
   std::string content_type;
+  // not_found, when set, is the error text of a 404 instead of the daemon's message (docker's
+  // client words some itself: "Error: No such image: x").
+  std::string not_found;
 };
 
 struct Response {
