@@ -19,6 +19,7 @@
 #include "base/scope_exit.h"
 #include "runtime/container.h"
 #include "shim/monitor.h"
+#include "sys/unix_socket.h"
 
 namespace berth::shim {
 namespace {
@@ -44,25 +45,8 @@ Status OpenShimLog(const ShimOptions& o) {
 }
 
 Result<UniqueFd> Listen(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return Fail(ErrorKind::kInvalidArgument, "socket path " + path + " is longer than " +
-                                                 std::to_string(sizeof(addr.sun_path) - 1) +
-                                                 " bytes");
-  }
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return Fail(ErrnoNow("socket"));
   // A socket left by an earlier shim of this state directory is replaced.
-  if (unlink(path.c_str()) < 0 && errno != ENOENT) return Fail(ErrnoNow("remove " + path));
-  mode_t old = umask(0177);
-  int r = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  umask(old);
-  if (r < 0) return Fail(ErrnoNow("bind " + path));
-  if (chmod(path.c_str(), 0600) < 0) return Fail(ErrnoNow("chmod " + path));
-  if (listen(fd.get(), 64) < 0) return Fail(ErrnoNow("listen " + path));
-  return fd;
+  return sys::ListenUnix(path, 0600, true);
 }
 
 // Prepare does everything up to the ready line: on error nothing of the container is left.
