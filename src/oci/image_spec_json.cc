@@ -382,6 +382,15 @@ Result<Descriptor> DecodeDescriptor(std::string_view json) {
 
 Result<Descriptor> json_codec::ReadDescriptor(const Json& j) { return ReadDocument<Descriptor>(j); }
 
+Status json_codec::ReadContainerConfig(const Json& j, const std::string& path,
+                                       ContainerConfig& out) {
+  return Read(j, path, out);
+}
+
+OrderedJson json_codec::ContainerConfigJson(const ContainerConfig& config) {
+  return ToJson(config);
+}
+
 std::string EncodeDescriptor(const Descriptor& descriptor) {
   return json_codec::Encode(descriptor);
 }

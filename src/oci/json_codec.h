@@ -1,10 +1,11 @@
-// The JSON machinery of oci/'s codecs (runtime_spec_json.cc, image_spec_json.cc,
-// image_layout.cc); internal to oci/, not a public header. It holds the one adapter that catches
+// The JSON machinery of oci/'s codecs (runtime_spec_json.cc, image_spec_json.cc, image_layout.cc)
+// and of the codecs of other folders whose documents embed OCI ones (the daemon's container
+// records hold an image-spec container config). It holds the one adapter that catches
 // nlohmann's exceptions (Parse), typed reads whose errors name the JSON path of the bad property,
 // and a struct walker: each struct's properties are listed once, in a Fields overload, and read
 // by a Decoder or written by an Encoder. Pure functions over values, thread-safe.
 //
-// A codec plugs its structs in by declaring, in namespace berth::oci with internal linkage
+// A codec plugs its structs in by declaring, in the struct's namespace with internal linkage
 // (static), for each struct S: `template <typename V, Is<S> T> void Fields(V& v, T& s)` that calls
 // v("name", s.member[, Emit]) per property, and optionally `berth::Status Check(const S&, const
 // std::string& path)` for the checks that run once S is read. A leaf type of its own gets Read,
@@ -314,5 +315,9 @@ std::string Encode(const T& value) {
 // ReadDescriptor is DecodeDescriptor (image_spec_json.h) over an already parsed value, for the
 // archive indexes that embed descriptors; defined in image_spec_json.cc, beside their Fields.
 [[nodiscard]] Result<Descriptor> ReadDescriptor(const Json& j);
+// ReadContainerConfig and ContainerConfigJson are the image config's "config" object
+// (image_spec_json.cc), for documents that embed one (docker's container Config extends it).
+berth::Status ReadContainerConfig(const Json& j, const std::string& path, ContainerConfig& out);
+OrderedJson ContainerConfigJson(const ContainerConfig& config);
 
 }  // namespace berth::oci::json_codec
