@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "runtime/cgroup/layout.h"
 
 namespace berth::daemon {
 namespace {
@@ -20,6 +21,12 @@ Result<std::string> EngineId(const std::string& root) {
   return id;
 }
 
+// docker gives containers a cgroup namespace of their own by default only on a pure v2 host.
+bool CgroupV2Unified() {
+  Result<runtime::cgroup::Layout> layout = runtime::cgroup::DetectLayout();
+  return layout && layout->mode == runtime::cgroup::Mode::kV2;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
@@ -31,7 +38,18 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
                                            .snapshotter = options.snapshotter};
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<image::store::ImageStore> images,
                          Annotate(image::store::ImageStore::Open(std::move(store_options)), what));
-  return std::unique_ptr<Daemon>(new Daemon(std::move(options), std::move(id), std::move(images)));
+  auto daemon =
+      std::unique_ptr<Daemon>(new Daemon(std::move(options), std::move(id), std::move(images)));
+  const DaemonOptions& o = daemon->options_;
+  ContainersOptions containers{.data_root = o.data_root,
+                               .exec_root = o.exec_root,
+                               .shim_path = o.shim_path,
+                               .init_path = o.init_path,
+                               .cgroupns_private_default = CgroupV2Unified(),
+                               .debug = o.debug};
+  BERTH_ASSIGN_OR_RETURN(daemon->containers_,
+                         Annotate(Containers::Open(std::move(containers), *daemon->images_), what));
+  return daemon;
 }
 
 }  // namespace berth::daemon

@@ -4,6 +4,7 @@
 //
 // On disk, under the data root:
 //   engine-id     the daemon's id (a UUID), made once
+//   containers/   the containers (daemon/containers.h)
 //   (the image store's files: image/store/image_store.h)
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "daemon/containers.h"
 #include "image/store/image_store.h"
 
 namespace berth::daemon {
@@ -20,18 +22,23 @@ struct DaemonOptions {
   std::string data_root = "/var/lib/berth";
   std::string exec_root = "/run/berth";
   image::store::SnapshotterKind snapshotter = image::store::SnapshotterKind::kAuto;
+  std::string shim_path = "berth-shim";  // searched in PATH unless absolute
+  std::string init_path;                 // docker-init for --init; "" when none is installed
+  bool debug = false;
 };
 
 class Daemon {
  public:
-  // Open creates the roots when missing, reads or makes the engine id and opens the image store
-  // (which repairs what a crash left). A data root another daemon holds is kUnavailable.
+  // Open creates the roots when missing, reads or makes the engine id, opens the image store
+  // (which repairs what a crash left) and the containers (which watch the running ones again).
+  // A data root another daemon holds is kUnavailable.
   static Result<std::unique_ptr<Daemon>> Open(DaemonOptions options);
 
   const DaemonOptions& options() const { return options_; }
   const std::string& id() const { return id_; }
   std::chrono::system_clock::time_point started() const { return started_; }
   image::store::ImageStore& images() { return *images_; }
+  Containers& containers() { return *containers_; }
 
  private:
   Daemon(DaemonOptions options, std::string id, std::unique_ptr<image::store::ImageStore> images)
@@ -41,6 +48,7 @@ class Daemon {
   std::string id_;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::unique_ptr<image::store::ImageStore> images_;
+  std::unique_ptr<Containers> containers_;  // borrows images_: declared after it
 };
 
 }  // namespace berth::daemon

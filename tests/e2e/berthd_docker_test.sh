@@ -11,48 +11,8 @@ set -uo pipefail
 . "$(dirname "$0")/check_lib.sh"
 
 [ $# -eq 1 ] || die "usage: $0 BERTHD"
-[ "$(id -u)" = 0 ] || skip "needs root"
-# Debian's CLI (docker.io) first: it is the client the tests are written for.
-docker_cli=/usr/bin/docker
-[ -x "$docker_cli" ] || docker_cli="$(command -v docker)" ||
-  skip "docker CLI not installed (scripts/install-deps.sh --all)"
-python3 -c 'import docker' 2>/dev/null || skip "docker-py not installed (scripts/install-deps.sh --all)"
-berthd="$(realpath "$1")" || die "berthd $1 not found"
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
-work="$(mktemp -d /tmp/berthd-e2e.XXXXXX)"
-sock="$work/berth.sock"
-export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$work/docker-config"
-daemon_pid=
-
-cleanup() {
-  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# start_daemon [DATA_ROOT [FLAGS...]]: berthd on $sock, its data under $work/data by default.
-start_daemon() {
-  local data="${1:-$work/data}"
-  shift || true
-  "$berthd" --data-root "$data" --exec-root "$work/exec" -H "unix://$sock" \
-    --config-file "$work/daemon.json" "$@" >>"$work/berthd.log" 2>&1 &
-  daemon_pid=$!
-  for _ in $(seq 100); do
-    [ -S "$sock" ] && curl -sf --unix-socket "$sock" http://x/_ping >/dev/null && return 0
-    sleep 0.05
-  done
-  cat "$work/berthd.log" >&2
-  die "berthd did not start"
-}
-
-d() { timeout 60 "$docker_cli" "$@"; }
-
-echo '{"log-level": "debug"}' >"$work/daemon.json"
-rootfs="$repo/build/fixtures/busybox-rootfs"
-[ -n "${BERTH_BUILD_DIR:-}" ] && rootfs="$BERTH_BUILD_DIR/fixtures/busybox-rootfs"
-bash "$repo/tests/fixtures/make-busybox-rootfs.sh" "$rootfs" || die "cannot build the busybox rootfs"
-tar -C "$rootfs" --exclude ./.complete -cf "$work/rootfs.tar" . || die "cannot tar the rootfs"
+# shellcheck source=tests/e2e/berthd_lib.sh
+. "$(dirname "$0")/berthd_lib.sh"
 start_daemon
 
 # ---- system ----

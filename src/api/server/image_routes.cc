@@ -20,8 +20,10 @@ using http::Request;
 using http::ResponseWriter;
 using nlohmann::ordered_json;
 
-Status ListImages(store::ImageStore& images, Request& req, ResponseWriter& w) {
+Status ListImages(store::ImageStore& images, const store::ImageUsers& users, Request& req,
+                  ResponseWriter& w) {
   store::ListOptions options;
+  options.users = users;
   BERTH_ASSIGN_OR_RETURN(options.all, req.QueryBool("all"));
   BERTH_ASSIGN_OR_RETURN(options.filters, ParseFilters(req.Query("filters")));
   BERTH_ASSIGN_OR_RETURN(std::vector<store::ImageSummary> list, store::List(images, options));
@@ -46,8 +48,10 @@ Status TagImage(store::ImageStore& images, Request& req, ResponseWriter& w) {
   return w.SendEmpty(201);
 }
 
-Status RemoveImage(store::ImageStore& images, Request& req, ResponseWriter& w) {
+Status RemoveImage(store::ImageStore& images, const store::ImageUsers& users, Request& req,
+                   ResponseWriter& w) {
   store::RemoveOptions options;
+  options.users = users;
   BERTH_ASSIGN_OR_RETURN(options.force, req.QueryBool("force"));
   BERTH_ASSIGN_OR_RETURN(bool no_prune, req.QueryBool("noprune"));
   options.prune_parents = !no_prune;
@@ -131,9 +135,10 @@ Status CreateImage(store::ImageStore& images, Request& req, ResponseWriter& w) {
   return stream.Finish(imported);
 }
 
-Status PruneImages(store::ImageStore& images, Request& req, ResponseWriter& w) {
+Status PruneImages(store::ImageStore& images, const store::ImageUsers& users, Request& req,
+                   ResponseWriter& w) {
   BERTH_ASSIGN_OR_RETURN(store::Filters filters, ParseFilters(req.Query("filters")));
-  BERTH_ASSIGN_OR_RETURN(store::PruneReport report, store::Prune(images, filters));
+  BERTH_ASSIGN_OR_RETURN(store::PruneReport report, store::Prune(images, filters, users));
   return w.SendJson(200, store::PruneJson(report));
 }
 
@@ -141,8 +146,11 @@ Status PruneImages(store::ImageStore& images, Request& req, ResponseWriter& w) {
 
 void AddImageRoutes(http::Router& router, daemon::Daemon& daemon) {
   store::ImageStore& images = daemon.images();
-  router.Add("GET", "/images/json",
-             [&images](Request& req, ResponseWriter& w) { return ListImages(images, req, w); });
+  daemon::Containers& containers = daemon.containers();
+  const store::ImageUsers users = [&containers](const Digest& id) { return containers.Users(id); };
+  router.Add("GET", "/images/json", [&images, users](Request& req, ResponseWriter& w) {
+    return ListImages(images, users, req, w);
+  });
   router.Add("GET", "/images/{name:.*}/json", [&images](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(ordered_json inspect, store::Inspect(images, req.params["name"]));
     return w.SendJson(200, inspect);
@@ -155,8 +163,9 @@ void AddImageRoutes(http::Router& router, daemon::Daemon& daemon) {
              });
   router.Add("POST", "/images/{name:.*}/tag",
              [&images](Request& req, ResponseWriter& w) { return TagImage(images, req, w); });
-  router.Add("DELETE", "/images/{name:.*}",
-             [&images](Request& req, ResponseWriter& w) { return RemoveImage(images, req, w); });
+  router.Add("DELETE", "/images/{name:.*}", [&images, users](Request& req, ResponseWriter& w) {
+    return RemoveImage(images, users, req, w);
+  });
   router.Add("POST", "/images/load",
              [&images](Request& req, ResponseWriter& w) { return LoadImages(images, req, w); });
   router.Add("GET", "/images/get", [&images](Request& req, ResponseWriter& w) {
@@ -170,8 +179,9 @@ void AddImageRoutes(http::Router& router, daemon::Daemon& daemon) {
   });
   router.Add("POST", "/images/create",
              [&images](Request& req, ResponseWriter& w) { return CreateImage(images, req, w); });
-  router.Add("POST", "/images/prune",
-             [&images](Request& req, ResponseWriter& w) { return PruneImages(images, req, w); });
+  router.Add("POST", "/images/prune", [&images, users](Request& req, ResponseWriter& w) {
+    return PruneImages(images, users, req, w);
+  });
 }
 
 }  // namespace berth::api::server

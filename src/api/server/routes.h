@@ -17,4 +17,10 @@ void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
 // the request body), /images/prune.
 void AddImageRoutes(http::Router& router, daemon::Daemon& daemon);
 
+// /containers/create, /containers/json, /containers/{id}/json, start, stop, restart, kill, wait,
+// DELETE /containers/{id}, pause, unpause, rename, top, resize, logs, attach.
+void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon);
+// The streaming ones (logs, attach); AddContainerRoutes adds them.
+void AddContainerStreamRoutes(http::Router& router, daemon::Containers& containers);
+
 }  // namespace berth::api::server

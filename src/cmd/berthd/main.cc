@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "api/http/server.h"
@@ -32,6 +33,30 @@ Result<image::store::SnapshotterKind> SnapshotterOf(const std::string& driver) {
               "storage driver \"" + driver + "\": berthd has overlay2 and native");
 }
 
+// Sibling finds a program installed beside berthd (a build tree, /usr/local/bin), else in PATH.
+std::string Sibling(const std::string& name) {
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const auto beside = self.parent_path() / name;
+    if (access(beside.c_str(), X_OK) == 0) return beside;
+    const auto in_tree = self.parent_path().parent_path() / name / name;  // build/src/cmd/<name>/
+    if (access(in_tree.c_str(), X_OK) == 0) return in_tree;
+  }
+  return name;
+}
+
+// InitBinary finds the init process `run --init` puts first: docker's docker-init, or tini.
+std::string InitBinary() {
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/usr/libexec/docker", "/sbin"}) {
+    for (const char* name : {"docker-init", "tini-static", "tini"}) {
+      const std::string path = std::string(dir) + "/" + name;
+      if (access(path.c_str(), X_OK) == 0) return path;
+    }
+  }
+  return "";
+}
+
 // WaitForSignal blocks until SIGINT or SIGTERM, which main has blocked in every thread.
 void WaitForSignal(const sigset_t& signals) {
   int signal = 0;
@@ -53,11 +78,15 @@ Result<int> Run(daemon::DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<daemon::Daemon> d,
                          daemon::Daemon::Open({.data_root = config.data_root,
                                                .exec_root = config.exec_root,
-                                               .snapshotter = snapshotter}));
+                                               .snapshotter = snapshotter,
+                                               .shim_path = Sibling("berth-shim"),
+                                               .init_path = InitBinary(),
+                                               .debug = level == log::Level::kDebug}));
   api::http::ServerOptions server_options{.server_version = kVersion};
   api::http::Router router;
   api::server::AddSystemRoutes(router, *d, server_options);
   api::server::AddImageRoutes(router, *d);
+  api::server::AddContainerRoutes(router, *d);
   api::http::Server server(std::move(router), server_options);
   for (const std::string& host : config.hosts) {
     BERTH_ASSIGN_OR_RETURN(std::string bound,

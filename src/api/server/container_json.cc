@@ -1,0 +1,144 @@
+#include "api/server/container_json.h"
+
+#include <fmt/format.h>
+
+#include "image/store/go_time.h"
+#include "image/store/image_views.h"
+
+namespace berth::api::server {
+
+using daemon::container::ContainerStatus;
+using nlohmann::ordered_json;
+
+namespace {
+
+std::optional<std::chrono::system_clock::time_point> TimeOf(const std::string& text) {
+  return image::store::ParseRfc3339(text);
+}
+
+std::string Since(const std::string& time, std::chrono::system_clock::time_point now) {
+  auto t = TimeOf(time);
+  if (!t) return "";
+  return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t));
+}
+
+}  // namespace
+
+std::string HumanDuration(std::chrono::seconds duration) {
+  const int64_t seconds = duration.count();
+  if (seconds < 1) return "Less than a second";
+  if (seconds == 1) return "1 second";
+  if (seconds < 60) return fmt::format("{} seconds", seconds);
+  const int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return fmt::format("{} minutes", minutes);
+  const int64_t hours = seconds / 3600;
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return fmt::format("{} hours", hours);
+  if (hours < 24 * 7 * 2) return fmt::format("{} days", hours / 24);
+  if (hours < 24 * 30 * 2) return fmt::format("{} weeks", hours / 24 / 7);
+  if (hours < 24 * 365 * 2) return fmt::format("{} months", hours / 24 / 30);
+  return fmt::format("{} years", hours / 24 / 365);
+}
+
+std::string StatusText(const daemon::container::State& s,
+                       std::chrono::system_clock::time_point now) {
+  switch (s.status) {
+    case ContainerStatus::kRunning:
+      return "Up " + Since(s.started_at, now);
+    case ContainerStatus::kPaused:
+      return "Up " + Since(s.started_at, now) + " (Paused)";
+    case ContainerStatus::kRestarting:
+      return fmt::format("Restarting ({}) {} ago", s.exit_code, Since(s.finished_at, now));
+    case ContainerStatus::kExited:
+      if (s.finished_at == daemon::container::kZeroTime) return "Created";
+      return fmt::format("Exited ({}) {} ago", s.exit_code, Since(s.finished_at, now));
+    case ContainerStatus::kCreated:
+      return "Created";
+    case ContainerStatus::kRemoving:
+      return "Removal In Progress";
+    case ContainerStatus::kDead:
+      return "Dead";
+  }
+  return "";
+}
+
+ordered_json InspectJson(const daemon::ContainerView& view, std::string_view graph_driver) {
+  const daemon::container::Record& r = view.record;
+  const daemon::container::State& s = r.state;
+  ordered_json state = {
+      {"Status", std::string(daemon::container::StatusName(s.status))},
+      {"Running", s.status == ContainerStatus::kRunning || s.status == ContainerStatus::kPaused},
+      {"Paused", s.status == ContainerStatus::kPaused},
+      {"Restarting", s.status == ContainerStatus::kRestarting},
+      {"OOMKilled", s.oom_killed},
+      {"Dead", s.status == ContainerStatus::kDead},
+      {"Pid", s.pid},
+      {"ExitCode", s.exit_code},
+      {"Error", s.error},
+      {"StartedAt", s.started_at},
+      {"FinishedAt", s.finished_at},
+  };
+  ordered_json out;
+  out["Id"] = r.id;
+  out["Created"] = r.created;
+  out["Path"] = r.args.empty() ? "" : r.args.front();
+  out["Args"] = r.args.size() > 1 ? std::vector<std::string>(r.args.begin() + 1, r.args.end())
+                                  : std::vector<std::string>{};
+  out["State"] = state;
+  out["Image"] = r.image_id;
+  out["ResolvConfPath"] = view.data_dir + "/resolv.conf";
+  out["HostnamePath"] = view.data_dir + "/hostname";
+  out["HostsPath"] = view.data_dir + "/hosts";
+  out["LogPath"] = r.log_path;
+  out["Name"] = r.name;
+  out["RestartCount"] = r.restart_count;
+  out["Driver"] = graph_driver;
+  out["Platform"] = "linux";
+  out["MountLabel"] = "";
+  out["ProcessLabel"] = "";
+  out["AppArmorProfile"] = "";
+  out["ExecIDs"] = nullptr;
+  out["HostConfig"] = daemon::container::HostConfigJson(r.host_config);
+  out["GraphDriver"] = {{"Data", nullptr}, {"Name", graph_driver}};
+  if (view.size_rw >= 0) out["SizeRw"] = view.size_rw;
+  if (view.size_root >= 0) out["SizeRootFs"] = view.size_root;
+  out["Mounts"] = ordered_json::array();
+  out["Config"] = daemon::container::ConfigJson(r.config);
+  out["NetworkSettings"] = {{"Bridge", ""},
+                            {"SandboxID", ""},
+                            {"SandboxKey", ""},
+                            {"Ports", ordered_json::object()},
+                            {"Networks", ordered_json::object()}};
+  return out;
+}
+
+ordered_json SummaryJson(const daemon::ContainerView& view,
+                         std::chrono::system_clock::time_point now) {
+  const daemon::container::Record& r = view.record;
+  std::string command;
+  for (const std::string& arg : r.args) command += (command.empty() ? "" : " ") + arg;
+  int64_t created = 0;
+  if (auto t = TimeOf(r.created)) {
+    created = std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
+  }
+  ordered_json out;
+  out["Id"] = r.id;
+  out["Names"] = {r.name};
+  out["Image"] = r.config.image_name;
+  out["ImageID"] = r.image_id;
+  out["Command"] = command;
+  out["Created"] = created;
+  out["Ports"] = ordered_json::array();
+  if (view.size_rw >= 0) out["SizeRw"] = view.size_rw;
+  out["Labels"] = r.config.image.labels;
+  out["State"] = std::string(daemon::container::StatusName(r.state.status));
+  out["Status"] = StatusText(r.state, now);
+  out["HostConfig"] = {
+      {"NetworkMode", r.host_config.network_mode.empty() ? "default" : r.host_config.network_mode}};
+  out["NetworkSettings"] = {{"Networks", ordered_json::object()}};
+  out["Mounts"] = ordered_json::array();
+  return out;
+}
+
+}  // namespace berth::api::server

@@ -1,0 +1,203 @@
+// The container endpoints that answer at once: create, list, inspect, start, stop, restart, kill,
+// wait, rm, pause, unpause, rename, top, resize. Thin adapters from HTTP parameters to
+// daemon::Containers, which holds docker's semantics.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "api/server/container_json.h"
+#include "api/server/filters.h"
+#include "api/server/routes.h"
+#include "base/child_process.h"
+#include "base/strings.h"
+#include "image/store/image_views.h"
+
+namespace berth::api::server {
+namespace {
+
+using daemon::Containers;
+using http::Request;
+using http::ResponseWriter;
+using nlohmann::ordered_json;
+
+Result<std::optional<int>> QueryInt(const Request& req, std::string_view name) {
+  std::optional<std::string> value = req.Query(name);
+  if (!value || value->empty()) return std::nullopt;
+  Result<int64_t> n = ParseInt64(*value);
+  if (!n || *n < INT32_MIN || *n > INT32_MAX) {
+    return Fail(ErrorKind::kInvalidArgument,
+                fmt::format("invalid value for {}: \"{}\"", std::string(name), *value));
+  }
+  return static_cast<int>(*n);
+}
+
+Status CreateContainer(Containers& containers, Request& req, ResponseWriter& w) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+  if (!body.is_object()) {
+    return Fail(ErrorKind::kInvalidArgument, "container config must be a JSON object");
+  }
+  BERTH_ASSIGN_OR_RETURN(daemon::container::CreateRequest request,
+                         daemon::container::DecodeCreateRequest(body));
+  BERTH_ASSIGN_OR_RETURN(std::string id,
+                         containers.Create(req.Query("name").value_or(""), request));
+  return w.SendJson(201, ordered_json{{"Id", id}, {"Warnings", ordered_json::array()}});
+}
+
+Status ListContainers(Containers& containers, Request& req, ResponseWriter& w) {
+  daemon::ListOptions options;
+  BERTH_ASSIGN_OR_RETURN(options.all, req.QueryBool("all"));
+  BERTH_ASSIGN_OR_RETURN(options.size, req.QueryBool("size"));
+  BERTH_ASSIGN_OR_RETURN(std::optional<int> limit, QueryInt(req, "limit"));
+  if (limit && *limit > 0) options.limit = *limit;
+  BERTH_ASSIGN_OR_RETURN(options.filters, ParseFilters(req.Query("filters")));
+  BERTH_ASSIGN_OR_RETURN(std::vector<daemon::ContainerView> views, containers.List(options));
+  const auto now = std::chrono::system_clock::now();
+  ordered_json out = ordered_json::array();
+  for (const daemon::ContainerView& view : views) out.push_back(SummaryJson(view, now));
+  return w.SendJson(200, out);
+}
+
+// Top runs ps on the host (docker runs `ps -ef` unless told other arguments) and keeps the header
+// and the lines whose PID column names one of the container's processes.
+Status Top(Containers& containers, Request& req, ResponseWriter& w) {
+  BERTH_ASSIGN_OR_RETURN(std::vector<pid_t> pids, containers.Pids(req.params["id"]));
+  std::string args = req.Query("ps_args").value_or("-ef");
+  if (args.empty()) args = "-ef";
+  std::vector<std::string> argv = {"ps"};
+  for (const std::string& arg : Split(args, ' ')) {
+    if (!arg.empty()) argv.push_back(arg);
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return Fail(ErrnoNow("top: pipe"));
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  BERTH_ASSIGN_OR_RETURN(ChildProcess ps,
+                         ChildProcess::Spawn({.argv = argv, .stdout_fd = write_end.get()}));
+  write_end.Reset();
+  std::string output;
+  char buffer[8192];
+  ssize_t n;
+  while ((n = read(read_end.get(), buffer, sizeof(buffer))) > 0) output.append(buffer, n);
+  BERTH_ASSIGN_OR_RETURN(ExitStatus status, ps.Wait());
+  if (!status.Success()) {
+    return Fail(ErrorKind::kInternal,
+                fmt::format("ps {}: exited with {}", args, status.ShellCode()));
+  }
+  std::vector<std::string> lines = Split(output, '\n');
+  if (lines.empty()) return Fail(ErrorKind::kInternal, "ps printed nothing");
+  auto fields = [](const std::string& line) {
+    std::vector<std::string> out;
+    for (const std::string& f : Split(line, ' ')) {
+      if (!f.empty()) out.push_back(f);
+    }
+    return out;
+  };
+  const std::vector<std::string> titles = fields(lines[0]);
+  size_t pid_column = titles.size();
+  for (size_t i = 0; i < titles.size(); ++i) {
+    if (titles[i] == "PID") pid_column = i;
+  }
+  if (pid_column == titles.size()) {
+    return Fail(ErrorKind::kInvalidArgument, "Couldn't find PID field in ps output");
+  }
+  const std::set<pid_t> wanted(pids.begin(), pids.end());
+  ordered_json processes = ordered_json::array();
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> f = fields(lines[i]);
+    if (f.size() <= pid_column) continue;
+    Result<int64_t> pid = ParseInt64(f[pid_column]);
+    if (!pid || !wanted.contains(static_cast<pid_t>(*pid))) continue;
+    // The last column (the command) keeps its spaces.
+    std::vector<std::string> row(f.begin(), f.begin() + std::min(f.size(), titles.size() - 1));
+    std::string rest;
+    for (size_t j = titles.size() - 1; j < f.size(); ++j) rest += (rest.empty() ? "" : " ") + f[j];
+    row.push_back(rest);
+    processes.push_back(row);
+  }
+  return w.SendJson(200, ordered_json{{"Titles", titles}, {"Processes", processes}});
+}
+
+Status WaitContainer(Containers& containers, Request& req, ResponseWriter& w) {
+  BERTH_ASSIGN_OR_RETURN(daemon::WaitCondition condition,
+                         daemon::ParseWaitCondition(req.Query("condition").value_or("")));
+  BERTH_ASSIGN_OR_RETURN(daemon::WaitResult result,
+                         containers.Wait(req.params["id"], condition,
+                                         [&] { return w.BeginStream(200, "application/json"); }));
+  ordered_json body = {{"StatusCode", result.exit_code}, {"Error", nullptr}};
+  if (!result.error.empty()) body["Error"] = {{"Message", result.error}};
+  BERTH_TRY(w.Write(body.dump() + "\n"));
+  return w.End();
+}
+
+}  // namespace
+
+void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
+  Containers& c = daemon.containers();
+  const std::string driver = image::store::GraphDriverName(daemon.images().snapshotter().name());
+  router.Add("POST", "/containers/create",
+             [&c](Request& req, ResponseWriter& w) { return CreateContainer(c, req, w); });
+  router.Add("GET", "/containers/json",
+             [&c](Request& req, ResponseWriter& w) { return ListContainers(c, req, w); });
+  router.Add(
+      "GET", "/containers/{id}/json", [&c, driver](Request& req, ResponseWriter& w) -> Status {
+        BERTH_ASSIGN_OR_RETURN(bool size, req.QueryBool("size"));
+        BERTH_ASSIGN_OR_RETURN(daemon::ContainerView view, c.Inspect(req.params["id"], size));
+        return w.SendJson(200, InspectJson(view, driver));
+      });
+  router.Add("POST", "/containers/{id}/start", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(bool started, c.Start(req.params["id"]));
+    return w.SendEmpty(started ? 204 : 304);
+  });
+  router.Add("POST", "/containers/{id}/stop", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> timeout, QueryInt(req, "t"));
+    BERTH_ASSIGN_OR_RETURN(bool stopped, c.Stop(req.params["id"], timeout, req.Query("signal")));
+    return w.SendEmpty(stopped ? 204 : 304);
+  });
+  router.Add("POST", "/containers/{id}/restart", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> timeout, QueryInt(req, "t"));
+    BERTH_TRY(c.Restart(req.params["id"], timeout, req.Query("signal")));
+    return w.SendEmpty(204);
+  });
+  router.Add("POST", "/containers/{id}/kill", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_TRY(c.Kill(req.params["id"], req.Query("signal").value_or("")));
+    return w.SendEmpty(204);
+  });
+  router.Add("POST", "/containers/{id}/wait",
+             [&c](Request& req, ResponseWriter& w) { return WaitContainer(c, req, w); });
+  router.Add("DELETE", "/containers/{id}", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(bool force, req.QueryBool("force"));
+    BERTH_ASSIGN_OR_RETURN(bool link, req.QueryBool("link"));
+    if (link) {
+      return Fail(ErrorKind::kInvalidArgument, "links are not supported: remove with link=false");
+    }
+    BERTH_TRY(c.Remove(req.params["id"], force));
+    return w.SendEmpty(204);
+  });
+  router.Add("POST", "/containers/{id}/pause", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_TRY(c.Pause(req.params["id"]));
+    return w.SendEmpty(204);
+  });
+  router.Add("POST", "/containers/{id}/unpause", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_TRY(c.Unpause(req.params["id"]));
+    return w.SendEmpty(204);
+  });
+  router.Add("POST", "/containers/{id}/rename", [&c](Request& req, ResponseWriter& w) -> Status {
+    const std::string name = req.Query("name").value_or("");
+    if (name.empty()) return Fail(ErrorKind::kInvalidArgument, "rename: name must be given");
+    BERTH_TRY(c.Rename(req.params["id"], name));
+    return w.SendEmpty(204);
+  });
+  router.Add("GET", "/containers/{id}/top",
+             [&c](Request& req, ResponseWriter& w) { return Top(c, req, w); });
+  router.Add("POST", "/containers/{id}/resize", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> height, QueryInt(req, "h"));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> width, QueryInt(req, "w"));
+    BERTH_TRY(c.Resize(req.params["id"], height.value_or(0), width.value_or(0)));
+    return w.SendEmpty(200);
+  });
+  AddContainerStreamRoutes(router, c);
+}
+
+}  // namespace berth::api::server

@@ -1,0 +1,55 @@
+// A container as the daemon keeps it: what it was created with, its state and its counters, one
+// JSON file per container (containers/<id>/container.json under the data root) replaced
+// atomically on every change, so a crash leaves the last state written. Pure codec plus the two
+// file operations; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "daemon/container/config.h"
+
+namespace berth::daemon::container {
+
+// docker's State.Status values.
+enum class ContainerStatus { kCreated, kRunning, kPaused, kRestarting, kRemoving, kExited, kDead };
+std::string_view StatusName(ContainerStatus status);  // "created", "running", ...
+Result<ContainerStatus> ParseStatus(std::string_view name);
+
+constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";  // Go's zero time, as docker shows it
+
+struct State {
+  ContainerStatus status = ContainerStatus::kCreated;
+  bool oom_killed = false;
+  int pid = 0;
+  int exit_code = 0;
+  std::string error;
+  std::string started_at = kZeroTime;
+  std::string finished_at = kZeroTime;
+  // Stopped by a user (stop, kill): restart policies leave it stopped, and "unless-stopped"
+  // does not start it when the daemon starts.
+  bool manually_stopped = false;
+};
+
+struct Record {
+  std::string id;    // 64 hex digits
+  std::string name;  // with docker's leading "/"
+  std::string created;
+  std::string image_id;           // "sha256:..."
+  std::vector<std::string> args;  // the process's argv (Path is args[0])
+  Config config;
+  HostConfig host_config;
+  State state;
+  int restart_count = 0;
+  std::string log_path;  // the json-file log; "" with the "none" driver
+};
+
+std::string EncodeRecord(const Record& record);
+[[nodiscard]] Result<Record> DecodeRecord(std::string_view text);
+
+// SaveRecord writes dir/container.json atomically; LoadRecord reads it.
+Status SaveRecord(const std::string& dir, const Record& record);
+Result<Record> LoadRecord(const std::string& dir);
+
+}  // namespace berth::daemon::container

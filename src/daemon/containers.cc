@@ -1,0 +1,439 @@
+#include "daemon/containers.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <regex>
+
+#include "base/digest.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "daemon/container/names.h"
+#include "daemon/container/spec.h"
+#include "daemon/containers_internal.h"
+#include "image/reference/reference.h"
+#include "oci/image_spec_json.h"
+
+namespace berth::daemon {
+
+using container::ContainerStatus;
+using container::Record;
+
+namespace {
+
+std::string NewId() {
+  std::string bytes(32, '\0');
+  UniqueFd fd(open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  if (!fd || read(fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
+    bytes = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  return Sha256Hex(bytes);
+}
+
+std::string HostsFile(const container::HostConfig& host) {
+  std::string hosts =
+      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+      "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+  for (const std::string& entry : host.extra_hosts) {
+    const size_t colon = entry.find(':');
+    if (colon == std::string::npos) continue;
+    hosts += entry.substr(colon + 1) + "\t" + entry.substr(0, colon) + "\n";
+  }
+  return hosts;
+}
+
+Status CheckExtraHosts(const container::HostConfig& host) {
+  for (const std::string& entry : host.extra_hosts) {
+    const size_t colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "HostConfig.ExtraHosts: invalid host entry \"" + entry + "\" (want host:ip)");
+    }
+  }
+  return Ok();
+}
+
+// The files a container's /etc/hostname, /etc/hosts and /etc/resolv.conf are bind mounted from.
+Status WriteEtcFiles(const std::string& dir, const std::string& hostname,
+                     const container::HostConfig& host) {
+  BERTH_TRY(WriteFile(dir + "/hostname", hostname + "\n"));
+  BERTH_TRY(WriteFile(dir + "/hosts", HostsFile(host)));
+  Result<std::string> resolv = ReadFile("/etc/resolv.conf");
+  return WriteFile(dir + "/resolv.conf", resolv ? *resolv : "");
+}
+
+std::string Hostname(const container::Config& config, const container::HostConfig& host,
+                     const std::string& id) {
+  if (host.network_mode == "host") {
+    char name[256] = {};
+    gethostname(name, sizeof(name) - 1);
+    return name;
+  }
+  return config.hostname.empty() ? id.substr(0, 12) : config.hostname;
+}
+
+bool LabelMatches(const std::map<std::string, std::string>& labels, const std::string& filter) {
+  const size_t eq = filter.find('=');
+  auto it = labels.find(filter.substr(0, eq));
+  if (it == labels.end()) return false;
+  return eq == std::string::npos || it->second == filter.substr(eq + 1);
+}
+
+}  // namespace
+
+Result<WaitCondition> ParseWaitCondition(std::string_view name) {
+  if (name.empty() || name == "not-running") return WaitCondition::kNotRunning;
+  if (name == "next-exit") return WaitCondition::kNextExit;
+  if (name == "removed") return WaitCondition::kRemoved;
+  return Fail(ErrorKind::kInvalidArgument, "invalid condition: \"" + std::string(name) +
+                                               "\" (want not-running, next-exit or removed)");
+}
+
+Containers::Containers(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Containers::~Containers() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->tasks_cv.notify_all();
+  uint64_t one = 1;
+  (void)!write(impl_->wake_fd, &one, sizeof(one));
+  if (impl_->monitor.joinable()) impl_->monitor.join();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  for (auto& [fd, id] : impl_->watched) close(fd);
+  close(impl_->epoll_fd);
+  close(impl_->wake_fd);
+}
+
+Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
+                                                     image::store::ImageStore& images) {
+  auto impl = std::make_unique<Impl>(std::move(options), images);
+  BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
+  BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
+  BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
+  impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  impl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl->epoll_fd < 0 || impl->wake_fd < 0) return Fail(ErrnoNow("containers: epoll"));
+  epoll_event wake{.events = EPOLLIN, .data = {.fd = impl->wake_fd}};
+  if (epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, &wake) < 0) {
+    return Fail(ErrnoNow("containers: epoll_ctl"));
+  }
+  std::vector<std::shared_ptr<Container>> loaded;
+  const std::string root = impl->options.data_root + "/containers";
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(root.c_str()), closedir);
+  if (!dir) return Fail(ErrnoNow("open " + root));
+  while (dirent* entry = readdir(dir.get())) {
+    const std::string id = entry->d_name;
+    if (id.size() != 64) continue;
+    Result<Record> record = container::LoadRecord(impl->DataDir(id));
+    // Without a snapshot the container never finished its create, or its rm was cut short.
+    if (!record || !impl->images.snapshotter().Stat(id)) {
+      log::Warn("containers: dropping the incomplete container {}{}", id,
+                record ? "" : ": " + record.error().message());
+      (void)impl->images.RemoveRootfs(id);
+      (void)RemoveAll(impl->DataDir(id));
+      (void)RemoveAll(impl->ExecDir(id));
+      continue;
+    }
+    auto c = std::make_shared<Container>();
+    c->record = std::move(*record);
+    impl->names[c->record.name] = id;
+    impl->by_id[id] = c;
+    loaded.push_back(c);
+  }
+  Impl* raw = impl.get();
+  auto containers = std::unique_ptr<Containers>(new Containers(std::move(impl)));
+  for (const auto& c : loaded) raw->Recover(c);
+  raw->monitor = std::thread([raw] { raw->MonitorLoop(); });
+  raw->worker = std::thread([raw] { raw->WorkerLoop(); });
+  return containers;
+}
+
+Result<std::shared_ptr<Containers::Container>> Containers::Impl::Find(std::string_view ref) {
+  std::lock_guard lock(mu);
+  auto not_found = [&] {
+    return Fail(ErrorKind::kNotFound, "No such container: " + std::string(ref));
+  };
+  if (ref.empty()) return not_found();
+  if (auto it = by_id.find(std::string(ref)); it != by_id.end()) return it->second;
+  const std::string name = ref.starts_with('/') ? std::string(ref) : "/" + std::string(ref);
+  if (auto it = names.find(name); it != names.end()) return by_id.at(it->second);
+  std::shared_ptr<Container> found;
+  for (auto it = by_id.lower_bound(std::string(ref));
+       it != by_id.end() && it->first.starts_with(ref); ++it) {
+    if (found) {
+      return Fail(ErrorKind::kInvalidArgument,
+                  "multiple IDs found with provided prefix: " + std::string(ref));
+    }
+    found = it->second;
+  }
+  if (!found) return not_found();
+  return found;
+}
+
+void Containers::Impl::Forget(const std::string& id) {
+  std::lock_guard lock(mu);
+  auto it = by_id.find(id);
+  if (it == by_id.end()) return;
+  std::erase_if(names, [&](const auto& entry) { return entry.second == id; });
+  by_id.erase(it);
+}
+
+Result<std::string> Containers::Create(std::string_view name,
+                                       const container::CreateRequest& request) {
+  Impl& d = *impl_;
+  if (request.config.image_name.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "config.Image: no image given");
+  }
+  Result<image::metadata::ImageRecord> image =
+      d.images.catalog().Resolve(request.config.image_name);
+  if (!image) {
+    if (image.error().kind() != ErrorKind::kNotFound) return Fail(std::move(image).error());
+    return Fail(ErrorKind::kNotFound, "No such image: " + request.config.image_name);
+  }
+  BERTH_ASSIGN_OR_RETURN(std::string config_text, d.images.ReadBlob(image->id));
+  BERTH_ASSIGN_OR_RETURN(oci::ImageConfig image_doc, oci::DecodeImageConfig(config_text));
+  const oci::ContainerConfig image_config = image_doc.config.value_or(oci::ContainerConfig{});
+  BERTH_TRY(CheckExtraHosts(request.host_config));
+  const std::string id = NewId();
+  const std::string hostname = Hostname(request.config, request.host_config, id);
+  // What start will plan, planned now so that a bad field fails the create.
+  container::SpecInput probe{
+      .id = id, .hostname = hostname, .rootfs = "/", .init_path = d.options.init_path};
+  BERTH_TRY(container::BuildSpec(request.config, request.host_config, image_config, probe));
+  Record record;
+  record.id = id;
+  BERTH_ASSIGN_OR_RETURN(record.args, container::Command(request.config, image_config));
+  record.created = FormatRfc3339Nano(std::chrono::system_clock::now());
+  record.image_id = image->id.String();
+  record.config = request.config;
+  record.config.hostname = hostname;
+  record.host_config = request.host_config;
+  if (record.host_config.log_config.type.empty()) record.host_config.log_config.type = "json-file";
+  const std::string dir = d.DataDir(id);
+  if (record.host_config.log_config.type == "json-file") {
+    record.log_path = dir + "/" + id + "-json.log";
+  }
+  // Reserve the name.
+  {
+    std::lock_guard lock(d.mu);
+    if (name.empty()) {
+      for (int attempt = 0; record.name.empty() || d.names.contains(record.name); ++attempt) {
+        record.name = container::GenerateName(attempt);
+      }
+    } else {
+      BERTH_ASSIGN_OR_RETURN(record.name, container::CheckName(name));
+      if (auto it = d.names.find(record.name); it != d.names.end()) {
+        return Fail(ErrorKind::kConflict,
+                    fmt::format("Conflict. The container name \"{}\" is already in use by "
+                                "container \"{}\". You have to remove (or rename) that container "
+                                "to be able to reuse that name.",
+                                record.name, it->second));
+      }
+    }
+    d.names[record.name] = id;
+  }
+  auto release = [&] {
+    std::lock_guard lock(d.mu);
+    d.names.erase(record.name);
+  };
+  // The record first, then the snapshot: Open drops a record whose snapshot is missing.
+  Status made = [&]() -> Status {
+    BERTH_TRY(MakeDirs(dir, 0710));
+    BERTH_TRY(WriteEtcFiles(dir, hostname, record.host_config));
+    BERTH_TRY(container::SaveRecord(dir, record));
+    return d.images.PrepareRootfs(id, image->id).map([](auto&&) {});
+  }();
+  if (!made) {
+    release();
+    (void)RemoveAll(dir);
+    return Fail(std::move(made).error().Wrap("create container"));
+  }
+  auto c = std::make_shared<Container>();
+  c->record = std::move(record);
+  std::lock_guard lock(d.mu);
+  d.by_id[id] = c;
+  return id;
+}
+
+Status Containers::Remove(std::string_view ref, bool force) {
+  BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
+  std::lock_guard op(c->op_mu);
+  return impl_->RemoveLocked(c, force);
+}
+
+Status Containers::Rename(std::string_view ref, std::string_view new_name) {
+  Impl& d = *impl_;
+  BERTH_ASSIGN_OR_RETURN(auto c, d.Find(ref));
+  BERTH_ASSIGN_OR_RETURN(std::string name, container::CheckName(new_name));
+  std::lock_guard op(c->op_mu);
+  std::lock_guard lock(c->mu);
+  if (c->record.name == name) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "Renaming a container with the same name as its current name");
+  }
+  {
+    std::lock_guard maps(d.mu);
+    if (auto it = d.names.find(name); it != d.names.end()) {
+      return Fail(ErrorKind::kConflict,
+                  fmt::format("Error when allocating new name: Conflict. The container name "
+                              "\"{}\" is already in use by container \"{}\". You have to remove "
+                              "(or rename) that container to be able to reuse that name.",
+                              name, it->second));
+    }
+    d.names.erase(c->record.name);
+    d.names[name] = c->record.id;
+  }
+  const std::string old = c->record.name;
+  c->record.name = name;
+  Status saved = container::SaveRecord(d.DataDir(c->record.id), c->record);
+  if (!saved) {
+    std::lock_guard maps(d.mu);
+    d.names.erase(name);
+    d.names[old] = c->record.id;
+    c->record.name = old;
+  }
+  return saved;
+}
+
+Result<ContainerView> Containers::Inspect(std::string_view ref, bool size) {
+  BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
+  ContainerView view;
+  {
+    std::lock_guard lock(c->mu);
+    view.record = c->record;
+  }
+  view.bundle = impl_->ExecDir(view.record.id);
+  view.data_dir = impl_->DataDir(view.record.id);
+  if (size) {
+    Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(view.record.id);
+    if (usage) view.size_rw = usage->bytes;
+    Result<image::metadata::ImageRecord> image =
+        impl_->images.catalog().Resolve(view.record.image_id);
+    if (usage && image) view.size_root = usage->bytes + image->size;
+  }
+  return view;
+}
+
+namespace {
+
+const std::set<std::string> kListFilters = {"id",     "name",   "label", "status", "ancestor",
+                                            "exited", "before", "since", "health", "isolation"};
+
+Result<bool> Matches(const ContainerView& v, const image::store::Filters& filters,
+                     image::store::ImageStore& images) {
+  const Record& r = v.record;
+  for (const auto& [key, values] : filters) {
+    if (!kListFilters.contains(key)) {
+      return Fail(ErrorKind::kInvalidArgument, "invalid filter '" + key + "'");
+    }
+    if (values.empty() || key == "before" || key == "since") continue;
+    bool any = false;
+    for (const std::string& value : values) {
+      if (key == "id") {
+        any = any || r.id.starts_with(value);
+      } else if (key == "name") {
+        std::regex pattern;
+        try {
+          pattern = std::regex(value);
+        } catch (const std::regex_error&) {
+          return Fail(ErrorKind::kInvalidArgument, "invalid filter 'name=" + value + "'");
+        }
+        any = any || std::regex_search(r.name, pattern);
+      } else if (key == "label") {
+        any = any || LabelMatches(r.config.image.labels, value);
+      } else if (key == "status") {
+        BERTH_ASSIGN_OR_RETURN(ContainerStatus status,
+                               Annotate(container::ParseStatus(value), "invalid filter 'status'"));
+        any = any || r.state.status == status;
+      } else if (key == "ancestor") {
+        Result<image::metadata::ImageRecord> image = images.catalog().Resolve(value);
+        any = any || (image && image->id.String() == r.image_id) || r.config.image_name == value;
+      } else if (key == "exited") {
+        BERTH_ASSIGN_OR_RETURN(int64_t code, ParseInt64(value));
+        any = any || (r.state.status == ContainerStatus::kExited && r.state.exit_code == code);
+      } else if (key == "health") {
+        any = any || value == "none";
+      } else if (key == "isolation") {
+        any = any || value == "default";
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<ContainerView>> Containers::List(const ListOptions& options) {
+  std::vector<std::shared_ptr<Container>> all;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [id, c] : impl_->by_id) all.push_back(c);
+  }
+  std::vector<ContainerView> views;
+  for (const auto& c : all) {
+    std::lock_guard lock(c->mu);
+    views.push_back({.record = c->record,
+                     .data_dir = impl_->DataDir(c->record.id),
+                     .bundle = impl_->ExecDir(c->record.id)});
+  }
+  std::sort(views.begin(), views.end(), [](const ContainerView& a, const ContainerView& b) {
+    return a.record.created > b.record.created;
+  });
+  // before/since: created strictly before or after the container named.
+  auto bound = [&](const char* key) -> Result<std::optional<std::string>> {
+    auto it = options.filters.find(key);
+    if (it == options.filters.end() || it->second.empty()) return std::nullopt;
+    BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(it->second.front()));
+    std::lock_guard lock(c->mu);
+    return c->record.created;
+  };
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> before, bound("before"));
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> since, bound("since"));
+  std::vector<ContainerView> out;
+  for (ContainerView& v : views) {
+    const bool running_only = !options.all && options.limit < 0 && !before && !since;
+    if (running_only && v.record.state.status != ContainerStatus::kRunning &&
+        v.record.state.status != ContainerStatus::kPaused &&
+        v.record.state.status != ContainerStatus::kRestarting &&
+        !options.filters.contains("status") && !options.filters.contains("exited")) {
+      continue;
+    }
+    if (before && v.record.created >= *before) continue;
+    if (since && v.record.created <= *since) continue;
+    BERTH_ASSIGN_OR_RETURN(bool match, Matches(v, options.filters, impl_->images));
+    if (!match) continue;
+    if (options.size) {
+      Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(v.record.id);
+      if (usage) v.size_rw = usage->bytes;
+    }
+    out.push_back(std::move(v));
+    if (options.limit > 0 && static_cast<int>(out.size()) >= options.limit) break;
+  }
+  return out;
+}
+
+std::vector<image::store::ContainerUse> Containers::Users(const Digest& image_id) {
+  std::vector<std::shared_ptr<Container>> all;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [id, c] : impl_->by_id) all.push_back(c);
+  }
+  std::vector<image::store::ContainerUse> users;
+  for (const auto& c : all) {
+    std::lock_guard lock(c->mu);
+    if (c->record.image_id == image_id.String()) users.push_back({c->record.id, c->Running()});
+  }
+  return users;
+}
+
+}  // namespace berth::daemon

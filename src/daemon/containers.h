@@ -1,0 +1,143 @@
+// Containers: the daemon's container service behind the Engine API's /containers endpoints.
+// Each container has a writable rootfs snapshot on its image, a record under the data root, and
+// while it runs one berth-shim (the container's parent: it holds the stdio and the log and
+// records the exit status), so containers outlive the daemon. A monitor thread watches every
+// shim through a pidfd; when one ends it records the exit, wakes waiters and applies the restart
+// policy (docker's: no, on-failure[:N], always, unless-stopped, with docker's growing delay).
+//
+// On disk:
+//   <data root>/containers/<id>/container.json   the record (container/record.h), atomic
+//   <data root>/containers/<id>/<id>-json.log    the log, json-file format, rotated .1, .2 ...
+//   <data root>/containers/<id>/{hostname,hosts,resolv.conf}   bind mounted into the container
+//   <exec root>/containers/<id>/                 the bundle and the shim's state directory:
+//       config.json, rootfs/ (the snapshot, mounted while the container runs), shim.pid,
+//       shim.sock, exit.json, shim.log
+//   <exec root>/runtime/                         the runtime library's state root
+// Open reconciles: a shim still alive is watched again, one gone has its exit recorded (and the
+// restart policy applied), a record whose snapshot is missing (a crash inside create or rm) is
+// dropped.
+//
+// Thread-safety: every method may run on several threads at once. Operations on one container
+// (start, stop, kill, rm, ...) are serialised; Wait, Logs and Attach block only their caller.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "daemon/container/config.h"
+#include "daemon/container/log_reader.h"
+#include "daemon/container/record.h"
+#include "image/store/image_store.h"
+#include "image/store/image_views.h"
+
+namespace berth::daemon {
+
+struct ContainersOptions {
+  std::string data_root;
+  std::string exec_root;
+  std::string shim_path;  // the berth-shim binary
+  std::string init_path;  // docker-init for --init; "" when none is installed
+  bool cgroupns_private_default = false;
+  bool debug = false;
+};
+
+// What docker's wait endpoint waits for.
+enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
+Result<WaitCondition> ParseWaitCondition(std::string_view name);  // "" is not-running
+
+struct WaitResult {
+  int exit_code = 0;
+  std::string error;  // why the container could not run, when it could not
+};
+
+struct AttachStreams {
+  bool stdin_stream = false;
+  bool stdout_stream = false;
+  bool stderr_stream = false;
+};
+
+// A snapshot of one container for inspect and list.
+struct ContainerView {
+  container::Record record;
+  std::string data_dir;    // under the data root: the log, hostname, hosts, resolv.conf
+  std::string bundle;      // under the exec root: the bundle and the shim's state
+  int64_t size_rw = -1;    // bytes in the writable layer, when asked for
+  int64_t size_root = -1;  // plus the image's
+};
+
+struct ListOptions {
+  bool all = false;
+  int limit = -1;  // the newest N (docker's -n); -1 all
+  bool size = false;
+  image::store::Filters filters;  // id, name, label, status, ancestor, exited, before, since, ...
+};
+
+class Containers {
+ public:
+  static Result<std::unique_ptr<Containers>> Open(ContainersOptions options,
+                                                  image::store::ImageStore& images);
+  ~Containers();  // stops watching; the containers keep running
+  Containers(const Containers&) = delete;
+  Containers& operator=(const Containers&) = delete;
+
+  // Create makes a container of request's image (name empty: a generated one). Returns the id.
+  // kNotFound "No such image: x"; kConflict when the name is taken; kInvalidArgument for a bad
+  // config (nothing is left behind).
+  Result<std::string> Create(std::string_view name, const container::CreateRequest& request);
+
+  // Start starts a created or stopped container; kNotModified-like: returns false when it was
+  // running already (docker's 304).
+  Result<bool> Start(std::string_view ref);
+  // Stop sends the stop signal (signal, else the container's, else SIGTERM), waits up to
+  // timeout (else the container's StopTimeout, else 10 s; negative: forever), then kills.
+  // Returns false when it was not running (304).
+  Result<bool> Stop(std::string_view ref, std::optional<int> timeout_s,
+                    std::optional<std::string> signal = std::nullopt);
+  Status Restart(std::string_view ref, std::optional<int> timeout_s,
+                 std::optional<std::string> signal = std::nullopt);
+  // Kill signals the container (default SIGKILL); kConflict when it is not running.
+  Status Kill(std::string_view ref, std::string_view signal);
+  Status Pause(std::string_view ref);
+  Status Unpause(std::string_view ref);
+  // Wait calls registered once the wait is in place (docker sends the response head then), then
+  // blocks until condition holds.
+  Result<WaitResult> Wait(std::string_view ref, WaitCondition condition,
+                          const std::function<Status()>& registered);
+  // Remove deletes a container; a running one needs force (kConflict otherwise) and is killed.
+  Status Remove(std::string_view ref, bool force);
+  Status Rename(std::string_view ref, std::string_view new_name);
+
+  Result<ContainerView> Inspect(std::string_view ref, bool size = false);
+  Result<std::vector<ContainerView>> List(const ListOptions& options);
+  // Pids lists the host pids of the container's processes (top); kConflict when not running.
+  Result<std::vector<pid_t>> Pids(std::string_view ref);
+
+  // Logs sends the container's log entries; follow lasts while the container runs.
+  Status Logs(std::string_view ref, const container::LogQuery& query,
+              const std::function<Status(const container::LogEntry&)>& sink);
+
+  // Attach returns a connection to the container's streams (the shim's attach stream: frames of
+  // docker's 8-byte header; raw stdin to write). For a container not running yet it waits until
+  // the container starts, so that nothing it writes is missed (docker run attaches, then starts).
+  // Also returns whether the container has a tty.
+  Result<std::pair<UniqueFd, bool>> Attach(std::string_view ref, const AttachStreams& streams);
+  Status Resize(std::string_view ref, int height, int width);
+
+  // Users lists the containers made from an image (image_views.h's ImageUsers).
+  std::vector<image::store::ContainerUse> Users(const Digest& image_id);
+
+ private:
+  struct Container;
+  struct Impl;
+  explicit Containers(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::daemon

@@ -1,0 +1,107 @@
+// The parts of Containers shared by its files (containers.cc: the catalog of containers;
+// containers_lifecycle.cc: start, stop, exits and restarts; containers_io.cc: logs, attach);
+// not part of its interface.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "daemon/containers.h"
+#include "shim/protocol.h"
+
+namespace berth::daemon {
+
+// AttachRequestOf is the shim's attach op for the streams asked for.
+inline shim::AttachRequest AttachRequestOf(const AttachStreams& s) {
+  return {
+      .use_stdin = s.stdin_stream, .use_stdout = s.stdout_stream, .use_stderr = s.stderr_stream};
+}
+
+// An attach that waits for its container to start.
+struct PendingAttach {
+  AttachStreams streams;
+  std::optional<Result<UniqueFd>> connection;  // set by the start (or the removal)
+};
+
+struct Containers::Container {
+  std::mutex op_mu;            // serialises the lifecycle operations on this container
+  std::mutex mu;               // guards what follows
+  std::condition_variable cv;  // signalled on every change below
+  container::Record record;
+  uint64_t exits = 0;  // exits seen since the daemon started
+  bool removed = false;
+  std::chrono::steady_clock::time_point started;  // when it last started
+  std::chrono::milliseconds restart_delay{0};
+  std::vector<std::shared_ptr<PendingAttach>> pending_attaches;
+
+  bool Running() const {
+    return record.state.status == container::ContainerStatus::kRunning ||
+           record.state.status == container::ContainerStatus::kPaused;
+  }
+};
+
+// Work for the worker thread: a restart after its delay, or an auto-removal.
+struct Task {
+  enum class Kind { kRestart, kRemove } kind;
+  std::string id;
+};
+
+struct Containers::Impl {
+  ContainersOptions options;
+  image::store::ImageStore& images;
+
+  std::mutex mu;  // guards the maps and the task queue
+  std::map<std::string, std::shared_ptr<Container>> by_id;
+  std::map<std::string, std::string> names;  // "/name" → id
+  std::map<int, std::string> watched;        // shim pidfd → container id
+  std::multimap<std::chrono::steady_clock::time_point, Task> tasks;
+  std::condition_variable tasks_cv;
+  bool stopping = false;
+
+  int epoll_fd = -1;
+  int wake_fd = -1;  // an eventfd that wakes the monitor
+  std::thread monitor;
+  std::thread worker;
+
+  Impl(ContainersOptions o, image::store::ImageStore& i) : options(std::move(o)), images(i) {}
+
+  std::string DataDir(const std::string& id) const {
+    return options.data_root + "/containers/" + id;
+  }
+  std::string ExecDir(const std::string& id) const {
+    return options.exec_root + "/containers/" + id;
+  }
+  std::string RuntimeRoot() const { return options.exec_root + "/runtime"; }
+
+  // Find resolves a full id, a name (with or without "/") or a unique id prefix; kNotFound
+  // "No such container: ref".
+  Result<std::shared_ptr<Container>> Find(std::string_view ref);
+  void Forget(const std::string& id);  // drops the container from the maps
+
+  // ---- containers_lifecycle.cc ----
+  // StartLocked starts c (op_mu held). restart counts a restart by policy.
+  Result<bool> StartLocked(const std::shared_ptr<Container>& c, bool restart);
+  // StopLocked stops c (op_mu held); false when it was not running.
+  Result<bool> StopLocked(const std::shared_ptr<Container>& c, std::optional<int> timeout_s,
+                          std::optional<std::string> signal);
+  Status RemoveLocked(const std::shared_ptr<Container>& c, bool force);
+  // Watch adds a shim's pidfd to the monitor.
+  Status Watch(const std::string& id, UniqueFd pidfd);
+  // OnShimExit records the exit of c's shim and applies the restart policy.
+  void OnShimExit(const std::shared_ptr<Container>& c);
+  // Recover is Open's reconciliation of a container that was running when the daemon stopped.
+  void Recover(const std::shared_ptr<Container>& c);
+  void Schedule(std::chrono::milliseconds delay, Task task);
+  void MonitorLoop();
+  void WorkerLoop();
+  Status PauseOrResume(const std::shared_ptr<Container>& c, bool pause);
+  Status SignalShim(const std::shared_ptr<Container>& c, int signal, bool all);
+  // WaitForExit waits until c->exits passes exits_before, up to timeout (forever when nullopt);
+  // returns whether it did. Called with lock held on c->mu.
+  bool WaitForExit(const std::shared_ptr<Container>& c, std::unique_lock<std::mutex>& lock,
+                   uint64_t exits_before, std::optional<std::chrono::milliseconds> timeout);
+};
+
+}  // namespace berth::daemon

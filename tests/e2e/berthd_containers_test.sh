@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Containers on berthd, driven by Debian's docker CLI and docker-py: run in the foreground and
+# detached, output and exit codes, stdin, environment, user and working directory, limits seen
+# from inside, logs, ps, top, stop with its timeout, restart, kill, pause, rename, wait, rm,
+# restart policies, and containers that outlive a kill -9 of the daemon.
+# Usage: tests/e2e/berthd_containers_test.sh BERTHD   (run as root)
+# Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
+set -uo pipefail
+
+# shellcheck source=tests/e2e/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
+
+[ $# -eq 1 ] || die "usage: $0 BERTHD"
+# shellcheck source=tests/e2e/berthd_lib.sh
+. "$(dirname "$0")/berthd_lib.sh"
+start_daemon
+d import "$work/rootfs.tar" bb >/dev/null 2>&1 || die "cannot import busybox"
+
+# state NAME: the container's status and exit code, as inspect shows them.
+state() { d inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$1" 2>&1; }
+
+# until_state NAME WANT: waits (up to 10 s) for the container to reach a state.
+until_state() {
+  for _ in $(seq 200); do
+    [ "$(state "$1")" = "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# ---- run in the foreground ----
+expect_eq "docker run prints the container's output" "hello" "$(d run --rm bb echo hello 2>&1)"
+d run --rm bb sh -c 'exit 3' >/dev/null 2>&1
+expect_eq "docker run exits with the container's code" 3 $?
+expect_eq "stdout and stderr stay apart" "out" \
+  "$(d run --rm bb sh -c 'echo out; echo err >&2' 2>/dev/null)"
+expect_eq "stderr reaches the client's stderr" "err" \
+  "$(d run --rm bb sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)"
+expect_eq "stdin reaches the container with -i" "piped in" \
+  "$(echo "piped in" | d run -i --rm bb cat 2>&1)"
+expect_eq "env, workdir, user and hostname are applied" "bar /tmp 1000:1001 box" \
+  "$(d run --rm -e FOO=bar -w /tmp -u 1000:1001 -h box bb sh -c 'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname)' 2>&1)"
+out="$(d run --rm bb nosuchcommand 2>&1)"
+status=$?
+[ $status = 127 ] && [[ "$out" == *"nosuchcommand"* ]]
+record $? "a command that does not exist exits 127 with the runtime's message" "$status: $out"
+d run --rm --read-only bb touch /x >/dev/null 2>&1
+[ $? -ne 0 ]
+record $? "--read-only makes the rootfs read-only"
+expect_eq "--tmpfs mounts a tmpfs" "tmpfs" \
+  "$(d run --rm --tmpfs /scratch bb sh -c 'stat -f -c %T /scratch' 2>&1)"
+mkdir -p "$work/bind" && echo "from the host" >"$work/bind/file"
+expect_eq "-v binds a host directory read-only" "from the host|ro" \
+  "$(d run --rm -v "$work/bind:/data:ro" bb sh -c 'cat /data/file; touch /data/x 2>/dev/null && echo rw || echo ro' 2>&1 | tr '\n' '|' | sed 's/|$//')"
+expect_eq "--pids-limit is enforced in the container's cgroup" "10" \
+  "$(d run --rm --pids-limit 10 bb sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max' 2>&1)"
+expect_eq "--cap-drop removes a capability" "chown refused" \
+  "$(d run --rm --cap-drop CHOWN bb sh -c 'touch /f; chown 5 /f 2>/dev/null && echo chowned || echo chown refused' 2>&1)"
+expect_eq "the process is pid 1 in its own namespace" "1" \
+  "$(d run --rm bb sh -c 'echo $$' 2>&1)"
+expect_eq "/etc/hostname and /etc/hosts are the container's" "box|127.0.0.1	localhost" \
+  "$(d run --rm -h box bb sh -c 'cat /etc/hostname; head -1 /etc/hosts' 2>&1 | tr '\n' '|' | sed 's/|$//')"
+out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" -H 'Content-Type: application/json' \
+  -d '{"Image":"bb","Cmd":["true"],"HostConfig":{"AutoRemove":true,"RestartPolicy":{"Name":"always"}}}' \
+  http://x/containers/create)"
+[[ "$out" == *"AutoRemove"*" 400" ]]
+record $? "auto-removal with a restart policy is a 400 naming the field" "$out"
+out="$(d run --rm nosuchimage true 2>&1)"
+[ $? -ne 0 ] && [[ "$out" == *"nosuchimage"* ]]
+record $? "a missing image is an error naming it" "$out"
+
+# ---- detached: ps, logs, top, stop, start, restart ----
+id="$(d run -d --name web bb sh -c 'echo started; echo warn >&2; exec sleep 1000' 2>&1)"
+[[ "$id" =~ ^[0-9a-f]{64}$ ]]
+record $? "docker run -d prints the container id" "$id"
+expect_eq "docker ps lists it as up" "web Up" \
+  "$(d ps --format '{{.Names}} {{.Status}}' | sed 's/ Up .*/ Up/')"
+until_state web "running 0"
+for _ in $(seq 100); do [ "$(d logs web 2>&1 | wc -l)" = 2 ] && break; sleep 0.05; done
+expect_eq "docker logs shows both streams" "started|warn" "$(d logs web 2>&1 | sort | tr '\n' '|' | sed 's/|$//')"
+expect_eq "docker logs keeps stderr on stderr" "warn" "$(d logs web 2>&1 >/dev/null)"
+logs="$(d logs -t --tail 1 web 2>&1)"
+[[ "$logs" =~ ^20[0-9-]+T[0-9:.]+Z\ (started|warn)$ ]]
+record $? "docker logs -t --tail 1 gives one timestamped line" "$logs"
+d top web 2>&1 | grep -q "sleep 1000"
+record $? "docker top lists the container's process"
+log="$(d inspect --format '{{.LogPath}}' web)"
+grep -q '"log":"started\\n","stream":"stdout","time":"' "$log"
+record $? "the log file is in docker's json-file format" "$(head -c 200 "$log")"
+d pause web >/dev/null 2>&1
+expect_eq "docker pause freezes it" "paused 0" "$(state web)"
+d unpause web >/dev/null 2>&1
+expect_eq "docker unpause thaws it" "running 0" "$(state web)"
+d stop -t 1 web >/dev/null 2>&1
+# sh's exec made sleep pid 1, which ignores SIGTERM: the stop ends in SIGKILL after 1 s.
+expect_eq "docker stop kills what ignores SIGTERM after the timeout" "exited 137" "$(state web)"
+d start web >/dev/null 2>&1
+expect_eq "docker start runs it again" "running 0" "$(state web)"
+expect_eq "the writable layer keeps the log of both runs" 4 "$(d logs web 2>&1 | wc -l)"
+d restart -t 0 web >/dev/null 2>&1
+expect_eq "docker restart leaves it running" "running 0" "$(state web)"
+d rename web web2 >/dev/null 2>&1
+expect_eq "docker rename" "/web2" "$(d inspect --format '{{.Name}}' "${id:0:12}" 2>&1)"
+out="$(d rm web2 2>&1)"
+[ $? -ne 0 ] && [[ "$out" == *"running"* ]]
+record $? "docker rm refuses a running container" "$out"
+d kill web2 >/dev/null 2>&1
+until_state web2 "exited 137"
+record $? "docker kill sends SIGKILL" "$(state web2)"
+out="$(d kill web2 2>&1)"
+[ $? -ne 0 ] && [[ "$out" == *"is not running"* ]]
+record $? "docker kill of a stopped container is refused" "$out"
+d rm web2 >/dev/null 2>&1
+out="$(d inspect web2 2>&1)"
+[ $? -ne 0 ] && [[ "${out,,}" == *"no such"* ]]
+record $? "docker rm removes it" "$out"
+
+# ---- wait, restart policies, auto-removal ----
+d run -d --name waiter bb sh -c 'sleep 0.3; exit 5' >/dev/null 2>&1
+expect_eq "docker wait returns the exit code" 5 "$(d wait waiter 2>&1)"
+d run -d --name flaky --restart on-failure:2 bb sh -c 'exit 1' >/dev/null 2>&1
+for _ in $(seq 100); do
+  [ "$(d inspect --format '{{.RestartCount}} {{.State.Status}}' flaky 2>&1)" = "2 exited" ] && break
+  sleep 0.1
+done
+expect_eq "on-failure:2 restarts twice, then leaves it exited" "2 exited" \
+  "$(d inspect --format '{{.RestartCount}} {{.State.Status}}' flaky 2>&1)"
+d run -d --name always --restart always bb sh -c 'sleep 0.2; exit 0' >/dev/null 2>&1
+for _ in $(seq 100); do
+  [ "$(d inspect --format '{{.RestartCount}}' always 2>&1)" -ge 2 ] 2>/dev/null && break
+  sleep 0.1
+done
+[ "$(d inspect --format '{{.RestartCount}}' always 2>&1)" -ge 2 ] 2>/dev/null
+record $? "always restarts a container that exits 0"
+d stop always >/dev/null 2>&1
+restarts="$(d inspect --format '{{.RestartCount}}' always 2>&1)"
+sleep 0.5
+expect_eq "a stopped container is not restarted" "$restarts exited" \
+  "$(d inspect --format '{{.RestartCount}} {{.State.Status}}' always 2>&1)"
+d run -d --rm --name gone bb true >/dev/null 2>&1
+for _ in $(seq 100); do d inspect gone >/dev/null 2>&1 || break; sleep 0.05; done
+d inspect gone >/dev/null 2>&1
+[ $? -ne 0 ]
+record $? "--rm removes the container when it exits"
+expect_eq "docker ps -a --filter status=exited" "always flaky waiter" \
+  "$(d ps -a --filter status=exited --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "docker ps -a --filter exited=5" "waiter" \
+  "$(d ps -a --filter exited=5 --format '{{.Names}}')"
+
+# ---- images in use ----
+out="$(d rmi bb 2>&1)"
+[ $? -ne 0 ] && [[ "$out" == *"container"* ]]
+record $? "docker rmi refuses an image containers use" "$out"
+
+# ---- docker-py ----
+out="$(timeout 120 python3 - "$sock" <<'PY' 2>&1
+import sys, docker
+client = docker.DockerClient(base_url="unix://" + sys.argv[1])
+print(client.containers.run("bb", ["echo", "from docker-py"], remove=True).decode().strip())
+c = client.containers.run("bb", ["sh", "-c", "echo line; exit 4"], detach=True)
+print(c.wait()["StatusCode"])
+print(c.logs().decode().strip())
+c.reload()
+print(c.status)
+c.remove()
+print(len([x for x in client.containers.list(all=True) if x.id == c.id]))
+PY
+)"
+expect_eq "docker-py runs, waits, reads logs and removes" \
+  "from docker-py|4|line|exited|0" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+
+# ---- containers outlive the daemon ----
+d run -d --name survivor bb sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done' \
+  >/dev/null 2>&1
+until_state survivor "running 0"
+pid="$(d inspect --format '{{.State.Pid}}' survivor)"
+kill -9 "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+kill -0 "$pid" 2>/dev/null
+record $? "the container keeps running after a kill -9 of berthd"
+start_daemon
+expect_eq "the new daemon sees it running with the same pid" "running $pid" \
+  "$(d inspect --format '{{.State.Status}} {{.State.Pid}}' survivor 2>&1)"
+before="$(d logs survivor 2>&1 | wc -l)"
+sleep 0.5
+after="$(d logs survivor 2>&1 | wc -l)"
+[ "$after" -gt "$before" ]
+record $? "its log keeps growing" "$before -> $after"
+d stop -t 1 survivor >/dev/null 2>&1
+expect_eq "the new daemon stops it and records the exit" "exited 137" "$(state survivor)"
+d rm -f survivor >/dev/null 2>&1
+
+summary

@@ -1,0 +1,52 @@
+# Shared by the e2e scripts that drive a berthd: a private work directory, data root, exec root
+# and socket (DOCKER_HOST points the clients at it), start_daemon, the docker CLI as `d` with a
+# timeout, and a busybox rootfs tarball to import. Source check_lib.sh first, then this with the
+# berthd binary as $1; it cleans up (killing the daemon and the containers' shims) on exit.
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+# Debian's CLI (docker.io) first: it is the client the tests are written for.
+docker_cli=/usr/bin/docker
+[ -x "$docker_cli" ] || docker_cli="$(command -v docker)" ||
+  skip "docker CLI not installed (scripts/install-deps.sh --all)"
+python3 -c 'import docker' 2>/dev/null || skip "docker-py not installed (scripts/install-deps.sh --all)"
+berthd="$(realpath "$1")" || die "berthd $1 not found"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(mktemp -d /tmp/berthd-e2e.XXXXXX)"
+sock="$work/berth.sock"
+export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$work/docker-config"
+daemon_pid=
+
+berthd_cleanup() {
+  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+  # The containers' shims outlive the daemon by design: end them and their containers.
+  for pidfile in "$work"/exec/containers/*/shim.pid; do
+    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+  done
+  wait 2>/dev/null
+  grep -o "$work/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+}
+trap berthd_cleanup EXIT
+
+# start_daemon [DATA_ROOT [FLAGS...]]: berthd on $sock, its data under $work/data by default.
+start_daemon() {
+  local data="${1:-$work/data}"
+  shift || true
+  "$berthd" --data-root "$data" --exec-root "$work/exec" -H "unix://$sock" \
+    --config-file "$work/daemon.json" "$@" >>"$work/berthd.log" 2>&1 &
+  daemon_pid=$!
+  for _ in $(seq 100); do
+    [ -S "$sock" ] && curl -sf --unix-socket "$sock" http://x/_ping >/dev/null && return 0
+    sleep 0.05
+  done
+  cat "$work/berthd.log" >&2
+  die "berthd did not start"
+}
+
+d() { timeout 60 "$docker_cli" "$@"; }
+
+echo '{"log-level": "debug"}' >"$work/daemon.json"
+rootfs="$repo/build/fixtures/busybox-rootfs"
+[ -n "${BERTH_BUILD_DIR:-}" ] && rootfs="$BERTH_BUILD_DIR/fixtures/busybox-rootfs"
+bash "$repo/tests/fixtures/make-busybox-rootfs.sh" "$rootfs" || die "cannot build the busybox rootfs"
+tar -C "$rootfs" --exclude ./.complete -cf "$work/rootfs.tar" . || die "cannot tar the rootfs"
