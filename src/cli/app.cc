@@ -43,6 +43,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"import", "image import"},
        "Import the contents from a tarball to create an image",
        ImportCommand},
+      {{"pull", "image pull"}, "Download an image from a registry", PullCommand},
       {{"run", "container run"}, "Create and run a new container from an image", RunCommand},
       {{"create", "container create"}, "Create a new container", CreateCommand},
       {{"start", "container start"}, "Start one or more stopped containers", StartCommand},

@@ -71,7 +71,7 @@ class DetachMatcher {
 
 void SendSize(const AttachOptions& options) {
   winsize size{};
-  if (options.resize && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0) {
+  if (options.resize && ioctl(options.out_fd, TIOCGWINSZ, &size) == 0 && size.ws_row > 0) {
     options.resize(size.ws_row, size.ws_col);
   }
 }
@@ -104,16 +104,16 @@ Result<AttachEnd> Pump(client::Hijacked& stream, const AttachOptions& options) {
   // Raw mode for the local terminal when the container has a tty: keys go to the container as
   // typed, and Ctrl-C is a byte for it rather than a signal for us.
   termios saved{};
-  const bool raw = options.tty && options.stdin && isatty(STDIN_FILENO) == 1 &&
-                   tcgetattr(STDIN_FILENO, &saved) == 0;
+  const bool raw = options.tty && options.stdin && isatty(options.in_fd) == 1 &&
+                   tcgetattr(options.in_fd, &saved) == 0;
   if (raw) {
     termios t = saved;
     cfmakeraw(&t);
     t.c_oflag = saved.c_oflag;  // keep output processing (newline translation) as it was
-    tcsetattr(STDIN_FILENO, TCSANOW, &t);
+    tcsetattr(options.in_fd, TCSANOW, &t);
   }
   ScopeExit restore([&] {
-    if (raw) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    if (raw) tcsetattr(options.in_fd, TCSANOW, &saved);
   });
   sigset_t mask, old_mask;
   sigemptyset(&mask);
@@ -130,19 +130,19 @@ Result<AttachEnd> Pump(client::Hijacked& stream, const AttachOptions& options) {
   BERTH_ASSIGN_OR_RETURN(std::string keys, ParseDetachKeys(options.detach_keys));
   DetachMatcher matcher(keys);
   client::Demuxer demuxer;
-  auto sink = [](client::StdStream s, std::string_view data) -> Status {
-    return WriteAll(s == client::StdStream::kStderr ? STDERR_FILENO : STDOUT_FILENO, data.data(),
+  auto sink = [&](client::StdStream s, std::string_view data) -> Status {
+    return WriteAll(s == client::StdStream::kStderr ? options.err_fd : options.out_fd, data.data(),
                     data.size());
   };
   auto output = [&](std::string_view data) -> Status {
-    if (options.tty) return WriteAll(STDOUT_FILENO, data.data(), data.size());
+    if (options.tty) return WriteAll(options.out_fd, data.data(), data.size());
     return demuxer.Feed(data, sink);
   };
   if (!stream.already_read.empty()) BERTH_TRY(output(stream.already_read));
   bool stdin_open = options.stdin;
   char data[32 << 10];
   while (true) {
-    pollfd fds[3] = {{sock, POLLIN, 0}, {signals.get(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    pollfd fds[3] = {{sock, POLLIN, 0}, {signals.get(), POLLIN, 0}, {options.in_fd, POLLIN, 0}};
     int n = poll(fds, stdin_open ? 3 : 2, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Fail(ErrnoNow("poll"));
@@ -163,7 +163,7 @@ Result<AttachEnd> Pump(client::Hijacked& stream, const AttachOptions& options) {
       BERTH_TRY(output(std::string_view(data, static_cast<size_t>(got))));
     }
     if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t got = read(STDIN_FILENO, data, sizeof(data));
+      ssize_t got = read(options.in_fd, data, sizeof(data));
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) {
         // The end of our input is the end of the container's: half-close, keep reading.

@@ -15,7 +15,11 @@
 namespace berth::cli {
 
 struct AttachOptions {
-  bool stdin = false;  // send our stdin
+  // The local ends: the terminal's, or pipes in tests.
+  int in_fd = 0;
+  int out_fd = 1;
+  int err_fd = 2;
+  bool stdin = false;  // send in_fd's bytes
   bool tty = false;    // raw stream; local terminal in raw mode when stdin is one
   std::string detach_keys = "ctrl-p,ctrl-q";
   // Resize is called with (height, width) at start and on SIGWINCH when a tty is used.

@@ -57,14 +57,13 @@ std::optional<std::vector<std::string>> Cli::Parse(FlagSet& flags,
     return std::nullopt;
   }
   if (!positional) {
-    Err(fmt::format("{}\n\n{}\n\nRun 'berth {} --help' for more information\n",
-                    positional.error().message(), usage_line, spec.path));
+    Err(fmt::format("{}\nSee 'berth {} --help'.\n", positional.error().message(), spec.path));
     exit_code_ = 125;
     return std::nullopt;
   }
   if (std::optional<std::string> wrong = ArityError(spec.arity, positional->size())) {
-    Err(fmt::format("berth: 'berth {}' {}\n\n{}\n\nSee 'berth {} --help' for more information\n",
-                    spec.path, *wrong, usage_line, spec.path));
+    Err(fmt::format("\"berth {}\" {}.\nSee 'berth {} --help'.\n\n{}\n\n{}\n", spec.path, *wrong,
+                    spec.path, usage_line, spec.summary));
     exit_code_ = 1;
     return std::nullopt;
   }

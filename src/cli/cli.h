@@ -1,7 +1,8 @@
 // The context one `berth` invocation runs its command in: the global options, the Engine API
 // client (made on first use, so that argument errors never need a daemon), the output streams,
 // and docker's handling of a command's arguments (flag errors exit 125 with the usage, a wrong
-// number of arguments exits 1). One Cli per process, used from the main thread.
+// number of arguments exits 1; both worded as docker 20.10 does). One Cli per process, used from
+// the main thread.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 // an Error it returns is printed by the caller (exit code 1, or 125 for run and create).
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ Result<int> ImagePruneCommand(Cli& cli, const std::string& path, const Args& arg
 Result<int> LoadCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> SaveCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args);
+// PullImage pulls name ("busybox", "busybox:1") showing the daemon's progress on out (nullptr:
+// nowhere), as run does for a missing image.
+Status PullImage(client::Client& client, const std::string& name, std::FILE* out);
 
 // containers (container_run_commands.cc, container_commands.cc, container_list_commands.cc)
 Result<int> CreateCommand(Cli& cli, const std::string& path, const Args& args);

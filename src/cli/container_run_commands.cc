@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/container_options.h"
 #include "cli/exit_code.h"
+#include "cli/reference.h"
 
 namespace berth::cli {
 
@@ -19,18 +20,34 @@ using json = nlohmann::ordered_json;
 
 constexpr std::string_view kRunUsage = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
 
-// RunFailure prints a run/create failure as docker does and returns its exit code.
+// RunFailure prints a run/create failure as docker does ("berth: <error>.", then where help is)
+// and returns its exit code.
 int RunFailure(Cli& cli, const std::string& path, const Error& error) {
-  cli.Err(fmt::format("berth: {}\n\nRun 'berth {} --help' for more information\n", error.message(),
-                      path));
+  std::string message = error.message();
+  if (message.ends_with(".")) message.pop_back();
+  cli.Err(fmt::format("berth: {}.\nSee 'berth {} --help'.\n", message, path));
   return RunExitCode(error);
 }
 
+// CreateContainer creates the container; an image the daemon lacks is pulled first, as docker
+// does ("Unable to find image ... locally", the pull's progress on stderr, then create again).
 Result<std::string> CreateContainer(Cli& cli, client::Client& client, const json& body,
                                     const std::string& name) {
   client::Request request{.method = "POST", .path = "/containers/create", .body = body.dump()};
   if (!name.empty()) request.query.emplace_back("name", name);
-  BERTH_ASSIGN_OR_RETURN(json created, client.DoJson(request));
+  Result<json> made = client.DoJson(request);
+  std::string message = made ? "" : made.error().message();
+  for (char& c : message) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!made && made.error().kind() == ErrorKind::kNotFound &&
+      message.find("no such image") != std::string::npos) {
+    const std::string image = body.value("Image", std::string());
+    BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(image));
+    cli.Err(fmt::format("Unable to find image '{}:{}' locally\n", named.familiar,
+                        named.tag.empty() ? "latest" : named.tag));
+    BERTH_TRY(PullImage(client, image, stderr));
+    made = client.DoJson(request);
+  }
+  BERTH_ASSIGN_OR_RETURN(json created, std::move(made));
   if (created.contains("Warnings") && created["Warnings"].is_array()) {
     for (const json& warning : created["Warnings"]) {
       if (warning.is_string()) cli.Err("WARNING: " + warning.get<std::string>() + "\n");

@@ -113,4 +113,32 @@ Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args) {
   return 0;
 }
 
+Status PullImage(client::Client& client, const std::string& name, std::FILE* out) {
+  BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(name));
+  client::Request request{.method = "POST", .path = "/images/create"};
+  request.query = {{"fromImage", named.familiar},
+                   {"tag", named.tag.empty() ? "latest" : named.tag}};
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client.Stream(request));
+  return DisplayJsonStream(*stream, out != nullptr && isatty(fileno(out)) == 1, out);
+}
+
+Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args) {
+  bool quiet = false, all_tags = false;
+  std::string platform;
+  FlagSet flags;
+  flags.Bool(&all_tags, "a,all-tags", "Download all tagged images in the repository");
+  flags.String(&platform, "platform", "Set platform if server is multi-platform capable");
+  flags.Bool(&quiet, "q,quiet", "Suppress verbose output");
+  auto names = cli.Parse(flags, args,
+                         {path, "[OPTIONS] NAME[:TAG|@DIGEST]",
+                          "Pull an image or a repository from a registry", Arity::Exactly(1)});
+  if (!names) return cli.exit_code();
+  BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*names)[0]));
+  BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
+  if (!quiet && named.tag.empty() && !all_tags) cli.Out("Using default tag: latest\n");
+  BERTH_TRY(PullImage(*client, (*names)[0], quiet ? nullptr : stdout));
+  cli.Out(named.repository + ":" + (named.tag.empty() ? "latest" : named.tag) + "\n");
+  return 0;
+}
+
 }  // namespace berth::cli

@@ -80,7 +80,7 @@ Result<std::string> JsonMessagePrinter::Print(const nlohmann::json& m) {
   return out;
 }
 
-Status DisplayJsonStream(client::ResponseStream& stream, bool terminal) {
+Status DisplayJsonStream(client::ResponseStream& stream, bool terminal, std::FILE* out) {
   JsonMessagePrinter printer(terminal);
   while (true) {
     BERTH_ASSIGN_OR_RETURN(std::optional<std::string> line, stream.ReadLine());
@@ -91,8 +91,9 @@ Status DisplayJsonStream(client::ResponseStream& stream, bool terminal) {
       return Fail(ErrorKind::kDataLoss, "read progress: the daemon sent malformed JSON");
     }
     BERTH_ASSIGN_OR_RETURN(std::string text, printer.Print(message));
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    if (out == nullptr) continue;
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fflush(out);
   }
 }
 

@@ -4,6 +4,7 @@
 // prune endpoints take.
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +30,9 @@ class JsonMessagePrinter {
   std::vector<std::string> ids_;
 };
 
-// DisplayJsonStream reads every message line of a stream and writes it to stdout.
-Status DisplayJsonStream(client::ResponseStream& stream, bool terminal);
+// DisplayJsonStream reads every message line of a stream and writes it to out (nullptr: only
+// an error in the stream matters).
+Status DisplayJsonStream(client::ResponseStream& stream, bool terminal, std::FILE* out = stdout);
 
 // FiltersJson turns --filter values ("key=value") into the Engine API's filters parameter
 // ({"key":{"value":true}}); a value without '=' is kInvalidArgument, as docker words it.
