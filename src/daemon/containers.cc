@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -26,9 +27,7 @@ namespace berth::daemon {
 using container::ContainerStatus;
 using container::Record;
 
-namespace {
-
-std::string NewId() {
+std::string Containers::Impl::NewId() {
   std::string bytes(32, '\0');
   UniqueFd fd(open("/dev/urandom", O_RDONLY | O_CLOEXEC));
   if (!fd || read(fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
@@ -36,6 +35,8 @@ std::string NewId() {
   }
   return Sha256Hex(bytes);
 }
+
+namespace {
 
 std::string HostsFile(const container::HostConfig& host) {
   std::string hosts =
@@ -106,6 +107,11 @@ Containers::~Containers() {
   impl_->tasks_cv.notify_all();
   uint64_t one = 1;
   (void)!write(impl_->wake_fd, &one, sizeof(one));
+  {
+    std::lock_guard lock(impl_->mu);
+    for (int fd : impl_->drain_fds) shutdown(fd, SHUT_RDWR);
+  }
+  for (std::thread& drain : impl_->drains) drain.join();
   if (impl_->monitor.joinable()) impl_->monitor.join();
   if (impl_->worker.joinable()) impl_->worker.join();
   for (auto& [fd, id] : impl_->watched) close(fd);
@@ -184,6 +190,7 @@ void Containers::Impl::Forget(const std::string& id) {
   auto it = by_id.find(id);
   if (it == by_id.end()) return;
   std::erase_if(names, [&](const auto& entry) { return entry.second == id; });
+  std::erase_if(execs, [&](const auto& entry) { return entry.second->view.container_id == id; });
   by_id.erase(it);
 }
 
@@ -203,7 +210,7 @@ Result<std::string> Containers::Create(std::string_view name,
   BERTH_ASSIGN_OR_RETURN(oci::ImageConfig image_doc, oci::DecodeImageConfig(config_text));
   const oci::ContainerConfig image_config = image_doc.config.value_or(oci::ContainerConfig{});
   BERTH_TRY(CheckExtraHosts(request.host_config));
-  const std::string id = NewId();
+  const std::string id = Impl::NewId();
   const std::string hostname = Hostname(request.config, request.host_config, id);
   // What start will plan, planned now so that a bad field fails the create.
   container::SpecInput probe{

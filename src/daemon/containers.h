@@ -63,6 +63,29 @@ struct AttachStreams {
   bool stderr_stream = false;
 };
 
+// What docker's exec create sends (ExecConfig).
+struct ExecOptions {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // added to the container's
+  std::string user;              // empty: the container's
+  std::string working_dir;       // empty: the container's
+  bool tty = false;
+  bool attach_stdin = false;
+  bool attach_stdout = false;
+  bool attach_stderr = false;
+  bool privileged = false;
+  std::string detach_keys;
+};
+
+struct ExecView {
+  std::string id;
+  std::string container_id;
+  ExecOptions options;
+  bool running = false;
+  std::optional<int> exit_code;  // once it has ended
+  pid_t pid = 0;
+};
+
 // A snapshot of one container for inspect and list.
 struct ContainerView {
   container::Record record;
@@ -129,6 +152,21 @@ class Containers {
   // Also returns whether the container has a tty.
   Result<std::pair<UniqueFd, bool>> Attach(std::string_view ref, const AttachStreams& streams);
   Status Resize(std::string_view ref, int height, int width);
+
+  // CreateExec records a process to run in a running container (kConflict when it is not
+  // running); returns the exec id.
+  Result<std::string> CreateExec(std::string_view ref, ExecOptions options);
+  // StartExec runs it: the returned connection carries its output as the shim's frames, the
+  // exit frame last (shim/protocol.h), and takes its stdin. The caller reads it to the end and
+  // reports the exit with FinishExec. An exec starts once (kConflict after).
+  Result<UniqueFd> StartExec(std::string_view exec_id);
+  void FinishExec(std::string_view exec_id, std::optional<int> exit_code);
+  // DetachExec hands a started exec's connection to the daemon, which drains its output and
+  // records its exit (docker exec -d); drain reads the connection and returns the exit code.
+  void DetachExec(std::string_view exec_id, UniqueFd connection,
+                  std::function<std::optional<int>(int fd)> drain);
+  Result<ExecView> InspectExec(std::string_view exec_id);
+  Status ResizeExec(std::string_view exec_id, int height, int width);
 
   // Users lists the containers made from an image (image_views.h's ImageUsers).
   std::vector<image::store::ContainerUse> Users(const Digest& image_id);

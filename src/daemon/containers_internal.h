@@ -1,6 +1,6 @@
 // The parts of Containers shared by its files (containers.cc: the catalog of containers;
-// containers_lifecycle.cc: start, stop, exits and restarts; containers_io.cc: logs, attach);
-// not part of its interface.
+// containers_lifecycle.cc: start, stop, exits and restarts; containers_io.cc: logs, attach;
+// containers_exec.cc: processes run in running containers); not part of its interface.
 #pragma once
 
 #include <condition_variable>
@@ -48,17 +48,27 @@ struct Task {
   std::string id;
 };
 
+struct Exec {
+  ExecView view;
+  bool started = false;
+};
+
 struct Containers::Impl {
   ContainersOptions options;
   image::store::ImageStore& images;
 
   std::mutex mu;  // guards the maps and the task queue
   std::map<std::string, std::shared_ptr<Container>> by_id;
-  std::map<std::string, std::string> names;  // "/name" → id
-  std::map<int, std::string> watched;        // shim pidfd → container id
+  std::map<std::string, std::string> names;            // "/name" → id
+  std::map<int, std::string> watched;                  // shim pidfd → container id
+  std::map<std::string, std::shared_ptr<Exec>> execs;  // by exec id
   std::multimap<std::chrono::steady_clock::time_point, Task> tasks;
   std::condition_variable tasks_cv;
   bool stopping = false;
+
+  // Detached execs being drained: their threads and connections (shut down when closing).
+  std::vector<std::thread> drains;
+  std::vector<int> drain_fds;
 
   int epoll_fd = -1;
   int wake_fd = -1;  // an eventfd that wakes the monitor
@@ -73,6 +83,8 @@ struct Containers::Impl {
   std::string ExecDir(const std::string& id) const {
     return options.exec_root + "/containers/" + id;
   }
+  // NewId is 64 random hex digits, docker's form of container and exec ids.
+  static std::string NewId();
   std::string RuntimeRoot() const { return options.exec_root + "/runtime"; }
 
   // Find resolves a full id, a name (with or without "/") or a unique id prefix; kNotFound

@@ -84,6 +84,19 @@ logs="$(d logs -t --tail 1 web 2>&1)"
 record $? "docker logs -t --tail 1 gives one timestamped line" "$logs"
 d top web 2>&1 | grep -q "sleep 1000"
 record $? "docker top lists the container's process"
+expect_eq "docker exec runs in the container" "hi from exec" "$(d exec web echo hi from exec 2>&1)"
+d exec web sh -c 'exit 7' >/dev/null 2>&1
+expect_eq "docker exec exits with the process's code" 7 $?
+expect_eq "docker exec -i passes stdin" "into exec" "$(echo "into exec" | d exec -i web cat 2>&1)"
+expect_eq "docker exec -e -w -u" "1 /tmp 1000" \
+  "$(d exec -e X=1 -w /tmp -u 1000 web sh -c 'echo $X $(pwd) $(id -u)' 2>&1)"
+d exec -d web sh -c 'echo detached >/tmp/mark' >/dev/null 2>&1
+for _ in $(seq 100); do [ "$(d exec web cat /tmp/mark 2>/dev/null)" = detached ] && break; sleep 0.05; done
+expect_eq "docker exec -d runs on its own" "detached" "$(d exec web cat /tmp/mark 2>&1)"
+out="$(d exec web nosuchcommand 2>&1)"
+status=$?
+[ $status = 126 ] || [ $status = 127 ]
+record $? "docker exec of a missing command fails like docker's" "$status: $out"
 log="$(d inspect --format '{{.LogPath}}' web)"
 grep -q '"log":"started\\n","stream":"stdout","time":"' "$log"
 record $? "the log file is in docker's json-file format" "$(head -c 200 "$log")"
@@ -163,11 +176,15 @@ print(c.logs().decode().strip())
 c.reload()
 print(c.status)
 c.remove()
+r = client.containers.run("bb", ["sleep", "100"], detach=True)
+code, output = r.exec_run(["sh", "-c", "echo exec-py; exit 2"])
+print(code, output.decode().strip())
+r.remove(force=True)
 print(len([x for x in client.containers.list(all=True) if x.id == c.id]))
 PY
 )"
 expect_eq "docker-py runs, waits, reads logs and removes" \
-  "from docker-py|4|line|exited|0" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+  "from docker-py|4|line|exited|2 exec-py|0" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
 
 # ---- containers outlive the daemon ----
 d run -d --name survivor bb sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done' \

@@ -1,10 +1,12 @@
-// The container endpoints that stream: logs (chunked) and attach (a hijacked connection relayed
-// to the container's shim). Without a tty both carry docker's 8-byte stream headers; with one,
-// the raw bytes.
+// The container endpoints that stream: logs (chunked), attach and exec (hijacked connections
+// relayed to the container's shim), with exec's create, inspect and resize beside its start.
+// Without a tty both carry docker's 8-byte stream headers; with one, the raw bytes.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <thread>
 
 #include "api/http/version.h"
@@ -137,26 +139,54 @@ bool CopyStdin(int client, int shim, const std::string& detach_keys) {
 }
 
 // CopyOutput sends the container's frames to the client: as they are without a tty, their
-// payloads with one. Returns when the container's streams end or the client goes away.
-void CopyOutput(int shim_fd, int client, bool tty) {
+// payloads with one. Returns when the streams end or the client goes away, with the exit code
+// when the shim sent an exec's exit frame.
+std::optional<int> CopyOutput(int shim_fd, int client, bool tty) {
   shim::FrameReader frames;
   char buffer[64 << 10];
   while (true) {
     ssize_t n = read(shim_fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    if (!tty) {
-      if (!WriteAll(client, std::string_view(buffer, static_cast<size_t>(n)))) return;
-      continue;
-    }
+    if (n <= 0) return std::nullopt;
     frames.Feed(std::string_view(buffer, static_cast<size_t>(n)));
+    std::string out;
     while (true) {
       Result<std::optional<shim::Frame>> frame = frames.Next();
-      if (!frame) return;
+      if (!frame) return std::nullopt;
       if (!*frame) break;
-      if (!WriteAll(client, (*frame)->payload)) return;
+      if ((*frame)->stream == shim::Stream::kExit) {
+        (void)WriteAll(client, out);
+        Result<int> code = shim::ParseExitPayload((*frame)->payload);
+        return code ? std::optional(*code) : std::nullopt;
+      }
+      if (tty) {
+        out += (*frame)->payload;
+      } else {
+        shim::AppendFrame(out, (*frame)->stream, (*frame)->payload);
+      }
     }
+    if (!WriteAll(client, out)) return std::nullopt;
   }
+}
+
+// Relay joins a hijacked client and a shim stream until the stream ends; finished gets the exec's
+// exit code when the stream carried one, before the client sees the end of the stream (it asks
+// for the exit code next).
+void Relay(int client, int shim_fd, bool with_stdin, const std::string& early,
+           const std::string& detach_keys, bool tty,
+           const std::function<void(std::optional<int>)>& finished) {
+  std::thread input;
+  if (with_stdin) {
+    if (!early.empty()) (void)WriteAll(shim_fd, early);
+    input = std::thread([&] {
+      if (CopyStdin(client, shim_fd, detach_keys)) {
+        shutdown(shim_fd, SHUT_RDWR);  // detached: end the output copy too
+      }
+    });
+  }
+  finished(CopyOutput(shim_fd, client, tty));
+  shutdown(client, SHUT_RDWR);
+  if (input.joinable()) input.join();
 }
 
 Status Attach(Containers& containers, Request& req, ResponseWriter& w) {
@@ -184,19 +214,115 @@ Status Attach(Containers& containers, Request& req, ResponseWriter& w) {
     (void)WriteAll(client.get(), "Error: " + attached.error().message() + "\n");
     return Ok();
   }
-  const int shim_fd = attached->first.get();
-  std::thread input;
-  if (streams.stdin_stream) {
-    if (!early.empty()) (void)WriteAll(shim_fd, early);
-    input = std::thread([&] {
-      if (CopyStdin(client.get(), shim_fd, detach_keys)) {
-        shutdown(shim_fd, SHUT_RDWR);  // detached: end the output copy too
+  Relay(client.get(), attached->first.get(), streams.stdin_stream, early, detach_keys, tty,
+        [](std::optional<int>) {});
+  return Ok();
+}
+
+Result<daemon::ExecOptions> ExecOptionsOf(Request& req) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+  daemon::ExecOptions o;
+  auto strings = [&](const char* key, std::vector<std::string>& out) -> Status {
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) return Ok();
+    if (!it->is_array()) {
+      return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected an array");
+    }
+    for (const auto& item : *it) {
+      if (!item.is_string()) {
+        return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected strings");
       }
+      out.push_back(item.get<std::string>());
+    }
+    return Ok();
+  };
+  auto text = [&](const char* key, std::string& out) -> Status {
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) return Ok();
+    if (!it->is_string()) {
+      return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected a string");
+    }
+    out = it->get<std::string>();
+    return Ok();
+  };
+  auto flag = [&](const char* key, bool& out) -> Status {
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) return Ok();
+    if (!it->is_boolean()) {
+      return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected a boolean");
+    }
+    out = it->get<bool>();
+    return Ok();
+  };
+  BERTH_TRY(strings("Cmd", o.cmd));
+  BERTH_TRY(strings("Env", o.env));
+  BERTH_TRY(text("User", o.user));
+  BERTH_TRY(text("WorkingDir", o.working_dir));
+  BERTH_TRY(text("DetachKeys", o.detach_keys));
+  BERTH_TRY(flag("Tty", o.tty));
+  BERTH_TRY(flag("AttachStdin", o.attach_stdin));
+  BERTH_TRY(flag("AttachStdout", o.attach_stdout));
+  BERTH_TRY(flag("AttachStderr", o.attach_stderr));
+  BERTH_TRY(flag("Privileged", o.privileged));
+  return o;
+}
+
+nlohmann::ordered_json ExecJson(const daemon::ExecView& v) {
+  const daemon::ExecOptions& o = v.options;
+  return {{"CanRemove", false},
+          {"ContainerID", v.container_id},
+          {"DetachKeys", o.detach_keys},
+          {"ExitCode", v.exit_code ? nlohmann::ordered_json(*v.exit_code) : nullptr},
+          {"ID", v.id},
+          {"OpenStderr", o.attach_stderr},
+          {"OpenStdin", o.attach_stdin},
+          {"OpenStdout", o.attach_stdout},
+          {"ProcessConfig",
+           {{"arguments",
+             std::vector<std::string>(o.cmd.begin() + (o.cmd.empty() ? 0 : 1), o.cmd.end())},
+            {"entrypoint", o.cmd.empty() ? "" : o.cmd.front()},
+            {"privileged", o.privileged},
+            {"tty", o.tty},
+            {"user", o.user}}},
+          {"Running", v.running},
+          {"Pid", v.pid}};
+}
+
+// StartExec is POST /exec/{id}/start: attached, a hijacked stream like attach's; detached, the
+// process runs on and a thread of its own drains its output and records its exit.
+Status StartExec(Containers& containers, Request& req, ResponseWriter& w) {
+  const std::string id = req.params["id"];
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+  const bool detach = body.is_object() && body.value("Detach", false);
+  BERTH_ASSIGN_OR_RETURN(daemon::ExecView view, containers.InspectExec(id));
+  BERTH_ASSIGN_OR_RETURN(std::string detach_keys, DetachKeys(view.options.detach_keys));
+  if (detach) {
+    BERTH_ASSIGN_OR_RETURN(UniqueFd conn, containers.StartExec(id));
+    containers.DetachExec(id, std::move(conn), [](int fd) {
+      UniqueFd sink(open("/dev/null", O_WRONLY | O_CLOEXEC));
+      return CopyOutput(fd, sink.get(), true);
     });
+    return w.SendEmpty(200);
   }
-  CopyOutput(shim_fd, client.get(), tty);
-  shutdown(client.get(), SHUT_RDWR);
-  if (input.joinable()) input.join();
+  std::string early;
+  BERTH_ASSIGN_OR_RETURN(UniqueFd client,
+                         w.Hijack(StreamContentType(req, view.options.tty), &early));
+  // As dockerd: once hijacked, a process that cannot start is reported on the stream, and the
+  // exec's exit code says why (127: not found, 126: not runnable).
+  Result<UniqueFd> conn = containers.StartExec(id);
+  if (!conn) {
+    const std::string message = conn.error().message();
+    const std::string text = "OCI runtime exec failed: " + message + "\n";
+    (void)WriteAll(client.get(),
+                   view.options.tty ? text : shim::EncodeFrame(shim::Stream::kStderr, text));
+    containers.FinishExec(id, message.find("not found") != std::string::npos ||
+                                      message.find("no such file") != std::string::npos
+                                  ? 127
+                                  : 126);
+    return Ok();
+  }
+  Relay(client.get(), conn->get(), view.options.attach_stdin, early, detach_keys, view.options.tty,
+        [&](std::optional<int> code) { containers.FinishExec(id, code); });
   return Ok();
 }
 
@@ -207,6 +333,30 @@ void AddContainerStreamRoutes(http::Router& router, Containers& c) {
              [&c](Request& req, ResponseWriter& w) { return Logs(c, req, w); });
   router.Add("POST", "/containers/{id}/attach",
              [&c](Request& req, ResponseWriter& w) { return Attach(c, req, w); });
+  router.Add("POST", "/containers/{id}/exec", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(daemon::ExecOptions options, ExecOptionsOf(req));
+    BERTH_ASSIGN_OR_RETURN(std::string id, c.CreateExec(req.params["id"], std::move(options)));
+    return w.SendJson(201, nlohmann::ordered_json{{"Id", id}});
+  });
+  router.Add("POST", "/exec/{id}/start",
+             [&c](Request& req, ResponseWriter& w) { return StartExec(c, req, w); });
+  router.Add("GET", "/exec/{id}/json", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(daemon::ExecView view, c.InspectExec(req.params["id"]));
+    return w.SendJson(200, ExecJson(view));
+  });
+  router.Add("POST", "/exec/{id}/resize", [&c](Request& req, ResponseWriter& w) -> Status {
+    auto dimension = [&](const char* name) -> Result<int> {
+      Result<int64_t> n = ParseInt64(req.Query(name).value_or("0"));
+      if (!n || *n < 0 || *n > 65535) {
+        return Fail(ErrorKind::kInvalidArgument, std::string("invalid ") + name);
+      }
+      return static_cast<int>(*n);
+    };
+    BERTH_ASSIGN_OR_RETURN(int height, dimension("h"));
+    BERTH_ASSIGN_OR_RETURN(int width, dimension("w"));
+    BERTH_TRY(c.ResizeExec(req.params["id"], height, width));
+    return w.SendEmpty(200);
+  });
 }
 
 }  // namespace berth::api::server

@@ -20,7 +20,8 @@ void AddImageRoutes(http::Router& router, daemon::Daemon& daemon);
 // /containers/create, /containers/json, /containers/{id}/json, start, stop, restart, kill, wait,
 // DELETE /containers/{id}, pause, unpause, rename, top, resize, logs, attach.
 void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon);
-// The streaming ones (logs, attach); AddContainerRoutes adds them.
+// The streaming ones (logs, attach) and exec (/containers/{id}/exec, /exec/{id}/start, json,
+// resize); AddContainerRoutes adds them.
 void AddContainerStreamRoutes(http::Router& router, daemon::Containers& containers);
 
 }  // namespace berth::api::server

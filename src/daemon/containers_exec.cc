@@ -1,0 +1,141 @@
+// Processes run in a running container (docker exec): planned from the container's own process
+// (its capabilities, environment, user and working directory) and run by its shim.
+#include <fmt/format.h>
+
+#include "base/file.h"
+#include "daemon/container/shim_client.h"
+#include "daemon/container/user.h"
+#include "daemon/containers_internal.h"
+#include "oci/linux_names.h"
+#include "oci/runtime_spec_json.h"
+
+namespace berth::daemon {
+namespace {
+
+// ExecProcess is the OCI process object of an exec: the container's process with the exec's
+// command, environment, user, working directory and terminal.
+Result<nlohmann::json> ExecProcess(const std::string& bundle, const ExecOptions& o) {
+  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(bundle + "/config.json"));
+  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::DecodeSpec(text));
+  if (!spec.process) return Fail(ErrorKind::kInternal, bundle + ": the config has no process");
+  oci::Process& p = *spec.process;
+  p.args = o.cmd;
+  for (const std::string& entry : o.env) {
+    const std::string name = entry.substr(0, entry.find('='));
+    std::erase_if(p.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    p.env.push_back(entry);
+  }
+  if (!o.working_dir.empty()) p.cwd = o.working_dir;
+  if (!o.user.empty()) {
+    BERTH_ASSIGN_OR_RETURN(p.user, container::ResolveUser(bundle + "/rootfs", o.user, {}));
+  }
+  p.terminal = o.tty;
+  p.console_size.reset();
+  if (o.privileged) {
+    const std::vector<std::string>& all = oci::AllCapabilityNames();
+    p.capabilities = oci::Capabilities{.bounding = all, .effective = all, .permitted = all};
+  }
+  nlohmann::json config = nlohmann::json::parse(oci::EncodeSpec(spec), nullptr, false);
+  if (config.is_discarded() || !config.contains("process")) {
+    return Fail(ErrorKind::kInternal, "exec: cannot encode the process");
+  }
+  return config["process"];
+}
+
+}  // namespace
+
+Result<std::string> Containers::CreateExec(std::string_view ref, ExecOptions options) {
+  BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
+  if (options.cmd.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "No exec command specified");
+  }
+  auto exec = std::make_shared<Exec>();
+  {
+    std::lock_guard lock(c->mu);
+    if (c->record.state.status != container::ContainerStatus::kRunning) {
+      return Fail(ErrorKind::kConflict,
+                  fmt::format("Container {} is {}", c->record.id,
+                              c->record.state.status == container::ContainerStatus::kPaused
+                                  ? "paused, unpause the container before exec"
+                                  : "not running"));
+    }
+    exec->view.container_id = c->record.id;
+  }
+  exec->view.id = Impl::NewId();
+  exec->view.options = std::move(options);
+  std::lock_guard lock(impl_->mu);
+  impl_->execs[exec->view.id] = exec;
+  return exec->view.id;
+}
+
+Result<UniqueFd> Containers::StartExec(std::string_view exec_id) {
+  std::shared_ptr<Exec> exec;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->execs.find(std::string(exec_id));
+    if (it == impl_->execs.end()) {
+      return Fail(ErrorKind::kNotFound, "No such exec instance: " + std::string(exec_id));
+    }
+    exec = it->second;
+    if (exec->started) {
+      return Fail(ErrorKind::kConflict,
+                  fmt::format("Error: Exec command {} has already run", exec_id));
+    }
+    exec->started = true;
+  }
+  const std::string bundle = impl_->ExecDir(exec->view.container_id);
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json process, ExecProcess(bundle, exec->view.options));
+  nlohmann::json answer;
+  BERTH_ASSIGN_OR_RETURN(
+      UniqueFd conn,
+      container::ShimRequest(bundle,
+                             shim::ExecRequest{.process = std::move(process),
+                                               .use_stdin = exec->view.options.attach_stdin},
+                             &answer));
+  std::lock_guard lock(impl_->mu);
+  exec->view.running = true;
+  exec->view.pid = answer.value("pid", 0);
+  return conn;
+}
+
+void Containers::FinishExec(std::string_view exec_id, std::optional<int> exit_code) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->execs.find(std::string(exec_id));
+  if (it == impl_->execs.end()) return;
+  it->second->view.running = false;
+  it->second->view.exit_code = exit_code;
+}
+
+void Containers::DetachExec(std::string_view exec_id, UniqueFd connection,
+                            std::function<std::optional<int>(int fd)> drain) {
+  std::lock_guard lock(impl_->mu);
+  impl_->drain_fds.push_back(connection.get());
+  impl_->drains.emplace_back(
+      [this, id = std::string(exec_id), conn = std::move(connection), drain = std::move(drain)] {
+        FinishExec(id, drain(conn.get()));
+        std::lock_guard relock(impl_->mu);
+        std::erase(impl_->drain_fds, conn.get());
+      });
+}
+
+Result<ExecView> Containers::InspectExec(std::string_view exec_id) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->execs.find(std::string(exec_id));
+  if (it == impl_->execs.end()) {
+    return Fail(ErrorKind::kNotFound, "No such exec instance: " + std::string(exec_id));
+  }
+  return it->second->view;
+}
+
+Status Containers::ResizeExec(std::string_view exec_id, int height, int width) {
+  BERTH_ASSIGN_OR_RETURN(ExecView view, InspectExec(exec_id));
+  if (!view.running) {
+    return Fail(ErrorKind::kConflict, "exec " + std::string(exec_id) + " is not running");
+  }
+  const shim::ResizeRequest request{.exec_pid = view.pid,
+                                    .height = static_cast<uint16_t>(height),
+                                    .width = static_cast<uint16_t>(width)};
+  return container::ShimRequest(impl_->ExecDir(view.container_id), request).map([](auto&&) {});
+}
+
+}  // namespace berth::daemon
