@@ -678,6 +678,11 @@ class Executor {
     if (piped) args.push_back(*piped);
     Result<Value> result = Functions().find(head.name)->second(args);
     if (!result) return Fail(ExecError(head, head.name, result.error().message()));
+    // A row of a typed context (images, ps) marshals itself with encoding/json's defaults, which
+    // escape <, > and & (its json shows "\u003cnone\u003e"); plain values are not escaped.
+    if (strict_ && head.name == "json" && args.size() == 1 && args[0].is_object()) {
+      return Value(EscapeHtml(result->get_ref<const std::string&>()));
+    }
     return result;
   }
 
@@ -773,10 +778,12 @@ std::string PrintValue(const Value& v) {
 }
 
 std::string JsonValue(const Value& v) {
-  // encoding/json escapes <, > and & (which appear only inside strings) for HTML.
-  std::string text = v.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return v.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string EscapeHtml(std::string_view json) {
   std::string out;
-  for (char c : text) {
+  for (char c : json) {
     if (c == '<') {
       out += "\\u003c";
     } else if (c == '>') {

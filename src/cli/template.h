@@ -39,5 +39,7 @@ class Template {
 std::string PrintValue(const nlohmann::ordered_json& value);
 // JsonValue renders a value as docker's json template function does (compact, no HTML escaping).
 std::string JsonValue(const nlohmann::ordered_json& value);
+// EscapeHtml escapes <, > and & in JSON text as encoding/json's Marshal does.
+std::string EscapeHtml(std::string_view json);
 
 }  // namespace berth::cli

@@ -44,7 +44,10 @@ TEST(TemplateTest, StrictFieldsRefuseUnknownNames) {
 TEST(TemplateTest, JsonFunction) {
   EXPECT_EQ(Render("{{json .Config.Cmd}}", kImage), R"(["/bin/sh","-c"])");
   EXPECT_EQ(Render("{{json .Config.Env}}", kImage), "null");
-  EXPECT_EQ(Render("{{json .}}", ordered_json{{"Tag", "<none>"}}), R"({"Tag":"\u003cnone\u003e"})");
+  EXPECT_EQ(Render("{{json .Tag}}", ordered_json{{"Tag", "a<b>&"}}), R"("a<b>&")");
+  // Rows of typed contexts marshal themselves, escaping as encoding/json does.
+  EXPECT_EQ(Render("{{json .}}", ordered_json{{"Tag", "<none>"}}, /*strict=*/true),
+            R"({"Tag":"\u003cnone\u003e"})");
 }
 
 TEST(TemplateTest, StringFunctions) {
