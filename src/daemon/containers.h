@@ -168,6 +168,22 @@ class Containers {
   Result<ExecView> InspectExec(std::string_view exec_id);
   Status ResizeExec(std::string_view exec_id, int height, int width);
 
+  // Export writes the container's filesystem as a tar to fd (docker export).
+  Status Export(std::string_view ref, int fd);
+  // Commit makes an image of the container's writable layer on its image (docker commit),
+  // pausing a running container meanwhile when pause is set. Returns the image id.
+  struct CommitOptions {
+    std::string reference;  // "repo[:tag]"; empty: no name
+    std::vector<std::string> changes;
+    std::string message;
+    std::string author;
+    bool pause = true;
+  };
+  Result<Digest> Commit(std::string_view ref, const CommitOptions& options);
+  // Prune removes the stopped containers filters select (until, label, label!); returns their
+  // ids and the bytes their writable layers held.
+  Result<std::pair<std::vector<std::string>, int64_t>> Prune(const image::store::Filters& filters);
+
   // Users lists the containers made from an image (image_views.h's ImageUsers).
   std::vector<image::store::ContainerUse> Users(const Digest& image_id);
 

@@ -128,6 +128,24 @@ out="$(d inspect web2 2>&1)"
 [ $? -ne 0 ] && [[ "${out,,}" == *"no such"* ]]
 record $? "docker rm removes it" "$out"
 
+# ---- export, commit, prune ----
+d run --name maker bb sh -c 'echo made >/made; rm /bin/ls' >/dev/null 2>&1
+d export maker | tar -t 2>/dev/null | grep -qx made
+record $? "docker export writes the container's filesystem"
+d export -o "$work/maker.tar" maker >/dev/null 2>&1
+! tar -tf "$work/maker.tar" | grep -qx bin/ls
+record $? "docker export leaves out what the container removed"
+d commit -c 'CMD ["cat", "/made"]' -m "made it" maker bb:made >/dev/null 2>&1
+expect_eq "docker commit makes an image of the changes" "made" "$(d run --rm bb:made 2>&1)"
+expect_eq "the committed image records the removal" "gone" \
+  "$(d run --rm bb:made sh -c 'test -e /bin/ls && echo present || echo gone' 2>&1)"
+d rmi bb:made >/dev/null 2>&1
+d create --name never bb true >/dev/null 2>&1
+pruned="$(d container prune -f 2>&1)"
+[[ "$pruned" == *"Deleted Containers:"* ]] && ! d inspect maker >/dev/null 2>&1 &&
+  ! d inspect never >/dev/null 2>&1
+record $? "docker container prune removes the stopped containers" "$pruned"
+
 # ---- wait, restart policies, auto-removal ----
 d run -d --name waiter bb sh -c 'sleep 0.3; exit 5' >/dev/null 2>&1
 expect_eq "docker wait returns the exit code" 5 "$(d wait waiter 2>&1)"

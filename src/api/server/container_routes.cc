@@ -1,6 +1,6 @@
 // The container endpoints that answer at once: create, list, inspect, start, stop, restart, kill,
-// wait, rm, pause, unpause, rename, top, resize. Thin adapters from HTTP parameters to
-// daemon::Containers, which holds docker's semantics.
+// wait, rm, pause, unpause, rename, top, resize, commit, prune; and export, a tar stream. Thin
+// adapters from HTTP parameters to daemon::Containers, which holds docker's semantics.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include "api/server/container_json.h"
 #include "api/server/filters.h"
 #include "api/server/routes.h"
+#include "api/server/streams.h"
 #include "base/child_process.h"
 #include "base/strings.h"
 #include "image/store/image_views.h"
@@ -131,6 +132,32 @@ Status WaitContainer(Containers& containers, Request& req, ResponseWriter& w) {
   return w.End();
 }
 
+Status CommitContainer(Containers& containers, Request& req, ResponseWriter& w) {
+  Containers::CommitOptions options;
+  const std::string repo = req.Query("repo").value_or("");
+  const std::string tag = req.Query("tag").value_or("");
+  options.reference = repo.empty() || tag.empty() ? repo : repo + ":" + tag;
+  auto [begin, end] = req.query.equal_range("changes");
+  for (auto it = begin; it != end; ++it) options.changes.push_back(it->second);
+  options.message = req.Query("comment").value_or("");
+  options.author = req.Query("author").value_or("");
+  BERTH_ASSIGN_OR_RETURN(options.pause, req.QueryBool("pause", true));
+  const std::string container = req.Query("container").value_or("");
+  if (container.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "commit: the container parameter must be given");
+  }
+  BERTH_ASSIGN_OR_RETURN(Digest id, containers.Commit(container, options));
+  return w.SendJson(201, ordered_json{{"Id", id.String()}});
+}
+
+Status PruneContainers(Containers& containers, Request& req, ResponseWriter& w) {
+  BERTH_ASSIGN_OR_RETURN(image::store::Filters filters, ParseFilters(req.Query("filters")));
+  BERTH_ASSIGN_OR_RETURN(auto pruned, containers.Prune(filters));
+  ordered_json deleted = pruned.first.empty() ? ordered_json(nullptr) : ordered_json(pruned.first);
+  return w.SendJson(
+      200, ordered_json{{"ContainersDeleted", deleted}, {"SpaceReclaimed", pruned.second}});
+}
+
 }  // namespace
 
 void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
@@ -197,6 +224,13 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
     BERTH_TRY(c.Resize(req.params["id"], height.value_or(0), width.value_or(0)));
     return w.SendEmpty(200);
   });
+  router.Add("GET", "/containers/{id}/export", [&c](Request& req, ResponseWriter& w) {
+    return StreamFd(w, "application/x-tar", [&](int fd) { return c.Export(req.params["id"], fd); });
+  });
+  router.Add("POST", "/commit",
+             [&c](Request& req, ResponseWriter& w) { return CommitContainer(c, req, w); });
+  router.Add("POST", "/containers/prune",
+             [&c](Request& req, ResponseWriter& w) { return PruneContainers(c, req, w); });
   AddContainerStreamRoutes(router, c);
 }
 

@@ -18,7 +18,8 @@ void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
 void AddImageRoutes(http::Router& router, daemon::Daemon& daemon);
 
 // /containers/create, /containers/json, /containers/{id}/json, start, stop, restart, kill, wait,
-// DELETE /containers/{id}, pause, unpause, rename, top, resize, logs, attach.
+// DELETE /containers/{id}, pause, unpause, rename, top, resize, export, /commit,
+// /containers/prune, logs, attach, exec.
 void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon);
 // The streaming ones (logs, attach) and exec (/containers/{id}/exec, /exec/{id}/start, json,
 // resize); AddContainerRoutes adds them.
