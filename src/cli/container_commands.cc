@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/container_options.h"
 #include "cli/inspect.h"
+#include "cli/json_fields.h"
 #include "cli/reference.h"
 
 namespace berth::cli {
@@ -109,10 +110,10 @@ Result<int> WaitCommand(Cli& cli, const std::string& path, const Args& args) {
     BERTH_ASSIGN_OR_RETURN(
         json result, client->DoJson({.method = "POST", .path = "/containers/" + name + "/wait"}));
     if (result.contains("Error") && result["Error"].is_object() &&
-        !result["Error"].value("Message", std::string()).empty()) {
-      return Fail(ErrorKind::kUnknown, result["Error"].value("Message", std::string()));
+        !StringAt(result["Error"], "Message").empty()) {
+      return Fail(ErrorKind::kUnknown, StringAt(result["Error"], "Message"));
     }
-    return std::to_string(result.value("StatusCode", int64_t{0}));
+    return std::to_string(IntAt(result, "StatusCode"));
   });
 }
 
@@ -222,7 +223,7 @@ Result<int> PortCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(
       json info, client->DoJson({.path = "/containers/" + (*positional)[0] + "/json",
                                  .not_found = "Error: No such container: " + (*positional)[0]}));
-  json ports = info.value("NetworkSettings", json::object()).value("Ports", json::object());
+  json ports = ObjectAt(ObjectAt(info, "NetworkSettings"), "Ports");
   if (!ports.is_object()) ports = json::object();
   std::string want;
   if (positional->size() == 2) {
@@ -234,8 +235,8 @@ Result<int> PortCommand(Cli& cli, const std::string& path, const Args& args) {
     if (!want.empty() && item.key() != want) continue;
     if (!item.value().is_array()) continue;
     for (const json& binding : item.value()) {
-      std::string ip = binding.value("HostIp", std::string());
-      std::string port = binding.value("HostPort", std::string());
+      std::string ip = StringAt(binding, "HostIp");
+      std::string port = StringAt(binding, "HostPort");
       std::string host =
           ip.find(':') != std::string::npos ? "[" + ip + "]:" + port : ip + ":" + port;
       lines.push_back(want.empty() ? item.key() + " -> " + host : host);
@@ -278,7 +279,7 @@ Result<int> CommitCommand(Cli& cli, const std::string& path, const Args& args) {
   request.body = "{}";
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   BERTH_ASSIGN_OR_RETURN(json result, client->DoJson(request));
-  cli.Out(result.value("Id", std::string()) + "\n");
+  cli.Out(StringAt(result, "Id") + "\n");
   return 0;
 }
 

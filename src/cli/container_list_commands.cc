@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/json_fields.h"
 #include "cli/json_stream.h"
 #include "cli/output.h"
 #include "client/stdcopy.h"
@@ -117,7 +118,7 @@ json ContainerRow(const json& c, bool trunc) {
     }
   }
   std::vector<std::string> networks;
-  const json settings = c.value("NetworkSettings", json::object());
+  const json settings = ObjectAt(c, "NetworkSettings");
   if (settings.is_object() && settings.contains("Networks") && settings["Networks"].is_object()) {
     for (const auto& item : settings["Networks"].items()) networks.push_back(item.key());
   }
@@ -133,7 +134,7 @@ json ContainerRow(const json& c, bool trunc) {
   row["Mounts"] = Join(mounts, ",");
   row["Names"] = Join(names, ",");
   row["Networks"] = Join(networks, ",");
-  row["Ports"] = PortsText(c.value("Ports", json::array()));
+  row["Ports"] = PortsText(ArrayAt(c, "Ports"));
   row["RunningFor"] = TimeAgo(created);
   row["Size"] = c.contains("SizeRootFs")
                     ? fmt::format("{} (virtual {})", HumanSize(Int(c, "SizeRw"), 3),
@@ -220,7 +221,7 @@ Result<int> LogsCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(json info,
                          client->DoJson({.path = "/containers/" + (*names)[0] + "/json",
                                          .not_found = "Error: No such container: " + (*names)[0]}));
-  const bool tty = info.value("Config", json::object()).value("Tty", false);
+  const bool tty = BoolAt(ObjectAt(info, "Config"), "Tty");
   client::Request request{.path = "/containers/" + (*names)[0] + "/logs",
                           .not_found = "Error: No such container: " + (*names)[0]};
   request.query = {{"stdout", "1"}, {"stderr", "1"}};
@@ -261,9 +262,9 @@ Result<int> TopCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(json top, client->DoJson(request));
   std::string text;
   std::vector<std::string> titles;
-  for (const json& t : top.value("Titles", json::array())) titles.push_back(t.get<std::string>());
+  for (const json& t : ArrayAt(top, "Titles")) titles.push_back(t.get<std::string>());
   text += Join(titles, "\t") + "\n";
-  for (const json& process : top.value("Processes", json::array())) {
+  for (const json& process : ArrayAt(top, "Processes")) {
     std::vector<std::string> cells;
     for (const json& cell : process)
       cells.push_back(cell.is_string() ? cell.get<std::string>() : cell.dump());

@@ -4,12 +4,15 @@
 // container's code (removing it with --rm).
 #include <fmt/format.h>
 
+#include <chrono>
 #include <csignal>
+#include <thread>
 
 #include "cli/attach.h"
 #include "cli/commands.h"
 #include "cli/container_options.h"
 #include "cli/exit_code.h"
+#include "cli/json_fields.h"
 #include "cli/reference.h"
 
 namespace berth::cli {
@@ -40,7 +43,7 @@ Result<std::string> CreateContainer(Cli& cli, client::Client& client, const json
   for (char& c : message) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!made && made.error().kind() == ErrorKind::kNotFound &&
       message.find("no such image") != std::string::npos) {
-    const std::string image = body.value("Image", std::string());
+    const std::string image = StringAt(body, "Image");
     BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(image));
     cli.Err(fmt::format("Unable to find image '{}:{}' locally\n", named.familiar,
                         named.tag.empty() ? "latest" : named.tag));
@@ -53,7 +56,7 @@ Result<std::string> CreateContainer(Cli& cli, client::Client& client, const json
       if (warning.is_string()) cli.Err("WARNING: " + warning.get<std::string>() + "\n");
     }
   }
-  return created.value("Id", std::string());
+  return StringAt(created, "Id");
 }
 
 Result<client::Hijacked> AttachTo(client::Client& client, const std::string& id, bool in, bool out,
@@ -79,10 +82,10 @@ Result<int> ReadWait(client::ResponseStream& stream) {
   json result = json::parse(body, nullptr, false);
   if (!result.is_object()) return Fail(ErrorKind::kDataLoss, "wait: malformed answer: " + body);
   if (result.contains("Error") && result["Error"].is_object() &&
-      !result["Error"].value("Message", std::string()).empty()) {
-    return Fail(ErrorKind::kUnknown, result["Error"].value("Message", std::string()));
+      !StringAt(result["Error"], "Message").empty()) {
+    return Fail(ErrorKind::kUnknown, StringAt(result["Error"], "Message"));
   }
-  return static_cast<int>(result.value("StatusCode", int64_t{0}));
+  return static_cast<int>(IntAt(result, "StatusCode"));
 }
 
 AttachOptions SessionOptions(client::Client& client, const std::string& resize_path, bool in,
@@ -149,9 +152,9 @@ Result<int> RunCommand(Cli& cli, const std::string& path, const Args& args) {
   if (!created) return RunFailure(cli, path, created.error());
   const std::string id = *created;
   const json& config = *body;
-  const bool in = config.value("AttachStdin", false);
-  const bool out = config.value("AttachStdout", false);
-  const bool err = config.value("AttachStderr", false);
+  const bool in = BoolAt(config, "AttachStdin");
+  const bool out = BoolAt(config, "AttachStdout");
+  const bool err = BoolAt(config, "AttachStderr");
   auto remove = [&] {
     if (options.auto_remove) {
       (void)client->Do(
@@ -218,10 +221,10 @@ Result<int> StartCommand(Cli& cli, const std::string& path, const Args& args) {
     BERTH_ASSIGN_OR_RETURN(json info,
                            client->DoJson({.path = "/containers/" + name + "/json",
                                            .not_found = "Error: No such container: " + name}));
-    const std::string id = info.value("Id", name);
-    const json config = info.value("Config", json::object());
-    const bool tty = config.value("Tty", false);
-    const bool in = interactive && config.value("OpenStdin", false);
+    const std::string id = StringAt(info, "Id", name);
+    const json config = ObjectAt(info, "Config");
+    const bool tty = BoolAt(config, "Tty");
+    const bool in = interactive && BoolAt(config, "OpenStdin");
     BERTH_ASSIGN_OR_RETURN(client::Hijacked hijacked,
                            AttachTo(*client, id, in, true, true, detach_keys));
     BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> wait,
@@ -268,19 +271,19 @@ Result<int> AttachCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(json info,
                          client->DoJson({.path = "/containers/" + (*names)[0] + "/json",
                                          .not_found = "Error: No such container: " + (*names)[0]}));
-  const std::string id = info.value("Id", (*names)[0]);
-  const json state = info.value("State", json::object());
-  if (!state.value("Running", false)) {
+  const std::string id = StringAt(info, "Id", (*names)[0]);
+  const json state = ObjectAt(info, "State");
+  if (!BoolAt(state, "Running")) {
     return Fail(ErrorKind::kFailedPrecondition,
                 "You cannot attach to a stopped container, start it first");
   }
-  if (state.value("Paused", false)) {
+  if (BoolAt(state, "Paused")) {
     return Fail(ErrorKind::kFailedPrecondition,
                 "You cannot attach to a paused container, unpause it first");
   }
-  const json config = info.value("Config", json::object());
-  const bool tty = config.value("Tty", false);
-  const bool in = !no_stdin && config.value("OpenStdin", false);
+  const json config = ObjectAt(info, "Config");
+  const bool tty = BoolAt(config, "Tty");
+  const bool in = !no_stdin && BoolAt(config, "OpenStdin");
   BERTH_ASSIGN_OR_RETURN(client::Hijacked hijacked,
                          AttachTo(*client, id, in, true, true, detach_keys));
   AttachOptions session = SessionOptions(*client, "/containers/" + id + "/resize", in, tty,
@@ -290,7 +293,7 @@ Result<int> AttachCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(json after,
                          client->DoJson({.path = "/containers/" + id + "/json",
                                          .not_found = "Error: No such container: " + id}));
-  return static_cast<int>(after.value("State", json::object()).value("ExitCode", int64_t{0}));
+  return static_cast<int>(IntAt(ObjectAt(after, "State"), "ExitCode"));
 }
 
 Result<int> ExecCommand(Cli& cli, const std::string& path, const Args& args) {
@@ -334,7 +337,7 @@ Result<int> ExecCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(json created, client->DoJson({.method = "POST",
                                                        .path = "/containers/" + container + "/exec",
                                                        .body = body.dump()}));
-  const std::string exec_id = created.value("Id", std::string());
+  const std::string exec_id = StringAt(created, "Id");
   json start = {{"Detach", detach}, {"Tty", tty}};
   if (detach) {
     BERTH_TRY(client->Do(
@@ -349,8 +352,18 @@ Result<int> ExecCommand(Cli& cli, const std::string& path, const Args& args) {
                                          detach_keys, false, "");
   BERTH_ASSIGN_OR_RETURN(AttachEnd end, Pump(hijacked, session));
   if (end == AttachEnd::kDetached) return 0;
-  BERTH_ASSIGN_OR_RETURN(json inspected, client->DoJson({.path = "/exec/" + exec_id + "/json"}));
-  return static_cast<int>(inspected.value("ExitCode", int64_t{0}));
+  // The API has no wait for an exec: the process ends with its stream, and a daemon may record
+  // its exit an instant later, so an exec still shown running is asked again for a short while.
+  json inspected;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    BERTH_ASSIGN_OR_RETURN(inspected, client->DoJson({.path = "/exec/" + exec_id + "/json"}));
+    if (!BoolAt(inspected, "Running") && inspected.contains("ExitCode") &&
+        inspected["ExitCode"].is_number()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return static_cast<int>(IntAt(inspected, "ExitCode"));
 }
 
 }  // namespace berth::cli

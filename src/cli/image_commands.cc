@@ -64,7 +64,8 @@ ordered_json ImageRow(const json& image, const std::string& repo, const std::str
   row["Size"] = HumanSize(size, 3);
   row["Tag"] = tag;
   row["UniqueSize"] = shared < 0 ? "N/A" : HumanSize(size - shared, 3);
-  row["VirtualSize"] = HumanSize(IntField(image, "VirtualSize", size), 3);
+  // API 1.44 dropped VirtualSize from the list; docker shows what is sent (0B without it).
+  row["VirtualSize"] = HumanSize(IntField(image, "VirtualSize", 0), 3);
   return row;
 }
 

@@ -1,4 +1,5 @@
 #include "cli/output.h"
+#include "cli/json_fields.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -112,15 +113,15 @@ json StatsRow(const json& s, const std::string& container, bool trunc) {
   if (s.contains("blkio_stats") && s["blkio_stats"].contains("io_service_bytes_recursive") &&
       s["blkio_stats"]["io_service_bytes_recursive"].is_array()) {
     for (const json& entry : s["blkio_stats"]["io_service_bytes_recursive"]) {
-      std::string op = entry.value("op", std::string());
+      std::string op = StringAt(entry, "op");
       for (char& c : op) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (op == "read") read += Number(entry, {"value"});
       if (op == "write") written += Number(entry, {"value"});
     }
   }
-  std::string name = s.value("name", std::string());
+  std::string name = StringAt(s, "name");
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
-  const std::string id = s.value("id", container);
+  const std::string id = StringAt(s, "id", container);
   json row;
   row["BlockIO"] = HumanSize(static_cast<int64_t>(read), 3) + " / " +
                    HumanSize(static_cast<int64_t>(written), 3);

@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/json_fields.h"
 #include "cli/json_stream.h"
 #include "cli/output.h"
 #include "cli/template.h"
@@ -235,9 +236,9 @@ Result<int> SystemDfCommand(Cli& cli, const std::string& path, const Args& args)
     int64_t active = 0, total = 0, reclaim = 0;
     for (const json& b : list("BuildCache")) {
       total += Int(b, "Size");
-      if (b.value("InUse", false)) {
+      if (BoolAt(b, "InUse")) {
         ++active;
-      } else if (!b.value("Shared", false)) {
+      } else if (!BoolAt(b, "Shared")) {
         reclaim += Int(b, "Size");
       }
     }

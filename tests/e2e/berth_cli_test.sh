@@ -29,6 +29,15 @@ both() {
   expect_eq "$name" "$want" "$got"
 }
 
+# both_sorted NAME ARGS...: as both, for lists whose order is left open (images created in the
+# same second; a repository's tags, which docker's CLI keeps in a Go map).
+both_sorted() {
+  local name="$1"
+  shift
+  expect_eq "$name" "$(d "$@" 2>&1 | sort; echo "exit ${PIPESTATUS[0]}")" \
+    "$(b "$@" 2>&1 | sort; echo "exit ${PIPESTATUS[0]}")"
+}
+
 # ---- system ----
 both "version --format" version --format '{{.Server.Platform.Name}} {{.Server.APIVersion}}'
 both "info --format" info --format '{{.Images}} {{.Driver}} {{.OSType}} {{json .Plugins}}'
@@ -48,14 +57,17 @@ id2="$(b import - bb:stdin <"$work/rootfs.tar" 2>&1)"
 record $? "berth import - reads stdin" "$id2"
 b tag bb:1 registry.local:5000/team/bb:2
 record $? "berth tag"
-both "images as a table" images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}'
+both_sorted "images as a table" images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}'
 expect_eq "images default header" "$(d images | head -1)" "$(b images | head -1)"
 expect_eq "images --digests header" "$(d images --digests | head -1)" "$(b images --digests | head -1)"
-both "images -q" images -q
-both "images --no-trunc" images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}}'
+both_sorted "images -q" images -q
+both_sorted "images --no-trunc" images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}}'
 both "images --filter reference" images --filter reference=bb --format '{{.Repository}}:{{.Tag}}'
-both "images REPOSITORY" image ls -q registry.local:5000/team/bb
-both "images {{json .}}" images --format '{{json .Size}} {{json .Repository}} {{.Containers}} {{.Digest}}'
+both_sorted "images REPOSITORY" image ls -q registry.local:5000/team/bb
+# (Without the age, which may change between the two calls.)
+expect_eq "images {{json .}}" \
+  "$(d images --format '{{json .}} {{json .Repository}}' | sed 's/"CreatedSince":"[^"]*",//' | sort)" \
+  "$(b images --format '{{json .}} {{json .Repository}}' | sed 's/"CreatedSince":"[^"]*",//' | sort)"
 both "image inspect" image inspect bb:1
 both "inspect of an image" inspect --format '{{json .Config.Cmd}} {{.Config.Env}} {{.Comment}}' bb:1
 both "inspect index and join" image inspect --format '{{index .RepoTags 0}} {{join .Config.Env ","}} {{upper .Os}}' bb:1
@@ -166,7 +178,7 @@ if served GET /containers/json; then
   expect_eq "ps matches docker's" "$(d ps --format 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Status}}\t{{.Names}}')" \
     "$(b ps --format 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Status}}\t{{.Names}}')"
   both "ps --no-trunc -q" ps --no-trunc -q
-  expect_eq "ps default header" "$(d ps | head -1)" "$(b ps | head -1)"
+  expect_eq "ps default header" "$(d ps | head -1 | tr -s " ")" "$(b ps | head -1 | tr -s " ")"
   for _ in $(seq 100); do
     [ "$(b logs web 2>/dev/null)" = started ] && break
     sleep 0.1
@@ -206,8 +218,56 @@ if served GET /containers/json; then
   b start -a later >/dev/null 2>&1
   expect_eq "start -a exits with its code" 4 $?
   b run -d --name busy bb:1 sleep 300 >/dev/null
+  expect_eq "ps -n 1 shows the newest" "busy" "$(b ps -n 1 --format '{{.Names}}')"
+  expect_eq "ps -l shows the newest" "busy" "$(b ps -l --format '{{.Names}}')"
+  expect_eq "ps --filter name" "later" "$(b ps -a --filter name=later --format '{{.Names}}')"
+  expect_eq "ps -a matches docker's" "$(d ps -a --format '{{.ID}} {{.Names}} {{.Command}} {{.State}}')" \
+    "$(b ps -a --format '{{.ID}} {{.Names}} {{.Command}} {{.State}}')"
+  both "ps -a --no-trunc" ps -a --no-trunc --format '{{.ID}} {{.Image}} {{.Command}} {{.Names}}'
   expect_eq "rm -f removes running containers" "att later busy" "$(b rm -f att later busy 2>&1 | tr '\n' ' ' | sed 's/ $//')"
   expect_eq "no container is left" "" "$(b ps -aq)"
+
+  if served GET /containers/nosuch/export; then
+    b run --name snap bb:1 sh -c 'echo kept >/marker' >/dev/null
+    b export -o "$work/snap.tar" snap
+    tar -tf "$work/snap.tar" | grep -E '^(\./)?marker$' >/dev/null
+    record $? "export -o writes the container's filesystem"
+    if served POST /commit; then
+      committed="$(b commit -m "with a marker" snap snapped:1 2>&1)"
+      [[ "$committed" == sha256:* ]]
+      record $? "commit prints the new image's id" "$committed"
+      expect_eq "the committed image has the change" "kept" "$(b run --rm snapped:1 cat /marker 2>&1)"
+    fi
+    b rm snap >/dev/null
+  fi
+
+  # Signals reach the container (--sig-proxy, on by default without a tty).
+  "$berth" run --rm --name sig bb:1 sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' \
+    >"$work/sig.out" 2>&1 &
+  runner=$!
+  for _ in $(seq 200); do
+    grep -q ready "$work/sig.out" && break
+    sleep 0.05
+  done
+  kill -TERM "$runner"
+  wait "$runner"
+  expect_eq "a signal to run is proxied to the container" 42 $?
+
+  # A terminal: -it gives the container a tty; Ctrl-P Ctrl-Q detaches and leaves it running.
+  if command -v script >/dev/null; then
+    out="$(timeout 30 script -qec "$berth run --rm -it bb:1 sh -c 'tty; exit 2'" /dev/null | tr -d '\r')"
+    status=$?
+    [ $status = 2 ] && [[ "$out" == "/dev/pts/"* ]]
+    record $? "run -it runs on a tty and exits with its code" "$status $out"
+    { sleep 1; printf 'echo typed\n'; sleep 1; printf '\x10\x11'; sleep 2; } |
+      timeout 30 script -qec "$berth run -it --name term bb:1 sh" /dev/null >"$work/term.out"
+    status=$?
+    [ $status = 0 ] && grep -q typed "$work/term.out" &&
+      [ "$(b container inspect --format '{{.State.Status}}' term)" = running ]
+    record $? "Ctrl-P Ctrl-Q detaches from a running container" "$status $(cat "$work/term.out")"
+    b rm -f term >/dev/null
+  fi
+
   both "rm of a missing container" rm nosuch
   both "logs of a missing container" logs nosuch
   both "container inspect of a missing container" container inspect nosuch
