@@ -136,7 +136,7 @@ json ContainerRow(const json& c, bool trunc) {
   row["Networks"] = Join(networks, ",");
   row["Ports"] = PortsText(ArrayAt(c, "Ports"));
   row["RunningFor"] = TimeAgo(created);
-  row["Size"] = c.contains("SizeRootFs")
+  row["Size"] = IntAt(c, "SizeRootFs") > 0
                     ? fmt::format("{} (virtual {})", HumanSize(Int(c, "SizeRw"), 3),
                                   HumanSize(Int(c, "SizeRootFs"), 3))
                     : HumanSize(Int(c, "SizeRw"), 3);

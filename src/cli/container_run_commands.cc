@@ -147,6 +147,9 @@ Result<int> RunCommand(Cli& cli, const std::string& path, const Args& args) {
   }
   Result<json> body = CreateBody(options, flags, (*positional)[0], command);
   if (!body) return RunFailure(cli, path, body.error());
+  if (BoolAt(*body, "AttachStdin") && options.tty && !Cli::InIsTerminal()) {
+    return Fail(ErrorKind::kInvalidArgument, "the input device is not a TTY");
+  }
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   Result<std::string> created = CreateContainer(cli, *client, *body, options.name);
   if (!created) return RunFailure(cli, path, created.error());
@@ -316,6 +319,9 @@ Result<int> ExecCommand(Cli& cli, const std::string& path, const Args& args) {
                  "Execute a command in a running container", Arity::AtLeast(2), false});
   if (!positional) return cli.exit_code();
   const std::string container = (*positional)[0];
+  if (interactive && tty && !detach && !Cli::InIsTerminal()) {
+    return Fail(ErrorKind::kInvalidArgument, "the input device is not a TTY");
+  }
   json body = {{"User", user},
                {"Privileged", privileged},
                {"Tty", tty},

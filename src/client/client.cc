@@ -26,6 +26,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "base/log.h"
 #include "base/strings.h"
 
 namespace berth::client {
@@ -349,6 +350,7 @@ Result<std::string> Client::ApiVersion() {
   bool older = number(theirs, 0) < number(ours, 0) ||
                (number(theirs, 0) == number(ours, 0) && number(theirs, 1) < number(ours, 1));
   version_ = older ? server : std::string(kMaxApiVersion);
+  log::Debug("API version {} (the daemon speaks {})", version_, server);
   return version_;
 }
 
@@ -434,6 +436,7 @@ Result<nlohmann::ordered_json> Client::DoJson(const Request& request) {
 
 Result<std::unique_ptr<ResponseStream>> Client::Stream(const Request& request) {
   BERTH_ASSIGN_OR_RETURN(std::string target, Target(request));
+  log::Debug("{} {} {}", request.method, host_, target);
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
   const int family = transport_ == Transport::kUnix ? AF_UNIX : AF_INET;
   const std::string host_header = transport_ == Transport::kUnix ? "api.moby.localhost" : address_;
@@ -447,6 +450,7 @@ Result<std::unique_ptr<ResponseStream>> Client::Stream(const Request& request) {
 
 Result<Hijacked> Client::Hijack(const Request& request) {
   BERTH_ASSIGN_OR_RETURN(std::string target, Target(request));
+  log::Debug("{} {} {} (upgrade)", request.method, host_, target);
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
   const int family = transport_ == Transport::kUnix ? AF_UNIX : AF_INET;
   const std::string host_header = transport_ == Transport::kUnix ? "api.moby.localhost" : address_;

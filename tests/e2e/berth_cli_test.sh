@@ -268,6 +268,11 @@ if served GET /containers/json; then
     b rm -f term >/dev/null
   fi
 
+  b run -d --name follow bb:1 sh -c 'echo first; sleep 1; echo second' >/dev/null
+  expect_eq "logs -f follows until the container stops" "first second" \
+    "$(b logs -f follow 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+  b rm follow >/dev/null
+  both "run -it without a terminal" run --rm -it bb:1 true </dev/null
   both "rm of a missing container" rm nosuch
   both "logs of a missing container" logs nosuch
   both "container inspect of a missing container" container inspect nosuch
