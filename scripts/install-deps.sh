@@ -11,7 +11,8 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(busybox-static jq iproute2 util-linux procps)
-# The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl.
+# The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl. docker.io also
+# brings dockerd and containerd, which bench/berthd_run.sh starts on private roots as peers.
 client_pkgs=(docker.io python3-docker curl)
 peer_pkgs=(hyperfine crun runc podman time tar umoci mmdebstrap e2fsprogs)
 # libFuzzer comes with clang (cmake -DBERTH_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++).
@@ -26,7 +27,7 @@ conformance_pkgs=(
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 case "${1:-}" in
-  --bench) want+=("${peer_pkgs[@]}") ;;
+  --bench) want+=("${peer_pkgs[@]}" "${client_pkgs[@]}") ;;
   --fuzz) want+=("${fuzz_pkgs[@]}") ;;
   --all) want+=("${peer_pkgs[@]}" "${fuzz_pkgs[@]}" "${client_pkgs[@]}") ;;
   --conformance) want+=("${peer_pkgs[@]}" "${conformance_pkgs[@]}") ;;
