@@ -66,8 +66,13 @@ podman_run=(--runtime runc --network none --ulimit nofile=1024:1024 --ulimit npr
 
 # What dockerd and podman create outside the work directory, removed on exit when created here.
 created_outside=()
-for path in /etc/docker/key.json /run/docker /sys/fs/cgroup/*/{docker,libpod_parent}; do
+for path in /etc/docker/key.json /run/docker; do
   [ -e "$path" ] || created_outside+=("$path")
+done
+for hierarchy in /sys/fs/cgroup/*/; do
+  for path in "${hierarchy}docker" "${hierarchy}libpod_parent"; do
+    [ -e "$path" ] || created_outside+=("$path")
+  done
 done
 
 # pids_of ARGV0 SUBSTRING: the processes running ARGV0 with SUBSTRING in their command line.
