@@ -36,6 +36,7 @@
 #include "daemon/container/record.h"
 #include "image/store/image_store.h"
 #include "image/store/image_views.h"
+#include "runtime/cgroup/stats.h"
 
 namespace berth::daemon {
 
@@ -102,6 +103,19 @@ struct ListOptions {
   image::store::Filters filters;  // id, name, label, status, ancestor, exited, before, since, ...
 };
 
+// One sample of a container's resource usage (docker stats). A container not running has only
+// its id and name: docker's zeroed sample.
+struct ContainerStats {
+  std::string id;
+  std::string name;  // with docker's leading "/"
+  bool running = false;
+  std::chrono::system_clock::time_point read;
+  runtime::cgroup::Stats cgroup;
+  bool v2 = false;                    // the block I/O was counted by cgroup v2
+  runtime::cgroup::SystemCpu system;  // the host's CPU time, read just after the cgroup
+  uint64_t memory_limit = 0;          // the cgroup's, or the host's memory when lower or unset
+};
+
 class Containers {
  public:
   static Result<std::unique_ptr<Containers>> Open(ContainersOptions options,
@@ -141,6 +155,8 @@ class Containers {
   Result<std::vector<ContainerView>> List(const ListOptions& options);
   // Pids lists the host pids of the container's processes (top); kConflict when not running.
   Result<std::vector<pid_t>> Pids(std::string_view ref);
+  // Stats samples the container's cgroup now (containers_stats.cc); kNotFound for no container.
+  Result<ContainerStats> Stats(std::string_view ref);
 
   // Logs sends the container's log entries; follow lasts while the container runs.
   Status Logs(std::string_view ref, const container::LogQuery& query,

@@ -225,4 +225,21 @@ d stop -t 1 survivor >/dev/null 2>&1
 expect_eq "the new daemon stops it and records the exit" "exited 137" "$(state survivor)"
 d rm -f survivor >/dev/null 2>&1
 
+# ---- stats ----
+d run -d --name statsbox -m 64m bb sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; sleep 600' \
+  >/dev/null 2>&1
+until_state statsbox "running 0"
+out="$(d stats --no-stream --format '{{.Name}} {{.MemUsage}}' statsbox 2>&1)"
+[[ "$out" == "statsbox "*" / 64MiB" ]]
+record $? "docker stats --no-stream shows the 64MiB memory limit" "$out"
+expect_eq "docker-py stats: memory limit, CPU used, pids counted" "67108864 True True" \
+  "$(timeout 60 python3 - "$sock" <<'PY' 2>&1
+import sys, docker
+s = docker.DockerClient(base_url="unix://" + sys.argv[1]).containers.get("statsbox").stats(stream=False)
+print(s["memory_stats"]["limit"], s["cpu_stats"]["cpu_usage"]["total_usage"] > 0,
+      s["pids_stats"]["current"] >= 1)
+PY
+)"
+d rm -f statsbox >/dev/null 2>&1
+
 summary

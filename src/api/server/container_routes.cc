@@ -232,6 +232,7 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
   router.Add("POST", "/containers/prune",
              [&c](Request& req, ResponseWriter& w) { return PruneContainers(c, req, w); });
   AddContainerStreamRoutes(router, c);
+  AddContainerStatsRoutes(router, c);
 }
 
 }  // namespace berth::api::server

@@ -24,5 +24,7 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon);
 // The streaming ones (logs, attach) and exec (/containers/{id}/exec, /exec/{id}/start, json,
 // resize); AddContainerRoutes adds them.
 void AddContainerStreamRoutes(http::Router& router, daemon::Containers& containers);
+// GET /containers/{id}/stats (stream, one-shot); AddContainerRoutes adds it.
+void AddContainerStatsRoutes(http::Router& router, daemon::Containers& containers);
 
 }  // namespace berth::api::server
