@@ -120,8 +120,9 @@ Containers::~Containers() {
 }
 
 Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
-                                                     image::store::ImageStore& images) {
-  auto impl = std::make_unique<Impl>(std::move(options), images);
+                                                     image::store::ImageStore& images,
+                                                     Events& events) {
+  auto impl = std::make_unique<Impl>(std::move(options), images, events);
   BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
   BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
   BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
@@ -183,6 +184,16 @@ Result<std::shared_ptr<Containers::Container>> Containers::Impl::Find(std::strin
   }
   if (!found) return not_found();
   return found;
+}
+
+void Containers::Impl::Emit(const Record& r, std::string action,
+                            std::map<std::string, std::string> extra) {
+  Event event{.type = "container", .action = std::move(action), .id = r.id};
+  event.attributes = r.config.image.labels;
+  event.attributes["name"] = r.name.substr(1);
+  event.attributes["image"] = r.config.image_name;
+  for (auto& [key, value] : extra) event.attributes[key] = std::move(value);
+  events.Publish(std::move(event));
 }
 
 void Containers::Impl::Forget(const std::string& id) {
@@ -264,6 +275,7 @@ Result<std::string> Containers::Create(std::string_view name,
     (void)RemoveAll(dir);
     return Fail(std::move(made).error().Wrap("create container"));
   }
+  d.Emit(record, "create");
   auto c = std::make_shared<Container>();
   c->record = std::move(record);
   std::lock_guard lock(d.mu);
@@ -307,8 +319,10 @@ Status Containers::Rename(std::string_view ref, std::string_view new_name) {
     d.names.erase(name);
     d.names[old] = c->record.id;
     c->record.name = old;
+    return saved;
   }
-  return saved;
+  d.Emit(c->record, "rename", {{"oldName", old}});
+  return Ok();
 }
 
 Result<ContainerView> Containers::Inspect(std::string_view ref, bool size) {

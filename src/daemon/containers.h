@@ -34,6 +34,7 @@
 #include "daemon/container/config.h"
 #include "daemon/container/log_reader.h"
 #include "daemon/container/record.h"
+#include "daemon/events.h"
 #include "image/store/image_store.h"
 #include "image/store/image_views.h"
 #include "runtime/cgroup/stats.h"
@@ -118,8 +119,9 @@ struct ContainerStats {
 
 class Containers {
  public:
+  // Open borrows images and events (where the containers' events are published).
   static Result<std::unique_ptr<Containers>> Open(ContainersOptions options,
-                                                  image::store::ImageStore& images);
+                                                  image::store::ImageStore& images, Events& events);
   ~Containers();  // stops watching; the containers keep running
   Containers(const Containers&) = delete;
   Containers& operator=(const Containers&) = delete;

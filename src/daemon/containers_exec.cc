@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/file.h"
+#include "base/strings.h"
 #include "daemon/container/shim_client.h"
 #include "daemon/container/user.h"
 #include "daemon/containers_internal.h"
@@ -63,6 +64,11 @@ Result<std::string> Containers::CreateExec(std::string_view ref, ExecOptions opt
   }
   exec->view.id = Impl::NewId();
   exec->view.options = std::move(options);
+  {
+    std::lock_guard lock(c->mu);
+    impl_->Emit(c->record, "exec_create: " + Join(exec->view.options.cmd, " "),
+                {{"execID", exec->view.id}});
+  }
   std::lock_guard lock(impl_->mu);
   impl_->execs[exec->view.id] = exec;
   return exec->view.id;
@@ -92,6 +98,11 @@ Result<UniqueFd> Containers::StartExec(std::string_view exec_id) {
                              shim::ExecRequest{.process = std::move(process),
                                                .use_stdin = exec->view.options.attach_stdin},
                              &answer));
+  if (auto c = impl_->Find(exec->view.container_id)) {
+    std::lock_guard lock((*c)->mu);
+    impl_->Emit((*c)->record, "exec_start: " + Join(exec->view.options.cmd, " "),
+                {{"execID", exec->view.id}});
+  }
   std::lock_guard lock(impl_->mu);
   exec->view.running = true;
   exec->view.pid = answer.value("pid", 0);
@@ -99,11 +110,21 @@ Result<UniqueFd> Containers::StartExec(std::string_view exec_id) {
 }
 
 void Containers::FinishExec(std::string_view exec_id, std::optional<int> exit_code) {
-  std::lock_guard lock(impl_->mu);
-  auto it = impl_->execs.find(std::string(exec_id));
-  if (it == impl_->execs.end()) return;
-  it->second->view.running = false;
-  it->second->view.exit_code = exit_code;
+  std::string container_id;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->execs.find(std::string(exec_id));
+    if (it == impl_->execs.end()) return;
+    it->second->view.running = false;
+    it->second->view.exit_code = exit_code;
+    container_id = it->second->view.container_id;
+  }
+  if (auto c = impl_->Find(container_id)) {
+    std::lock_guard lock((*c)->mu);
+    impl_->Emit((*c)->record, "exec_die",
+                {{"execID", std::string(exec_id)},
+                 {"exitCode", exit_code ? std::to_string(*exit_code) : ""}});
+  }
 }
 
 void Containers::DetachExec(std::string_view exec_id, UniqueFd connection,

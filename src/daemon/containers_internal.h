@@ -56,6 +56,7 @@ struct Exec {
 struct Containers::Impl {
   ContainersOptions options;
   image::store::ImageStore& images;
+  Events& events;
 
   std::mutex mu;  // guards the maps and the task queue
   std::map<std::string, std::shared_ptr<Container>> by_id;
@@ -75,7 +76,12 @@ struct Containers::Impl {
   std::thread monitor;
   std::thread worker;
 
-  Impl(ContainersOptions o, image::store::ImageStore& i) : options(std::move(o)), images(i) {}
+  Impl(ContainersOptions o, image::store::ImageStore& i, Events& e)
+      : options(std::move(o)), images(i), events(e) {}
+
+  // Emit publishes a container event with docker's attributes (name, image, labels) and extra.
+  void Emit(const container::Record& r, std::string action,
+            std::map<std::string, std::string> extra = {});
 
   std::string DataDir(const std::string& id) const {
     return options.data_root + "/containers/" + id;

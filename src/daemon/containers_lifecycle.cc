@@ -196,6 +196,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
   r.state.finished_at = container::kZeroTime;
   if (restart) ++r.restart_count;
   c->started = std::chrono::steady_clock::now();
+  Emit(r, "start");
   Status saved = container::SaveRecord(DataDir(id), r);
   c->cv.notify_all();
   BERTH_TRY(saved);
@@ -264,6 +265,7 @@ Result<bool> Containers::Impl::StopLocked(const std::shared_ptr<Container>& c,
     if (!killed && c->exits == exits_before) return Fail(std::move(killed).error());
     WaitForExit(c, lock, exits_before, std::nullopt);
   }
+  Emit(r, "stop");
   return true;
 }
 
@@ -279,7 +281,10 @@ Status Containers::Restart(std::string_view ref, std::optional<int> timeout_s,
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
   std::lock_guard op(c->op_mu);
   BERTH_TRY(impl_->StopLocked(c, timeout_s, std::move(signal)));
-  return impl_->StartLocked(c, false).map([](bool) {});
+  BERTH_TRY(impl_->StartLocked(c, false));
+  std::lock_guard lock(c->mu);
+  impl_->Emit(c->record, "restart");
+  return Ok();
 }
 
 Status Containers::Kill(std::string_view ref, std::string_view signal) {
@@ -293,6 +298,7 @@ Status Containers::Kill(std::string_view ref, std::string_view signal) {
   }
   c->record.state.manually_stopped = true;
   BERTH_TRY(container::SaveRecord(impl_->DataDir(c->record.id), c->record));
+  impl_->Emit(c->record, "kill", {{"signal", std::to_string(sig)}});
   lock.unlock();
   return impl_->SignalShim(c, sig, false);
 }
@@ -320,6 +326,7 @@ Status Containers::Impl::PauseOrResume(const std::shared_ptr<Container>& c, bool
   if (c->Running()) {
     r.state.status = pause ? ContainerStatus::kPaused : ContainerStatus::kRunning;
     BERTH_TRY(container::SaveRecord(d.DataDir(r.id), r));
+    d.Emit(r, pause ? "pause" : "unpause");
     c->cv.notify_all();
   }
   return Ok();
@@ -416,6 +423,7 @@ Status Containers::Impl::RemoveLocked(const std::shared_ptr<Container>& c, bool 
   BERTH_TRY(RemoveAll(DataDir(id)));
   (void)RemoveAll(ExecDir(id));
   Forget(id);
+  Emit(r, "destroy");
   lock.lock();
   c->removed = true;
   for (const auto& p : c->pending_attaches) {
@@ -466,6 +474,8 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
                            : std::min(c->restart_delay * 2, kMaxRestartDelay);
   }
   ++c->exits;
+  if (r.state.oom_killed) Emit(r, "oom");
+  Emit(r, "die", {{"exitCode", std::to_string(r.state.exit_code)}});
   if (Status saved = container::SaveRecord(DataDir(r.id), r); !saved) {
     log::Error("container {}: {}", r.id, saved.error().message());
   }
@@ -502,16 +512,16 @@ void Containers::Impl::Schedule(std::chrono::milliseconds delay, Task task) {
 }
 
 void Containers::Impl::MonitorLoop() {
-  epoll_event events[16];
+  epoll_event ready[16];
   while (true) {
-    int n = epoll_wait(epoll_fd, events, 16, -1);
+    int n = epoll_wait(epoll_fd, ready, 16, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       log::Error("containers: epoll_wait: {}", strerror(errno));
       return;
     }
     for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
+      const int fd = ready[i].data.fd;
       if (fd == wake_fd) {
         std::lock_guard lock(mu);
         if (stopping) return;

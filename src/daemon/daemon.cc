@@ -47,8 +47,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
                                .init_path = o.init_path,
                                .cgroupns_private_default = CgroupV2Unified(),
                                .debug = o.debug};
-  BERTH_ASSIGN_OR_RETURN(daemon->containers_,
-                         Annotate(Containers::Open(std::move(containers), *daemon->images_), what));
+  BERTH_ASSIGN_OR_RETURN(
+      daemon->containers_,
+      Annotate(Containers::Open(std::move(containers), *daemon->images_, daemon->events_), what));
   return daemon;
 }
 

@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "daemon/containers.h"
+#include "daemon/events.h"
 #include "image/store/image_store.h"
 
 namespace berth::daemon {
@@ -39,6 +40,7 @@ class Daemon {
   std::chrono::system_clock::time_point started() const { return started_; }
   image::store::ImageStore& images() { return *images_; }
   Containers& containers() { return *containers_; }
+  Events& events() { return events_; }
 
  private:
   Daemon(DaemonOptions options, std::string id, std::unique_ptr<image::store::ImageStore> images)
@@ -48,7 +50,8 @@ class Daemon {
   std::string id_;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::unique_ptr<image::store::ImageStore> images_;
-  std::unique_ptr<Containers> containers_;  // borrows images_: declared after it
+  Events events_;
+  std::unique_ptr<Containers> containers_;  // borrows images_ and events_: declared after them
 };
 
 }  // namespace berth::daemon

@@ -146,6 +146,14 @@ pruned="$(d container prune -f 2>&1)"
   ! d inspect never >/dev/null 2>&1
 record $? "docker container prune removes the stopped containers" "$pruned"
 
+# ---- events ----
+since="$(date +%s)"
+d run --name evented bb sh -c 'exit 2' >/dev/null 2>&1
+d rm evented >/dev/null 2>&1
+expect_eq "docker events reports a container's life" "create start die 2 destroy" \
+  "$(d events --since "$since" --until "$(($(date +%s) + 1))" --filter container=evented \
+    --format '{{.Action}}{{with .Actor.Attributes.exitCode}} {{.}}{{end}}' | tr '\n' ' ' | sed 's/ $//')"
+
 # ---- wait, restart policies, auto-removal ----
 d run -d --name waiter bb sh -c 'sleep 0.3; exit 5' >/dev/null 2>&1
 expect_eq "docker wait returns the exit code" 5 "$(d wait waiter 2>&1)"

@@ -17,6 +17,9 @@ void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
 // the request body), /images/prune.
 void AddImageRoutes(http::Router& router, daemon::Daemon& daemon);
 
+// GET /events: the stream of container and image events, with since, until and filters.
+void AddEventRoutes(http::Router& router, daemon::Events& events);
+
 // /containers/create, /containers/json, /containers/{id}/json, start, stop, restart, kill, wait,
 // DELETE /containers/{id}, pause, unpause, rename, top, resize, export, /commit,
 // /containers/prune, logs, attach, exec.

@@ -87,6 +87,7 @@ Result<int> Run(daemon::DaemonConfig config) {
   api::server::AddSystemRoutes(router, *d, server_options);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
+  api::server::AddEventRoutes(router, d->events());
   api::http::Server server(std::move(router), server_options);
   for (const std::string& host : config.hosts) {
     BERTH_ASSIGN_OR_RETURN(std::string bound,
@@ -102,6 +103,7 @@ Result<int> Run(daemon::DaemonConfig config) {
   sigaddset(&signals, SIGTERM);
   std::thread stopper([&] {
     WaitForSignal(signals);
+    d->events().Close();  // event streams wait for events, not for their connection
     server.Stop();
   });
   server.Serve();
