@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <string>
@@ -39,11 +40,13 @@ const std::vector<CommandEntry>& Commands() {
       {{"rmi", "image rm", "image remove"}, "Remove one or more images", RmiCommand},
       {{"image prune"}, "Remove unused images", ImagePruneCommand},
       {{"load", "image load"}, "Load an image from a tar archive or STDIN", LoadCommand},
-      {{"save", "image save"}, "Save one or more images to a tar archive", SaveCommand},
+      {{"save", "image save"},
+       "Save one or more images to a tar archive (streamed to STDOUT by default)",
+       SaveCommand},
       {{"import", "image import"},
-       "Import the contents from a tarball to create an image",
+       "Import the contents from a tarball to create a filesystem image",
        ImportCommand},
-      {{"pull", "image pull"}, "Download an image from a registry", PullCommand},
+      {{"pull", "image pull"}, "Pull an image or a repository from a registry", PullCommand},
       {{"run", "container run"}, "Create and run a new container from an image", RunCommand},
       {{"create", "container create"}, "Create a new container", CreateCommand},
       {{"start", "container start"}, "Start one or more stopped containers", StartCommand},
@@ -108,6 +111,28 @@ std::string Usage() {
   return out;
 }
 
+constexpr std::pair<std::string_view, std::string_view> kManagementCommands[] = {
+    {"container", "Manage containers"}, {"image", "Manage images"}, {"system", "Manage berth"}};
+
+// ManagementUsage lists the commands under a management command, as docker's help does.
+std::string ManagementUsage(std::string_view group, std::string_view summary) {
+  std::vector<std::pair<std::string, std::string>> commands;
+  const std::string prefix = std::string(group) + " ";
+  for (const CommandEntry& entry : Commands()) {
+    for (const std::string& name : entry.names) {
+      if (name.starts_with(prefix)) {
+        commands.emplace_back(name.substr(prefix.size()), entry.summary);
+        break;
+      }
+    }
+  }
+  std::sort(commands.begin(), commands.end());
+  std::string out = fmt::format("\nUsage:  berth {} COMMAND\n\n{}\n\nCommands:\n", group, summary);
+  for (const auto& [name, text] : commands) out += fmt::format("  {:<12}{}\n", name, text);
+  return out +
+         fmt::format("\nRun 'berth {} COMMAND --help' for more information on a command.\n", group);
+}
+
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? "" : value;
@@ -141,8 +166,8 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (flags.help() || rest->empty()) {
-    std::fputs(Usage().c_str(), flags.help() ? stdout : stderr);
-    return flags.help() ? 0 : kExitFailure;
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
   }
   if (hosts.size() > 1) {
     std::fprintf(stderr, "Specify only one -H\n");
@@ -168,6 +193,14 @@ int Main(int argc, char** argv) {
       cli.Err(code.error().message() + "\n");
       return ExitCode(code.error());
     }
+  }
+  // A management command alone (or with "--help") lists its commands; with an unknown one, the
+  // same list is the error.
+  for (const auto& [group, summary] : kManagementCommands) {
+    if ((*rest)[0] != group) continue;
+    const bool asked = rest->size() == 1 || (*rest)[1] == "--help" || (*rest)[1] == "-h";
+    std::fputs(ManagementUsage(group, summary).c_str(), asked ? stdout : stderr);
+    return asked ? 0 : kExitFailure;
   }
   std::fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n",
                (*rest)[0].c_str());

@@ -158,12 +158,6 @@ Result<int> RunCommand(Cli& cli, const std::string& path, const Args& args) {
   const bool in = BoolAt(config, "AttachStdin");
   const bool out = BoolAt(config, "AttachStdout");
   const bool err = BoolAt(config, "AttachStderr");
-  auto remove = [&] {
-    if (options.auto_remove) {
-      (void)client->Do(
-          {.method = "DELETE", .path = "/containers/" + id, .query = {{"force", "1"}, {"v", "1"}}});
-    }
-  };
   std::optional<client::Hijacked> attached;
   std::unique_ptr<client::ResponseStream> wait;
   if (!options.detach) {
@@ -172,17 +166,20 @@ Result<int> RunCommand(Cli& cli, const std::string& path, const Args& args) {
       if (!hijacked) return RunFailure(cli, path, hijacked.error());
       attached = std::move(*hijacked);
     }
+    // With --rm the daemon removes the container (AutoRemove): wait for that, as docker does,
+    // so that run returns once nothing is left.
     Result<std::unique_ptr<client::ResponseStream>> waiting =
         client->Stream({.method = "POST",
                         .path = "/containers/" + id + "/wait",
-                        .query = {{"condition", "next-exit"}}});
+                        .query = {{"condition", options.auto_remove ? "removed" : "next-exit"}}});
     if (!waiting) return RunFailure(cli, path, waiting.error());
     wait = std::move(*waiting);
   }
   Result<client::Response> started =
       client->Do({.method = "POST", .path = "/containers/" + id + "/start"});
   if (!started) {
-    remove();
+    // A container that did not start is removed by the daemon too; wait for it to be gone.
+    if (wait && options.auto_remove) (void)ReadWait(*wait);
     return RunFailure(cli, path, started.error());
   }
   if (options.detach) {
@@ -198,7 +195,6 @@ Result<int> RunCommand(Cli& cli, const std::string& path, const Args& args) {
     if (*end == AttachEnd::kDetached) return 0;
   }
   Result<int> code = ReadWait(*wait);
-  remove();
   if (!code) return RunFailure(cli, path, code.error());
   return *code;
 }

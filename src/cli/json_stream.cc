@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <sys/ioctl.h>
+
+#include <algorithm>
 #include <cstdio>
 
-#include "api/types/json_message.h"
+#include "base/strings.h"
 
 namespace berth::cli {
 
@@ -15,21 +18,27 @@ std::string StringField(const nlohmann::json& m, const char* key) {
   return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// ProgressText is the bar of a message with progress details ("" when it has none).
-std::string ProgressText(const nlohmann::json& m) {
-  auto detail = m.find("progressDetail");
-  if (detail == m.end() || !detail->is_object() || detail->empty()) {
-    return StringField(m, "progress");
-  }
-  int64_t current = detail->value("current", int64_t{0});
-  int64_t total = detail->value("total", int64_t{0});
-  return api::types::ProgressBar(current, total);
+int64_t Count(const nlohmann::json& detail, const char* key) {
+  auto it = detail.find(key);
+  return it != detail.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
-bool HasProgress(const nlohmann::json& m) {
-  auto detail = m.find("progressDetail");
-  return (detail != m.end() && detail->is_object() && !detail->empty()) ||
-         !StringField(m, "progress").empty();
+// ProgressText renders progressDetail as docker's JSONProgress.String() does on a terminal of
+// width columns: the 50-column bar only when wider than 110 columns, then "%8v/%v" sizes.
+std::string ProgressText(const nlohmann::json& detail, int width) {
+  const int64_t current = Count(detail, "current");
+  const int64_t total = Count(detail, "total");
+  if (current <= 0 && total <= 0) return "";
+  if (total <= 0) return fmt::format("{:>8}", HumanSize(current));
+  const int percent = std::min(
+      static_cast<int>(static_cast<double>(current) / static_cast<double>(total) * 100) / 2, 50);
+  std::string bar;
+  if (width > 110) {
+    bar = "[" + std::string(static_cast<size_t>(percent), '=') + ">" +
+          std::string(static_cast<size_t>(50 - percent), ' ') + "] ";
+  }
+  if (current > total) return bar + fmt::format("{:>8}", HumanSize(current));
+  return bar + fmt::format("{:>8}/{}", HumanSize(current), HumanSize(total));
 }
 
 }  // namespace
@@ -44,10 +53,14 @@ Result<std::string> JsonMessagePrinter::Print(const nlohmann::json& m) {
   }
   if (m.contains("aux")) return std::string();
   const std::string id = StringField(m, "id");
-  const bool progress = HasProgress(m);
+  // As docker decodes it: an object under progressDetail (even empty) is a progress message.
+  auto detail = m.find("progressDetail");
+  const bool has_progress = detail != m.end() && detail->is_object();
+  const std::string progress = has_progress ? ProgressText(*detail, width_) : "";
+  const std::string progress_message = StringField(m, "progress");
   std::string out;
   size_t diff = 0;
-  if (!id.empty() && progress) {
+  if (!id.empty() && (has_progress || !progress_message.empty())) {
     auto it = std::find(ids_.begin(), ids_.end(), id);
     size_t line = static_cast<size_t>(it - ids_.begin());
     if (it == ids_.end()) {
@@ -60,28 +73,34 @@ Result<std::string> JsonMessagePrinter::Print(const nlohmann::json& m) {
     ids_.clear();
   }
   const std::string stream = StringField(m, "stream");
+  const std::string status = StringField(m, "status");
   std::string endl;
-  if (terminal_ && stream.empty() && progress) {
+  if (terminal_ && stream.empty() && has_progress) {
     out += "\x1b[2K\r";
     endl = "\r";
-  } else if (progress && !ProgressText(m).empty()) {
+  } else if (has_progress && !progress.empty()) {
     return std::string();  // bars only on a terminal
   }
   if (!id.empty()) out += id + ": ";
-  const std::string status = StringField(m, "status");
-  if (progress && terminal_) {
-    out += status + " " + ProgressText(m) + endl;
+  if (has_progress && terminal_) {
+    out += status + " " + progress + endl;
+  } else if (!progress_message.empty()) {
+    out += status + " " + progress_message + endl;
   } else if (!stream.empty()) {
     out += stream + endl;
   } else {
     out += status + endl + "\n";
   }
-  if (!id.empty() && terminal_ && diff > 0) out += fmt::format("\x1b[{}B", diff);
+  if (!id.empty() && terminal_) out += fmt::format("\x1b[{}B", diff);
   return out;
 }
 
 Status DisplayJsonStream(client::ResponseStream& stream, bool terminal, std::FILE* out) {
-  JsonMessagePrinter printer(terminal);
+  // Docker sizes its bars to the terminal, assuming 200 columns when it cannot ask.
+  int width = 200;
+  winsize size{};
+  if (out != nullptr && ioctl(fileno(out), TIOCGWINSZ, &size) == 0) width = size.ws_col;
+  JsonMessagePrinter printer(terminal, width);
   while (true) {
     BERTH_ASSIGN_OR_RETURN(std::optional<std::string> line, stream.ReadLine());
     if (!line) return Ok();

@@ -21,12 +21,14 @@ namespace berth::cli {
 // carrying its text.
 class JsonMessagePrinter {
  public:
-  explicit JsonMessagePrinter(bool terminal) : terminal_(terminal) {}
+  // width is the terminal's columns (bars need more than 110).
+  JsonMessagePrinter(bool terminal, int width) : terminal_(terminal), width_(width) {}
   // Print returns the text to write for one message line of the stream.
   Result<std::string> Print(const nlohmann::json& message);
 
  private:
   bool terminal_;
+  int width_;
   std::vector<std::string> ids_;
 };
 

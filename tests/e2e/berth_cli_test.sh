@@ -92,6 +92,14 @@ b rmi bb:1 registry.local:5000/team/bb:2 >/dev/null
 expect_eq "berth loads docker's archive" "Loaded image: bb:1" "$(b load -i "$work/docker-saved.tar" 2>&1)"
 expect_eq "berth save | berth load streams" "Loaded image: bb:1" "$(b save bb:1 | b load 2>&1)"
 b load -q <"$work/saved.tar" >/dev/null
+# On a terminal (a pseudo-terminal from script(1)), progress is redrawn line by line as docker does.
+if command -v script >/dev/null; then
+  b rmi bb:1 registry.local:5000/team/bb:2 >/dev/null
+  want="$(timeout 60 script -qec "$docker_cli load -i $work/saved.tar" /dev/null | cat -v)"
+  b rmi bb:1 registry.local:5000/team/bb:2 >/dev/null
+  expect_eq "load's progress on a terminal" "$want" \
+    "$(timeout 60 script -qec "$berth load -i $work/saved.tar" /dev/null | cat -v)"
+fi
 both "load -q of a loaded archive" load -q -i "$work/saved.tar"
 
 # ---- errors ----
@@ -125,6 +133,9 @@ as_docker "a flag without its value" images --format
 as_docker "a missing argument exits 1" image inspect
 as_docker "too many arguments" tag a b c
 as_docker "an unknown command" frobnicate
+out="$(b image)"
+[ $? = 0 ] && [[ "$out" == *"Usage:  berth image COMMAND"*"  ls          List images"* ]]
+record $? "a management command alone lists its commands" "$out"
 
 # ---- prune ----
 b rmi bb:stdin >/dev/null
