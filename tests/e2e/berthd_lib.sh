@@ -18,12 +18,23 @@ daemon_pid=
 
 berthd_cleanup() {
   [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
-  # The containers' shims outlive the daemon by design: end them and their containers.
+  # Containers and their shims outlive the daemon by design: end each container (the shim's
+  # children), then its shim, then remove what the runtime left in the cgroups.
+  local pidfile shim
   for pidfile in "$work"/exec/containers/*/shim.pid; do
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+    [ -f "$pidfile" ] || continue
+    shim="$(cat "$pidfile")"
+    pkill -9 -P "$shim" 2>/dev/null
+    kill -9 "$shim" 2>/dev/null
+  done
+  sleep 0.2  # init reaps them; their cgroups empty
+  for dir in "$work"/exec/containers/*/; do
+    [ -d "$dir" ] && find /sys/fs/cgroup -depth -type d -name "$(basename "$dir")" \
+      -exec rmdir {} \; 2>/dev/null
   done
   wait 2>/dev/null
-  grep -o "$work/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m"; done
   rm -rf "$work"
 }
 trap berthd_cleanup EXIT
