@@ -175,8 +175,25 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
   }
   if (!pending.empty()) c->cv.notify_all();
 
-  json answer;
-  Result<UniqueFd> started = container::ShimRequest(bundle, shim::StartRequest{}, &answer);
+  // The record says running before the process starts: its exit, which the monitor may record
+  // at any moment after the start, then always comes later and is never overwritten.
+  lock.lock();
+  r.state.status = ContainerStatus::kRunning;
+  r.state.pid = *pid;
+  r.state.exit_code = 0;
+  r.state.error.clear();
+  r.state.oom_killed = false;
+  r.state.manually_stopped = false;
+  r.state.started_at = Now();
+  r.state.finished_at = container::kZeroTime;
+  if (restart) ++r.restart_count;
+  c->started = std::chrono::steady_clock::now();
+  Status saved = container::SaveRecord(DataDir(id), r);
+  if (saved) Emit(r, "start");
+  c->cv.notify_all();
+  lock.unlock();
+  Result<UniqueFd> started = saved ? container::ShimRequest(bundle, shim::StartRequest{})
+                                   : Result<UniqueFd>(Fail(saved.error()));
   if (!started) {
     Error error = std::move(started).error();
     (void)container::ShimRequest(bundle, shim::KillRequest{.signal = SIGKILL, .all = true});
@@ -185,21 +202,6 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
     lock.unlock();
     return fail_start(std::move(error));
   }
-  lock.lock();
-  r.state.status = ContainerStatus::kRunning;
-  r.state.pid = *pid;
-  r.state.exit_code = 0;
-  r.state.error.clear();
-  r.state.oom_killed = false;
-  r.state.manually_stopped = false;
-  r.state.started_at = answer.value("started_at", Now());
-  r.state.finished_at = container::kZeroTime;
-  if (restart) ++r.restart_count;
-  c->started = std::chrono::steady_clock::now();
-  Emit(r, "start");
-  Status saved = container::SaveRecord(DataDir(id), r);
-  c->cv.notify_all();
-  BERTH_TRY(saved);
   return true;
 }
 
