@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -10,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <regex>
 
 #include "base/digest.h"
 #include "base/file.h"
@@ -362,13 +362,13 @@ Result<bool> Matches(const ContainerView& v, const image::store::Filters& filter
       if (key == "id") {
         any = any || r.id.starts_with(value);
       } else if (key == "name") {
-        std::regex pattern;
-        try {
-          pattern = std::regex(value);
-        } catch (const std::regex_error&) {
+        // A POSIX extended regular expression, as close to Go's as libc has.
+        regex_t pattern;
+        if (regcomp(&pattern, value.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
           return Fail(ErrorKind::kInvalidArgument, "invalid filter 'name=" + value + "'");
         }
-        any = any || std::regex_search(r.name, pattern);
+        any = any || regexec(&pattern, r.name.c_str(), 0, nullptr, 0) == 0;
+        regfree(&pattern);
       } else if (key == "label") {
         any = any || LabelMatches(r.config.image.labels, value);
       } else if (key == "status") {
