@@ -1,6 +1,7 @@
 // The parts of Containers shared by its files (containers.cc: the catalog of containers;
 // containers_lifecycle.cc: start, stop, exits and restarts; containers_io.cc: logs, attach;
-// containers_exec.cc: processes run in running containers); not part of its interface.
+// containers_exec.cc: processes run in running containers; containers_image.cc: export, commit,
+// prune; containers_stats.cc: resource usage); not part of its interface.
 #pragma once
 
 #include <condition_variable>
