@@ -139,4 +139,25 @@ pid_t ChildProcess::Release() {
   return std::exchange(pid_, -1);
 }
 
+Result<ProgramOutput> RunForOutput(SpawnOptions options) {
+  const std::string what = "run " + (options.argv.empty() ? options.path : options.argv[0]);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return Fail(ErrnoNow(what + ": pipe"));
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  options.stdout_fd = write_end.get();
+  BERTH_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::Spawn(options));
+  write_end.Reset();
+  ProgramOutput output;
+  char buffer[8192];
+  while (true) {
+    ssize_t n = read(read_end.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Fail(ErrnoNow(what + ": read its output"));
+    if (n == 0) break;
+    output.out.append(buffer, static_cast<size_t>(n));
+  }
+  BERTH_ASSIGN_OR_RETURN(output.status, child.Wait());
+  return output;
+}
+
 }  // namespace berth

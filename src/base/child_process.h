@@ -59,6 +59,17 @@ class ChildProcess {
   UniqueFd pidfd_;
 };
 
+// What a program printed on its stdout, and how it ended.
+struct ProgramOutput {
+  ExitStatus status;
+  std::string out;
+};
+
+// RunForOutput runs a program with its stdout on a pipe (options.stdout_fd is replaced), reads the
+// pipe until every process holding it has closed it, then reaps the program. A program that
+// leaves a detached child holding its stdout is waited for until that child closes it too.
+Result<ProgramOutput> RunForOutput(SpawnOptions options);
+
 // ExitStatusFromWait decodes a waitpid() status or waitid() siginfo code/status pair.
 ExitStatus ExitStatusFromWaitStatus(int wait_status);
 

@@ -18,6 +18,19 @@ TEST(ChildProcess, ReportsExitCode) {
   EXPECT_EQ(status->ShellCode(), 7);
 }
 
+TEST(ChildProcess, RunForOutputReadsUntilEveryWriterIsDone) {
+  // The program's background child writes after the program itself has exited.
+  Result<ProgramOutput> out =
+      RunForOutput({.argv = {"sh", "-c", "(sleep 0.1; echo late) & echo early; exit 4"}});
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(out->out, "early\nlate\n");
+  EXPECT_EQ(out->status.exit_code, 4);
+  Result<ProgramOutput> missing = RunForOutput({.argv = {"/nonexistent/program"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status.ShellCode(), 127);  // the exec failed in the child
+  EXPECT_EQ(missing->out, "");
+}
+
 TEST(ChildProcess, ReportsSignalAndTimesOut) {
   auto child = ChildProcess::Spawn({.argv = {"sleep", "10"}});
   ASSERT_TRUE(child);

@@ -79,4 +79,15 @@ std::string HumanSize(int64_t bytes, int precision) {
   return fmt::format("{:.{}g}{}", size, precision, kUnits[unit]);
 }
 
+void SetEnv(std::vector<std::string>& env, const std::string& entry) {
+  const std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+  for (std::string& e : env) {
+    if (std::string_view(e).substr(0, e.find('=')) == name) {
+      e = entry;
+      return;
+    }
+  }
+  env.push_back(entry);
+}
+
 }  // namespace berth

@@ -15,6 +15,10 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view TrimSpace(std::string_view s);
 
+// SetEnv puts a "NAME=value" entry into an environment list: it replaces the entry of the same
+// name, or is appended.
+void SetEnv(std::vector<std::string>& env, const std::string& entry);
+
 // ParseUint64/ParseInt64 accept the whole string in base 10 and nothing else.
 Result<uint64_t> ParseUint64(std::string_view s);
 Result<int64_t> ParseInt64(std::string_view s);

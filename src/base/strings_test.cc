@@ -5,6 +5,14 @@
 namespace berth {
 namespace {
 
+TEST(Strings, SetEnvReplacesByNameOrAppends) {
+  std::vector<std::string> env = {"PATH=/bin", "A=1", "AB=2"};
+  SetEnv(env, "A=3");
+  SetEnv(env, "C=");
+  SetEnv(env, "AB=4");
+  EXPECT_EQ(env, (std::vector<std::string>{"PATH=/bin", "A=3", "AB=4", "C="}));
+}
+
 TEST(Strings, SplitKeepsEmptyFields) {
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));

@@ -80,13 +80,6 @@ std::string Hostname(const container::Config& config, const container::HostConfi
   return config.hostname.empty() ? id.substr(0, 12) : config.hostname;
 }
 
-bool LabelMatches(const std::map<std::string, std::string>& labels, const std::string& filter) {
-  const size_t eq = filter.find('=');
-  auto it = labels.find(filter.substr(0, eq));
-  if (it == labels.end()) return false;
-  return eq == std::string::npos || it->second == filter.substr(eq + 1);
-}
-
 }  // namespace
 
 Result<WaitCondition> ParseWaitCondition(std::string_view name) {
@@ -357,6 +350,11 @@ Result<bool> Matches(const ContainerView& v, const image::store::Filters& filter
       return Fail(ErrorKind::kInvalidArgument, "invalid filter '" + key + "'");
     }
     if (values.empty() || key == "before" || key == "since") continue;
+    // Labels must all hold (docker's MatchKVList); any value of the other filters may.
+    if (key == "label") {
+      if (!image::store::MatchLabels(values, r.config.image.labels)) return false;
+      continue;
+    }
     bool any = false;
     for (const std::string& value : values) {
       if (key == "id") {
@@ -369,8 +367,6 @@ Result<bool> Matches(const ContainerView& v, const image::store::Filters& filter
         }
         any = any || regexec(&pattern, r.name.c_str(), 0, nullptr, 0) == 0;
         regfree(&pattern);
-      } else if (key == "label") {
-        any = any || LabelMatches(r.config.image.labels, value);
       } else if (key == "status") {
         BERTH_ASSIGN_OR_RETURN(ContainerStatus status,
                                Annotate(container::ParseStatus(value), "invalid filter 'status'"));

@@ -37,6 +37,7 @@
 #include "daemon/events.h"
 #include "image/store/image_store.h"
 #include "image/store/image_views.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/stats.h"
 
 namespace berth::daemon {
@@ -46,7 +47,10 @@ struct ContainersOptions {
   std::string exec_root;
   std::string shim_path;  // the berth-shim binary
   std::string init_path;  // docker-init for --init; "" when none is installed
-  bool cgroupns_private_default = false;
+  // The host's cgroup layout and memory, read once: stats use them, and the layout says whether
+  // containers get a cgroup namespace of their own by default (docker: on pure v2 only).
+  std::optional<runtime::cgroup::Layout> cgroup_layout;  // nullopt when it cannot be read
+  int64_t host_memory = 0;                               // bytes; 0 when unknown
   bool debug = false;
 };
 
@@ -65,24 +69,10 @@ struct AttachStreams {
   bool stderr_stream = false;
 };
 
-// What docker's exec create sends (ExecConfig).
-struct ExecOptions {
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;  // added to the container's
-  std::string user;              // empty: the container's
-  std::string working_dir;       // empty: the container's
-  bool tty = false;
-  bool attach_stdin = false;
-  bool attach_stdout = false;
-  bool attach_stderr = false;
-  bool privileged = false;
-  std::string detach_keys;
-};
-
 struct ExecView {
   std::string id;
   std::string container_id;
-  ExecOptions options;
+  container::ExecConfig options;
   bool running = false;
   std::optional<int> exit_code;  // once it has ended
   pid_t pid = 0;
@@ -173,7 +163,7 @@ class Containers {
 
   // CreateExec records a process to run in a running container (kConflict when it is not
   // running); returns the exec id.
-  Result<std::string> CreateExec(std::string_view ref, ExecOptions options);
+  Result<std::string> CreateExec(std::string_view ref, container::ExecConfig options);
   // StartExec runs it: the returned connection carries its output as the shim's frames, the
   // exit frame last (shim/protocol.h), and takes its stdin. The caller reads it to the end and
   // reports the exit with FinishExec. An exec starts once (kConflict after).

@@ -9,43 +9,32 @@
 #include "daemon/containers_internal.h"
 #include "oci/linux_names.h"
 #include "oci/runtime_spec_json.h"
+#include "runtime/container.h"
 
 namespace berth::daemon {
 namespace {
 
 // ExecProcess is the OCI process object of an exec: the container's process with the exec's
-// command, environment, user, working directory and terminal.
-Result<nlohmann::json> ExecProcess(const std::string& bundle, const ExecOptions& o) {
+// command, environment, user, working directory and terminal (runtime::ExecProcessOf), and every
+// capability for a privileged one.
+Result<nlohmann::json> ExecProcess(const std::string& bundle, const container::ExecConfig& o) {
   BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(bundle + "/config.json"));
   BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::DecodeSpec(text));
-  if (!spec.process) return Fail(ErrorKind::kInternal, bundle + ": the config has no process");
-  oci::Process& p = *spec.process;
-  p.args = o.cmd;
-  for (const std::string& entry : o.env) {
-    const std::string name = entry.substr(0, entry.find('='));
-    std::erase_if(p.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
-    p.env.push_back(entry);
-  }
-  if (!o.working_dir.empty()) p.cwd = o.working_dir;
+  runtime::ExecOptions options{.args = o.cmd, .env = o.env, .cwd = o.working_dir, .tty = o.tty};
   if (!o.user.empty()) {
-    BERTH_ASSIGN_OR_RETURN(p.user, container::ResolveUser(bundle + "/rootfs", o.user, {}));
+    BERTH_ASSIGN_OR_RETURN(options.user, container::ResolveUser(bundle + "/rootfs", o.user, {}));
   }
-  p.terminal = o.tty;
-  p.console_size.reset();
+  BERTH_ASSIGN_OR_RETURN(oci::Process p, runtime::ExecProcessOf(spec, options));
   if (o.privileged) {
     const std::vector<std::string>& all = oci::AllCapabilityNames();
     p.capabilities = oci::Capabilities{.bounding = all, .effective = all, .permitted = all};
   }
-  nlohmann::json config = nlohmann::json::parse(oci::EncodeSpec(spec), nullptr, false);
-  if (config.is_discarded() || !config.contains("process")) {
-    return Fail(ErrorKind::kInternal, "exec: cannot encode the process");
-  }
-  return config["process"];
+  return nlohmann::json::parse(oci::EncodeProcess(p));
 }
 
 }  // namespace
 
-Result<std::string> Containers::CreateExec(std::string_view ref, ExecOptions options) {
+Result<std::string> Containers::CreateExec(std::string_view ref, container::ExecConfig options) {
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
   if (options.cmd.empty()) {
     return Fail(ErrorKind::kInvalidArgument, "No exec command specified");
@@ -153,9 +142,7 @@ Status Containers::ResizeExec(std::string_view exec_id, int height, int width) {
   if (!view.running) {
     return Fail(ErrorKind::kConflict, "exec " + std::string(exec_id) + " is not running");
   }
-  const shim::ResizeRequest request{.exec_pid = view.pid,
-                                    .height = static_cast<uint16_t>(height),
-                                    .width = static_cast<uint16_t>(width)};
+  BERTH_ASSIGN_OR_RETURN(shim::ResizeRequest request, ResizeOf(height, width, view.pid));
   return container::ShimRequest(impl_->ExecDir(view.container_id), request).map([](auto&&) {});
 }
 

@@ -13,16 +13,6 @@ namespace berth::daemon {
 
 using container::ContainerStatus;
 
-namespace {
-
-bool LabelSelected(const std::map<std::string, std::string>& labels, const std::string& filter) {
-  const size_t eq = filter.find('=');
-  auto it = labels.find(filter.substr(0, eq));
-  return it != labels.end() && (eq == std::string::npos || it->second == filter.substr(eq + 1));
-}
-
-}  // namespace
-
 Status Containers::Export(std::string_view ref, int fd) {
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
   std::lock_guard op(c->op_mu);
@@ -101,14 +91,16 @@ Result<std::pair<std::vector<std::string>, int64_t>> Containers::Prune(
       auto created = image::store::ParseRfc3339(r.created);
       if (!created || *created >= *until) continue;
     }
-    bool selected = true;
-    for (const auto& [key, values] : filters) {
-      for (const std::string& value : values) {
-        if (key == "label") selected = selected && LabelSelected(r.config.image.labels, value);
-        if (key == "label!") selected = selected && !LabelSelected(r.config.image.labels, value);
-      }
+    // As docker: every label= holds, and not every label! does.
+    auto wanted = [&](const char* key) {
+      auto it = filters.find(key);
+      return it == filters.end() ? std::vector<std::string>{} : it->second;
+    };
+    const std::vector<std::string> not_labels = wanted("label!");
+    if (!image::store::MatchLabels(wanted("label"), r.config.image.labels) ||
+        (!not_labels.empty() && image::store::MatchLabels(not_labels, r.config.image.labels))) {
+      continue;
     }
-    if (!selected) continue;
     Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(r.id);
     Status removed = Remove(r.id, false);
     if (!removed) continue;  // started meanwhile, or already gone

@@ -20,6 +20,18 @@ inline shim::AttachRequest AttachRequestOf(const AttachStreams& s) {
       .use_stdin = s.stdin_stream, .use_stdout = s.stdout_stream, .use_stderr = s.stderr_stream};
 }
 
+// ResizeOf is the shim's resize op for a terminal of height x width (each 0 to 65535).
+inline Result<shim::ResizeRequest> ResizeOf(int height, int width,
+                                            std::optional<pid_t> exec_pid = std::nullopt) {
+  if (height < 0 || height > 65535 || width < 0 || width > 65535) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "invalid terminal size " + std::to_string(height) + "x" + std::to_string(width));
+  }
+  return shim::ResizeRequest{.exec_pid = exec_pid,
+                             .height = static_cast<uint16_t>(height),
+                             .width = static_cast<uint16_t>(width)};
+}
+
 // An attach that waits for its container to start.
 struct PendingAttach {
   AttachStreams streams;

@@ -118,14 +118,16 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
     const std::string user =
         !snapshot.config.image.user.empty() ? snapshot.config.image.user : image.user;
     const std::string data_dir = DataDir(id);
-    container::SpecInput input{.id = id,
-                               .hostname = snapshot.config.hostname,
-                               .rootfs = rootfs,
-                               .hostname_file = data_dir + "/hostname",
-                               .hosts_file = data_dir + "/hosts",
-                               .resolv_conf_file = data_dir + "/resolv.conf",
-                               .init_path = options.init_path,
-                               .cgroupns_private_default = options.cgroupns_private_default};
+    container::SpecInput input{
+        .id = id,
+        .hostname = snapshot.config.hostname,
+        .rootfs = rootfs,
+        .hostname_file = data_dir + "/hostname",
+        .hosts_file = data_dir + "/hosts",
+        .resolv_conf_file = data_dir + "/resolv.conf",
+        .init_path = options.init_path,
+        .cgroupns_private_default =
+            options.cgroup_layout && options.cgroup_layout->mode == runtime::cgroup::Mode::kV2};
     BERTH_ASSIGN_OR_RETURN(input.user,
                            container::ResolveUser(rootfs, user, snapshot.host_config.group_add));
     BERTH_ASSIGN_OR_RETURN(
@@ -369,8 +371,7 @@ Status Containers::Resize(std::string_view ref, int height, int width) {
       return Fail(ErrorKind::kConflict, fmt::format("Container {} is not running", c->record.id));
     }
   }
-  const shim::ResizeRequest request{.height = static_cast<uint16_t>(height),
-                                    .width = static_cast<uint16_t>(width)};
+  BERTH_ASSIGN_OR_RETURN(shim::ResizeRequest request, ResizeOf(height, width));
   return container::ShimRequest(impl_->ExecDir(c->record.id), request).map([](auto&&) {});
 }
 

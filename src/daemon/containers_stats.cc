@@ -1,14 +1,12 @@
 // Containers::Stats: one sample of a running container's cgroup for docker stats. The cgroup is
-// found as the runtime placed it: the bundle's linux.cgroupsPath in this host's cgroup layout. A
-// relative path lies under the cgroup of the shim, which created the container in-process; the
-// shim is this daemon's child and stays in the cgroup it was born in, so this process's own
-// cgroup stands for it.
+// found as the runtime placed it: the container's cgroupsPath (container/spec.h) in the host's
+// cgroup layout, which the daemon read once at start. A relative path lies under the cgroup of
+// the shim, which created the container in-process; the shim is this daemon's child and stays in
+// the cgroup it was born in, so this process's own cgroup stands for it.
 #include <fmt/format.h>
 
-#include "base/file.h"
+#include "daemon/container/spec.h"
 #include "daemon/containers_internal.h"
-#include "daemon/host_info.h"
-#include "oci/runtime_spec_json.h"
 #include "runtime/cgroup/layout.h"
 
 namespace berth::daemon {
@@ -16,28 +14,20 @@ namespace {
 
 namespace cgroup = runtime::cgroup;
 
-Result<std::string> CgroupsPathOf(const std::string& bundle) {
-  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(bundle + "/config.json"));
-  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, Annotate(oci::DecodeSpec(text), bundle + "/config.json"));
-  if (!spec.linux || spec.linux->cgroups_path.empty()) {
-    return Fail(ErrorKind::kFailedPrecondition,
-                fmt::format("{}/config.json: no linux.cgroupsPath", bundle));
+Status Sample(const ContainersOptions& options, const std::string& cgroups_path,
+              ContainerStats* s) {
+  if (!options.cgroup_layout) {
+    return Fail(ErrorKind::kFailedPrecondition, "the host's cgroup layout could not be read");
   }
-  return spec.linux->cgroups_path;
-}
-
-Status Sample(const std::string& bundle, ContainerStats* s) {
-  BERTH_ASSIGN_OR_RETURN(std::string cgroups_path, CgroupsPathOf(bundle));
-  BERTH_ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());
-  BERTH_ASSIGN_OR_RETURN(cgroup::StatsDirs dirs, cgroup::StatsDirsOf(layout, cgroups_path));
+  BERTH_ASSIGN_OR_RETURN(cgroup::StatsDirs dirs,
+                         cgroup::StatsDirsOf(*options.cgroup_layout, cgroups_path));
   s->v2 = dirs.io.v2;
   s->read = std::chrono::system_clock::now();
   BERTH_ASSIGN_OR_RETURN(s->cgroup, cgroup::ReadStats(dirs));
   // Read close to the container's usage: clients divide the two deltas.
   BERTH_ASSIGN_OR_RETURN(s->system, cgroup::ReadSystemCpu());
   // docker shows the host's memory when the container's limit is unset or larger.
-  BERTH_ASSIGN_OR_RETURN(std::string meminfo, ReadFile("/proc/meminfo"));
-  const uint64_t host_memory = static_cast<uint64_t>(ParseMemTotal(meminfo));
+  const uint64_t host_memory = static_cast<uint64_t>(options.host_memory);
   const std::optional<uint64_t> limit = s->cgroup.memory ? s->cgroup.memory->limit : std::nullopt;
   s->memory_limit = limit && (*limit < host_memory || host_memory == 0) ? *limit : host_memory;
   return Ok();
@@ -48,14 +38,16 @@ Status Sample(const std::string& bundle, ContainerStats* s) {
 Result<ContainerStats> Containers::Stats(std::string_view ref) {
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
   ContainerStats s;
+  std::string cgroups_path;
   {
     std::lock_guard lock(c->mu);
     s.id = c->record.id;
     s.name = c->record.name;
     s.running = c->Running();
+    cgroups_path = container::CgroupsPath(c->record.host_config, s.id);
   }
   if (!s.running) return s;
-  Status sampled = Sample(impl_->ExecDir(s.id), &s);
+  Status sampled = Sample(impl_->options, cgroups_path, &s);
   if (sampled) return s;
   // The container ended between the check and the reads: its cgroup or bundle is gone.
   if (sampled.error().kind() == ErrorKind::kNotFound) {

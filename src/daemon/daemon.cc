@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "daemon/host_info.h"
 #include "runtime/cgroup/layout.h"
 
 namespace berth::daemon {
@@ -19,12 +20,6 @@ Result<std::string> EngineId(const std::string& root) {
   std::string id(TrimSpace(uuid));
   BERTH_TRY(WriteFileAtomic(path, id + "\n", 0600));
   return id;
-}
-
-// docker gives containers a cgroup namespace of their own by default only on a pure v2 host.
-bool CgroupV2Unified() {
-  Result<runtime::cgroup::Layout> layout = runtime::cgroup::DetectLayout();
-  return layout && layout->mode == runtime::cgroup::Mode::kV2;
 }
 
 }  // namespace
@@ -45,8 +40,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
                                .exec_root = o.exec_root,
                                .shim_path = o.shim_path,
                                .init_path = o.init_path,
-                               .cgroupns_private_default = CgroupV2Unified(),
                                .debug = o.debug};
+  if (Result<runtime::cgroup::Layout> layout = runtime::cgroup::DetectLayout()) {
+    containers.cgroup_layout = std::move(*layout);
+  }
+  if (Result<std::string> meminfo = ReadFile("/proc/meminfo")) {
+    containers.host_memory = ParseMemTotal(*meminfo);
+  }
   BERTH_ASSIGN_OR_RETURN(
       daemon->containers_,
       Annotate(Containers::Open(std::move(containers), *daemon->images_, daemon->events_), what));

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "image/store/image_views.h"
+
 namespace berth::daemon {
 namespace {
 
@@ -53,12 +55,7 @@ bool EventMatches(const Event& e, const EventFilters& filters) {
                (e.type == "image" && (v == e.id || v == Attribute(e, "name")));
       });
     } else if (key == "label") {
-      match = AnyOf(values, [&](const std::string& v) {
-        const size_t eq = v.find('=');
-        auto it = e.attributes.find(v.substr(0, eq));
-        return it != e.attributes.end() &&
-               (eq == std::string::npos || it->second == v.substr(eq + 1));
-      });
+      match = image::store::MatchLabels(values, e.attributes);
     }
     if (!match) return false;
   }

@@ -355,6 +355,10 @@ Result<Process> DecodeProcess(std::string_view json) {
   return json_codec::Decode<Process>(json, "");
 }
 
+std::string EncodeProcess(const Process& process) {
+  return DumpTabIndented(json_codec::ToJson(process));
+}
+
 Result<State> DecodeState(std::string_view json) {
   return json_codec::Decode<State>(json, "state.json");
 }

@@ -20,6 +20,7 @@ std::string EncodeSpec(const Spec& spec);
 // DecodeProcess reads a process object alone (`exec --process process.json`); its errors name the
 // path inside the object ("user.uid: ...") and the caller prefixes the file name.
 [[nodiscard]] Result<Process> DecodeProcess(std::string_view json);
+std::string EncodeProcess(const Process& process);
 
 // State JSON: ociVersion, id, status, pid (when non-zero), bundle, annotations (when non-empty).
 [[nodiscard]] Result<State> DecodeState(std::string_view json);

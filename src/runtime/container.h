@@ -70,6 +70,10 @@ struct ExecOptions {
   bool detach = false;
   int preserve_fds = 0;
 };
+// ExecProcessOf is the process an exec runs: the one of options.process_file, or the container's
+// process (spec's) with the options' args, terminal, working directory and user, its env entries
+// set over the container's (same name: replaced) and its capabilities added.
+Result<oci::Process> ExecProcessOf(const oci::Spec& spec, const ExecOptions& options);
 // Exec runs a new process in a running container; returns its exit code (0 when detached).
 Result<int> Exec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& options);
 

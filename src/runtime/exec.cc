@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "base/scope_exit.h"
+#include "base/strings.h"
 #include "oci/linux_names.h"
 #include "oci/runtime_spec_json.h"
 #include "runtime/cgroup/cgroup.h"
@@ -24,32 +25,6 @@
 
 namespace berth::runtime {
 namespace {
-
-Result<oci::Process> BuildProcess(const oci::Spec& spec, const ExecOptions& o) {
-  if (!o.process_file.empty()) {
-    BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(o.process_file));
-    return Annotate(oci::DecodeProcess(text), o.process_file);
-  }
-  if (o.args.empty()) return Fail(ErrorKind::kInvalidArgument, "exec: no command given");
-  oci::Process p = spec.process.value_or(oci::Process{});
-  p.args = o.args;
-  p.terminal = o.tty;
-  p.console_size.reset();
-  for (const auto& e : o.env) p.env.push_back(e);
-  if (!o.cwd.empty()) p.cwd = o.cwd;
-  if (o.user) p.user = *o.user;
-  if (o.no_new_privileges) p.no_new_privileges = true;
-  if (!o.caps.empty()) {
-    if (!p.capabilities) p.capabilities = oci::Capabilities{};
-    for (const auto& cap : o.caps) {
-      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
-                        &p.capabilities->permitted, &p.capabilities->ambient}) {
-        set->push_back(cap);
-      }
-    }
-  }
-  return p;
-}
 
 // The namespaces the container has of its own: the ones the exec'd process must enter.
 uint64_t ContainerNamespaces(const oci::Spec& spec) {
@@ -88,6 +63,32 @@ bool OwnsMountNamespace(const oci::Spec& spec) {
 
 }  // namespace
 
+Result<oci::Process> ExecProcessOf(const oci::Spec& spec, const ExecOptions& o) {
+  if (!o.process_file.empty()) {
+    BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(o.process_file));
+    return Annotate(oci::DecodeProcess(text), o.process_file);
+  }
+  if (o.args.empty()) return Fail(ErrorKind::kInvalidArgument, "exec: no command given");
+  oci::Process p = spec.process.value_or(oci::Process{});
+  p.args = o.args;
+  p.terminal = o.tty;
+  p.console_size.reset();
+  for (const auto& e : o.env) SetEnv(p.env, e);
+  if (!o.cwd.empty()) p.cwd = o.cwd;
+  if (o.user) p.user = *o.user;
+  if (o.no_new_privileges) p.no_new_privileges = true;
+  if (!o.caps.empty()) {
+    if (!p.capabilities) p.capabilities = oci::Capabilities{};
+    for (const auto& cap : o.caps) {
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
+                        &p.capabilities->permitted, &p.capabilities->ambient}) {
+        set->push_back(cap);
+      }
+    }
+  }
+  return p;
+}
+
 Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, const ExecOptions& o,
                               const oci::Process* given) {
   const std::string context = "exec " + id;
@@ -103,7 +104,7 @@ Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, c
   if (given) {
     process = *given;
   } else {
-    BERTH_ASSIGN_OR_RETURN(process, Annotate(BuildProcess(spec, o), context));
+    BERTH_ASSIGN_OR_RETURN(process, Annotate(ExecProcessOf(spec, o), context));
   }
   ProcessConfig config;
   config.process = &process;

@@ -90,6 +90,8 @@ expect_eq "docker exec exits with the process's code" 7 $?
 expect_eq "docker exec -i passes stdin" "into exec" "$(echo "into exec" | d exec -i web cat 2>&1)"
 expect_eq "docker exec -e -w -u" "1 /tmp 1000" \
   "$(d exec -e X=1 -w /tmp -u 1000 web sh -c 'echo $X $(pwd) $(id -u)' 2>&1)"
+expect_eq "docker exec -e overrides the container's variable" "set by exec" \
+  "$(d exec -e HOSTNAME="set by exec" web sh -c 'echo $HOSTNAME' 2>&1)"
 d exec -d web sh -c 'echo detached >/tmp/mark' >/dev/null 2>&1
 for _ in $(seq 100); do [ "$(d exec web cat /tmp/mark 2>/dev/null)" = detached ] && break; sleep 0.05; done
 expect_eq "docker exec -d runs on its own" "detached" "$(d exec web cat /tmp/mark 2>&1)"
@@ -154,6 +156,20 @@ expect_eq "docker events reports a container's life" "create start die 2 destroy
   "$(d events --since "$since" --until "$(($(date +%s) + 1))" --filter container=evented \
     --format '{{.Action}}{{with .Actor.Attributes.exitCode}} {{.}}{{end}}' | tr '\n' ' ' | sed 's/ $//')"
 
+# ---- log rotation, label filters ----
+d run --name rotated --log-opt max-size=1k --log-opt max-file=3 bb \
+  sh -c 'i=0; while [ $i -lt 200 ]; do echo "line $i"; i=$((i+1)); done' >/dev/null 2>&1
+log="$(d inspect --format '{{.LogPath}}' rotated)"
+[ -f "$log.1" ] && [ -f "$log.2" ] && [ ! -e "$log.3" ] && [ "$(stat -c %s "$log.1")" -le 1300 ]
+record $? "--log-opt max-size and max-file rotate the json-file log" "$(ls -l "$log"* 2>&1)"
+expect_eq "docker logs reads across the rotated files" "line 199" "$(d logs rotated 2>&1 | tail -1)"
+d rm rotated >/dev/null 2>&1
+d create --name both -l tier=web -l team=a bb true >/dev/null 2>&1
+d create --name one -l tier=web bb true >/dev/null 2>&1
+expect_eq "docker ps --filter label wants every label" "both" \
+  "$(d ps -a --filter label=tier=web --filter label=team=a --format '{{.Names}}')"
+d rm both one >/dev/null 2>&1
+
 # ---- wait, restart policies, auto-removal ----
 d run -d --name waiter bb sh -c 'sleep 0.3; exit 5' >/dev/null 2>&1
 expect_eq "docker wait returns the exit code" 5 "$(d wait waiter 2>&1)"
@@ -206,11 +222,22 @@ r = client.containers.run("bb", ["sleep", "100"], detach=True)
 code, output = r.exec_run(["sh", "-c", "echo exec-py; exit 2"])
 print(code, output.decode().strip())
 r.remove(force=True)
+# The container runs a second: time for the waiter's request to be in place before the removal.
+w = client.containers.create("bb", ["sleep", "1"])
+import threading
+removed = {}
+waiter = threading.Thread(target=lambda: removed.update(w.wait(condition="removed")))
+waiter.start()
+w.start()
+w.wait()
+w.remove()
+waiter.join(30)
+print("removed", removed.get("StatusCode"))
 print(len([x for x in client.containers.list(all=True) if x.id == c.id]))
 PY
 )"
 expect_eq "docker-py runs, waits, reads logs and removes" \
-  "from docker-py|4|line|exited|2 exec-py|0" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+  "from docker-py|4|line|exited|2 exec-py|removed 0|0" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
 
 # ---- containers outlive the daemon ----
 d run -d --name survivor bb sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done' \

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/http/server.h"
+#include "base/strings.h"
 
 namespace berth::api::http {
 namespace {
@@ -72,6 +73,18 @@ Result<bool> Request::QueryBool(std::string_view name, bool fallback) const {
   return Fail(
       ErrorKind::kInvalidArgument,
       "invalid boolean value \"" + *value + "\" for query parameter \"" + std::string(name) + "\"");
+}
+
+Result<std::optional<int>> Request::QueryInt(std::string_view name) const {
+  std::optional<std::string> value = Query(name);
+  if (!value || value->empty()) return std::nullopt;
+  Result<int64_t> n = ParseInt64(*value);
+  if (!n || *n < INT32_MIN || *n > INT32_MAX) {
+    return Fail(ErrorKind::kInvalidArgument, "invalid integer value \"" + *value +
+                                                 "\" for query parameter \"" + std::string(name) +
+                                                 "\"");
+  }
+  return static_cast<int>(*n);
 }
 
 Result<std::string> Request::ReadBody(size_t limit) {

@@ -59,6 +59,9 @@ struct Request {
   // "True", "TRUE" (and present with an empty value) are true, "0", "f", "F", "false", "False",
   // "FALSE" are false, absent is fallback; anything else is kInvalidArgument.
   Result<bool> QueryBool(std::string_view name, bool fallback = false) const;
+  // QueryInt reads a decimal int parameter; absent or empty is nullopt, anything else that is no
+  // int is kInvalidArgument naming the parameter.
+  Result<std::optional<int>> QueryInt(std::string_view name) const;
   // ReadBody reads the whole body; one longer than limit is kInvalidArgument (HTTP 400).
   Result<std::string> ReadBody(size_t limit = 16 << 20);
   // ReadJson reads the body as JSON; an empty body is an empty object; malformed JSON (or JSON

@@ -106,7 +106,11 @@ Router ServerTest::MakeRouter() {
     for (const auto& [key, value] : r.query) values[key].push_back(value);
     BERTH_ASSIGN_OR_RETURN(bool all, r.QueryBool("all"));
     BERTH_ASSIGN_OR_RETURN(bool size, r.QueryBool("size", true));
-    return w.SendJson(200, json{{"values", values}, {"all", all}, {"size", size}});
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> limit, r.QueryInt("limit"));
+    return w.SendJson(200, json{{"values", values},
+                                {"all", all},
+                                {"size", size},
+                                {"limit", limit ? json(*limit) : json(nullptr)}});
   });
   router.Add("GET", "/fail", [](Request&, ResponseWriter&) -> Status {
     return Fail(ErrorKind::kNotFound, "no such container: x");
@@ -255,6 +259,14 @@ TEST_F(ServerTest, QueryValuesAreDecodedAndBooleansRead) {
   EXPECT_EQ(bad_bool.status, 400);
   EXPECT_NE(JsonOf(bad_bool)["message"].get<std::string>().find("maybe"), std::string::npos);
   EXPECT_EQ(Get("/query?name=%zz").status, 400);
+
+  EXPECT_EQ(JsonOf(Get("/query?limit=-3"))["limit"], -3);
+  EXPECT_TRUE(JsonOf(Get("/query?limit="))["limit"].is_null());
+  for (const char* bad : {"/query?limit=3x", "/query?limit=99999999999"}) {
+    RawResponse bad_int = Get(bad);
+    EXPECT_EQ(bad_int.status, 400) << bad;
+    EXPECT_NE(JsonOf(bad_int)["message"].get<std::string>().find("\"limit\""), std::string::npos);
+  }
 }
 
 TEST_F(ServerTest, HandlerErrorsBecomeResponsesOfTheirKind) {

@@ -1,8 +1,6 @@
 // The container endpoints that answer at once: create, list, inspect, start, stop, restart, kill,
 // wait, rm, pause, unpause, rename, top, resize, commit, prune; and export, a tar stream. Thin
 // adapters from HTTP parameters to daemon::Containers, which holds docker's semantics.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -24,17 +22,6 @@ using http::Request;
 using http::ResponseWriter;
 using nlohmann::ordered_json;
 
-Result<std::optional<int>> QueryInt(const Request& req, std::string_view name) {
-  std::optional<std::string> value = req.Query(name);
-  if (!value || value->empty()) return std::nullopt;
-  Result<int64_t> n = ParseInt64(*value);
-  if (!n || *n < INT32_MIN || *n > INT32_MAX) {
-    return Fail(ErrorKind::kInvalidArgument,
-                fmt::format("invalid value for {}: \"{}\"", std::string(name), *value));
-  }
-  return static_cast<int>(*n);
-}
-
 Status CreateContainer(Containers& containers, Request& req, ResponseWriter& w) {
   BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
   if (!body.is_object()) {
@@ -51,7 +38,7 @@ Status ListContainers(Containers& containers, Request& req, ResponseWriter& w) {
   daemon::ListOptions options;
   BERTH_ASSIGN_OR_RETURN(options.all, req.QueryBool("all"));
   BERTH_ASSIGN_OR_RETURN(options.size, req.QueryBool("size"));
-  BERTH_ASSIGN_OR_RETURN(std::optional<int> limit, QueryInt(req, "limit"));
+  BERTH_ASSIGN_OR_RETURN(std::optional<int> limit, req.QueryInt("limit"));
   if (limit && *limit > 0) options.limit = *limit;
   BERTH_ASSIGN_OR_RETURN(options.filters, ParseFilters(req.Query("filters")));
   BERTH_ASSIGN_OR_RETURN(std::vector<daemon::ContainerView> views, containers.List(options));
@@ -71,22 +58,12 @@ Status Top(Containers& containers, Request& req, ResponseWriter& w) {
   for (const std::string& arg : Split(args, ' ')) {
     if (!arg.empty()) argv.push_back(arg);
   }
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return Fail(ErrnoNow("top: pipe"));
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
-  BERTH_ASSIGN_OR_RETURN(ChildProcess ps,
-                         ChildProcess::Spawn({.argv = argv, .stdout_fd = write_end.get()}));
-  write_end.Reset();
-  std::string output;
-  char buffer[8192];
-  ssize_t n;
-  while ((n = read(read_end.get(), buffer, sizeof(buffer))) > 0) output.append(buffer, n);
-  BERTH_ASSIGN_OR_RETURN(ExitStatus status, ps.Wait());
-  if (!status.Success()) {
+  BERTH_ASSIGN_OR_RETURN(ProgramOutput ps, RunForOutput({.argv = argv}));
+  if (!ps.status.Success()) {
     return Fail(ErrorKind::kInternal,
-                fmt::format("ps {}: exited with {}", args, status.ShellCode()));
+                fmt::format("ps {}: exited with {}", args, ps.status.ShellCode()));
   }
-  std::vector<std::string> lines = Split(output, '\n');
+  std::vector<std::string> lines = Split(ps.out, '\n');
   if (lines.empty()) return Fail(ErrorKind::kInternal, "ps printed nothing");
   auto fields = [](const std::string& line) {
     std::vector<std::string> out;
@@ -178,12 +155,12 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
     return w.SendEmpty(started ? 204 : 304);
   });
   router.Add("POST", "/containers/{id}/stop", [&c](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(std::optional<int> timeout, QueryInt(req, "t"));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> timeout, req.QueryInt("t"));
     BERTH_ASSIGN_OR_RETURN(bool stopped, c.Stop(req.params["id"], timeout, req.Query("signal")));
     return w.SendEmpty(stopped ? 204 : 304);
   });
   router.Add("POST", "/containers/{id}/restart", [&c](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(std::optional<int> timeout, QueryInt(req, "t"));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> timeout, req.QueryInt("t"));
     BERTH_TRY(c.Restart(req.params["id"], timeout, req.Query("signal")));
     return w.SendEmpty(204);
   });
@@ -219,8 +196,8 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
   router.Add("GET", "/containers/{id}/top",
              [&c](Request& req, ResponseWriter& w) { return Top(c, req, w); });
   router.Add("POST", "/containers/{id}/resize", [&c](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(std::optional<int> height, QueryInt(req, "h"));
-    BERTH_ASSIGN_OR_RETURN(std::optional<int> width, QueryInt(req, "w"));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> height, req.QueryInt("h"));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> width, req.QueryInt("w"));
     BERTH_TRY(c.Resize(req.params["id"], height.value_or(0), width.value_or(0)));
     return w.SendEmpty(200);
   });

@@ -219,56 +219,8 @@ Status Attach(Containers& containers, Request& req, ResponseWriter& w) {
   return Ok();
 }
 
-Result<daemon::ExecOptions> ExecOptionsOf(Request& req) {
-  BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
-  daemon::ExecOptions o;
-  auto strings = [&](const char* key, std::vector<std::string>& out) -> Status {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return Ok();
-    if (!it->is_array()) {
-      return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected an array");
-    }
-    for (const auto& item : *it) {
-      if (!item.is_string()) {
-        return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected strings");
-      }
-      out.push_back(item.get<std::string>());
-    }
-    return Ok();
-  };
-  auto text = [&](const char* key, std::string& out) -> Status {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return Ok();
-    if (!it->is_string()) {
-      return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected a string");
-    }
-    out = it->get<std::string>();
-    return Ok();
-  };
-  auto flag = [&](const char* key, bool& out) -> Status {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return Ok();
-    if (!it->is_boolean()) {
-      return Fail(ErrorKind::kInvalidArgument, std::string(key) + ": expected a boolean");
-    }
-    out = it->get<bool>();
-    return Ok();
-  };
-  BERTH_TRY(strings("Cmd", o.cmd));
-  BERTH_TRY(strings("Env", o.env));
-  BERTH_TRY(text("User", o.user));
-  BERTH_TRY(text("WorkingDir", o.working_dir));
-  BERTH_TRY(text("DetachKeys", o.detach_keys));
-  BERTH_TRY(flag("Tty", o.tty));
-  BERTH_TRY(flag("AttachStdin", o.attach_stdin));
-  BERTH_TRY(flag("AttachStdout", o.attach_stdout));
-  BERTH_TRY(flag("AttachStderr", o.attach_stderr));
-  BERTH_TRY(flag("Privileged", o.privileged));
-  return o;
-}
-
 nlohmann::ordered_json ExecJson(const daemon::ExecView& v) {
-  const daemon::ExecOptions& o = v.options;
+  const daemon::container::ExecConfig& o = v.options;
   return {{"CanRemove", false},
           {"ContainerID", v.container_id},
           {"DetachKeys", o.detach_keys},
@@ -334,7 +286,9 @@ void AddContainerStreamRoutes(http::Router& router, Containers& c) {
   router.Add("POST", "/containers/{id}/attach",
              [&c](Request& req, ResponseWriter& w) { return Attach(c, req, w); });
   router.Add("POST", "/containers/{id}/exec", [&c](Request& req, ResponseWriter& w) -> Status {
-    BERTH_ASSIGN_OR_RETURN(daemon::ExecOptions options, ExecOptionsOf(req));
+    BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+    BERTH_ASSIGN_OR_RETURN(daemon::container::ExecConfig options,
+                           daemon::container::DecodeExecConfig(body));
     BERTH_ASSIGN_OR_RETURN(std::string id, c.CreateExec(req.params["id"], std::move(options)));
     return w.SendJson(201, nlohmann::ordered_json{{"Id", id}});
   });
@@ -345,16 +299,9 @@ void AddContainerStreamRoutes(http::Router& router, Containers& c) {
     return w.SendJson(200, ExecJson(view));
   });
   router.Add("POST", "/exec/{id}/resize", [&c](Request& req, ResponseWriter& w) -> Status {
-    auto dimension = [&](const char* name) -> Result<int> {
-      Result<int64_t> n = ParseInt64(req.Query(name).value_or("0"));
-      if (!n || *n < 0 || *n > 65535) {
-        return Fail(ErrorKind::kInvalidArgument, std::string("invalid ") + name);
-      }
-      return static_cast<int>(*n);
-    };
-    BERTH_ASSIGN_OR_RETURN(int height, dimension("h"));
-    BERTH_ASSIGN_OR_RETURN(int width, dimension("w"));
-    BERTH_TRY(c.ResizeExec(req.params["id"], height, width));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> height, req.QueryInt("h"));
+    BERTH_ASSIGN_OR_RETURN(std::optional<int> width, req.QueryInt("w"));
+    BERTH_TRY(c.ResizeExec(req.params["id"], height.value_or(0), width.value_or(0)));
     return w.SendEmpty(200);
   });
 }

@@ -121,6 +121,20 @@ static void Fields(V& v, S& s) {
   v("Init", s.init);
 }
 
+template <typename V, Is<ExecConfig> S>
+static void Fields(V& v, S& s) {
+  v("User", s.user);
+  v("Privileged", s.privileged);
+  v("Tty", s.tty);
+  v("AttachStdin", s.attach_stdin);
+  v("AttachStderr", s.attach_stderr);
+  v("AttachStdout", s.attach_stdout);
+  v("DetachKeys", s.detach_keys);
+  v("Env", s.env);
+  v("WorkingDir", s.working_dir);
+  v("Cmd", s.cmd);
+}
+
 namespace {
 
 Status Invalid(std::string_view field, std::string message) {
@@ -256,6 +270,12 @@ Result<LogRotation> ParseLogRotation(const LogConfig& log_config) {
     }
   }
   return rotation;
+}
+
+Result<ExecConfig> DecodeExecConfig(const Json& body) {
+  ExecConfig config;
+  BERTH_TRY(oci::json_codec::Read(body, "", config));
+  return config;
 }
 
 Result<Config> DecodeConfig(const Json& json, const std::string& path) {

@@ -137,6 +137,24 @@ struct CreateRequest {
 // Errors are kInvalidArgument naming the field.
 [[nodiscard]] Result<CreateRequest> DecodeCreateRequest(const nlohmann::json& body);
 
+// What docker's exec create sends (ExecConfig).
+struct ExecConfig {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // set over the container's
+  std::string user;              // empty: the container's
+  std::string working_dir;       // empty: the container's
+  bool tty = false;
+  bool attach_stdin = false;
+  bool attach_stdout = false;
+  bool attach_stderr = false;
+  bool privileged = false;
+  std::string detach_keys;
+};
+
+// DecodeExecConfig reads the body of POST /containers/{id}/exec; errors are kInvalidArgument
+// naming the field.
+[[nodiscard]] Result<ExecConfig> DecodeExecConfig(const nlohmann::json& body);
+
 // The record codec: what DecodeCreateRequest reads, written back as docker's JSON shapes (also
 // what inspect shows as Config and HostConfig). Decode(Encode(x)) == x.
 nlohmann::ordered_json ConfigJson(const Config& config);

@@ -89,6 +89,22 @@ TEST(ContainerConfigTest, ErrorsNameTheField) {
             std::string::npos);
 }
 
+TEST(ContainerConfigTest, ExecConfigAsDockerSendsIt) {
+  Result<ExecConfig> e = DecodeExecConfig(json::parse(
+      R"({"User":"1000","Privileged":false,"Tty":true,"AttachStdin":true,"AttachStderr":true,)"
+      R"("AttachStdout":true,"Detach":false,"DetachKeys":"ctrl-x","Env":["A=1"],)"
+      R"("WorkingDir":"/tmp","Cmd":["sh","-c","id"]})"));
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_EQ(e->cmd, (std::vector<std::string>{"sh", "-c", "id"}));
+  EXPECT_EQ(e->user, "1000");
+  EXPECT_TRUE(e->tty && e->attach_stdin && e->attach_stdout && e->attach_stderr);
+  EXPECT_EQ(e->detach_keys, "ctrl-x");
+  EXPECT_EQ(e->working_dir, "/tmp");
+  Result<ExecConfig> bad = DecodeExecConfig(json::parse(R"({"Cmd":"sh"})"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "Cmd: expected an array, got string");
+}
+
 TEST(ContainerConfigTest, LogRotationReadsDockerSizes) {
   Result<LogRotation> r =
       ParseLogRotation({.type = "json-file", .config = {{"max-size", "10m"}, {"max-file", "3"}}});

@@ -60,9 +60,6 @@ Error ShimError(const json& answer, std::string_view what) {
 
 Result<pid_t> SpawnShim(const ShimLaunch& l) {
   const std::string what = "start shim for " + l.id;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return Fail(ErrnoNow(what + ": pipe"));
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
   BERTH_ASSIGN_OR_RETURN(UniqueFd null, sys::Open("/dev/null", O_RDWR | O_CLOEXEC));
   std::vector<std::string> argv = {"berth-shim",   "--id",        l.id,
                                    "--bundle",     l.bundle,      "--runtime-root",
@@ -76,24 +73,16 @@ Result<pid_t> SpawnShim(const ShimLaunch& l) {
                  "--log-max-file", std::to_string(l.log_max_file)});
   }
   if (l.debug) argv.push_back("--debug");
-  BERTH_ASSIGN_OR_RETURN(ChildProcess first,
-                         Annotate(ChildProcess::Spawn({.argv = argv,
-                                                       .path = l.shim_path,
-                                                       .stdin_fd = null.get(),
-                                                       .stdout_fd = write_end.get(),
-                                                       .stderr_fd = null.get()}),
-                                  what));
-  write_end.Reset();
-  std::string output;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = read(read_end.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(buffer, static_cast<size_t>(n));
-  }
-  BERTH_ASSIGN_OR_RETURN(ExitStatus status, first.Wait());
-  const std::string line(TrimSpace(output));
+  // The shim forks and its first process exits at once; the ready line comes from the detached
+  // one, which then closes its stdout.
+  BERTH_ASSIGN_OR_RETURN(
+      ProgramOutput output,
+      Annotate(
+          RunForOutput(
+              {.argv = argv, .path = l.shim_path, .stdin_fd = null.get(), .stderr_fd = null.get()}),
+          what));
+  const ExitStatus& status = output.status;
+  const std::string line(TrimSpace(output.out));
   if (line.empty()) {
     return Fail(ErrorKind::kInternal, fmt::format("{}: the shim exited ({}) without reporting",
                                                   what, status.ShellCode()));

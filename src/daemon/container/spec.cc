@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/strings.h"
+#include "oci/defaults.h"
 #include "oci/linux_names.h"
 
 namespace berth::daemon::container {
@@ -30,10 +31,6 @@ std::string Upper(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return std::toupper(c); });
   return out;
-}
-
-std::string EnvName(std::string_view entry) {
-  return std::string(entry.substr(0, entry.find('=')));
 }
 
 // docker's default capability set.
@@ -82,37 +79,23 @@ Result<std::vector<std::string>> Capabilities(const HostConfig& host) {
   return caps;
 }
 
-std::vector<oci::Mount> DefaultMounts(const HostConfig& host, const SpecInput& input) {
+// DefaultMounts are the runtime-spec defaults (oci/defaults.h), as docker's are, with docker's
+// differences: /proc nosuid, noexec and nodev; /dev/shm sized by ShmSize; /sys and its cgroups
+// writable when privileged; and the container's /etc files bound.
+std::vector<oci::Mount> DefaultMounts(std::vector<oci::Mount> mounts, const HostConfig& host,
+                                      const SpecInput& input) {
   const int64_t shm = host.shm_size > 0 ? host.shm_size : kDefaultShmSize;
-  std::vector<std::string> sys_options = {"nosuid", "noexec", "nodev"};
-  if (!host.privileged) sys_options.push_back("ro");
-  std::vector<oci::Mount> mounts = {
-      {.destination = "/proc",
-       .type = "proc",
-       .source = "proc",
-       .options = {"nosuid", "noexec", "nodev"}},
-      {.destination = "/dev",
-       .type = "tmpfs",
-       .source = "tmpfs",
-       .options = {"nosuid", "strictatime", "mode=755", "size=65536k"}},
-      {.destination = "/dev/pts",
-       .type = "devpts",
-       .source = "devpts",
-       .options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
-      {.destination = "/sys", .type = "sysfs", .source = "sysfs", .options = sys_options},
-      {.destination = "/sys/fs/cgroup",
-       .type = "cgroup",
-       .source = "cgroup",
-       .options = {"nosuid", "noexec", "nodev", "relatime", host.privileged ? "rw" : "ro"}},
-      {.destination = "/dev/mqueue",
-       .type = "mqueue",
-       .source = "mqueue",
-       .options = {"nosuid", "noexec", "nodev"}},
-      {.destination = "/dev/shm",
-       .type = "tmpfs",
-       .source = "shm",
-       .options = {"nosuid", "noexec", "nodev", "mode=1777", fmt::format("size={}", shm)}},
-  };
+  for (oci::Mount& m : mounts) {
+    if (m.destination == "/proc") {
+      m.options = {"nosuid", "noexec", "nodev"};
+    } else if (m.destination == "/dev/shm") {
+      for (std::string& option : m.options) {
+        if (option.starts_with("size=")) option = fmt::format("size={}", shm);
+      }
+    } else if (host.privileged && m.destination.starts_with("/sys")) {
+      std::erase(m.options, "ro");
+    }
+  }
   auto bind_file = [&](const std::string& source, const char* destination) {
     if (source.empty()) return;
     mounts.push_back({.destination = destination,
@@ -301,6 +284,10 @@ Status CheckModes(const HostConfig& host) {
 
 }  // namespace
 
+std::string CgroupsPath(const HostConfig& host, const std::string& id) {
+  return fmt::format("{}/{}", host.cgroup_parent.empty() ? "/berth" : host.cgroup_parent, id);
+}
+
 Result<std::vector<std::string>> Command(const Config& config, const oci::ContainerConfig& image) {
   std::vector<std::string> args;
   const bool own_entrypoint = config.image.entrypoint.has_value();
@@ -317,21 +304,11 @@ Result<std::vector<std::string>> Command(const Config& config, const oci::Contai
 std::vector<std::string> Environment(const Config& config, const oci::ContainerConfig& image,
                                      const std::string& hostname) {
   std::vector<std::string> env;
-  auto set = [&](const std::string& entry) {
-    const std::string name = EnvName(entry);
-    auto it = std::find_if(env.begin(), env.end(),
-                           [&](const std::string& e) { return EnvName(e) == name; });
-    if (it != env.end()) {
-      *it = entry;
-    } else {
-      env.push_back(entry);
-    }
-  };
-  set(kDefaultPath);
-  set("HOSTNAME=" + hostname);
-  if (config.tty) set("TERM=xterm");
-  for (const std::string& entry : image.env) set(entry);
-  for (const std::string& entry : config.image.env) set(entry);
+  SetEnv(env, kDefaultPath);
+  SetEnv(env, "HOSTNAME=" + hostname);
+  if (config.tty) SetEnv(env, "TERM=xterm");
+  for (const std::string& entry : image.env) SetEnv(env, entry);
+  for (const std::string& entry : config.image.env) SetEnv(env, entry);
   return env;
 }
 
@@ -396,7 +373,8 @@ Result<oci::Spec> BuildSpec(const Config& config, const HostConfig& host,
   spec.hostname = input.hostname;
   spec.domainname = config.domainname;
   if (host.uts_mode == "host") spec.hostname.clear();
-  spec.mounts = DefaultMounts(host, input);
+  const oci::Spec defaults = oci::DefaultSpec(false);
+  spec.mounts = DefaultMounts(defaults.mounts, host, input);
   BERTH_ASSIGN_OR_RETURN(std::vector<oci::Mount> user_mounts, UserMounts(host));
   // A user's mount on a default destination (a bigger /dev/shm) replaces the default.
   for (const oci::Mount& mount : user_mounts) {
@@ -413,27 +391,16 @@ Result<oci::Spec> BuildSpec(const Config& config, const HostConfig& host,
   oci::Linux linux;
   linux.namespaces = Namespaces(host, input);
   linux.resources = Resources(host);
-  linux.cgroups_path =
-      fmt::format("{}/{}", host.cgroup_parent.empty() ? "/berth" : host.cgroup_parent, input.id);
+  linux.cgroups_path = CgroupsPath(host, input.id);
   linux.sysctl = host.sysctls;
   if (!host.privileged) {
-    linux.masked_paths = !host.masked_paths.empty()
-                             ? host.masked_paths
-                             : std::vector<std::string>{"/proc/asound",
-                                                        "/proc/acpi",
-                                                        "/proc/kcore",
-                                                        "/proc/keys",
-                                                        "/proc/latency_stats",
-                                                        "/proc/timer_list",
-                                                        "/proc/timer_stats",
-                                                        "/proc/sched_debug",
-                                                        "/proc/scsi",
-                                                        "/sys/firmware",
-                                                        "/sys/devices/virtual/powercap"};
-    linux.readonly_paths = !host.readonly_paths.empty()
-                               ? host.readonly_paths
-                               : std::vector<std::string>{"/proc/bus", "/proc/fs", "/proc/irq",
-                                                          "/proc/sys", "/proc/sysrq-trigger"};
+    linux.masked_paths = host.masked_paths;
+    if (linux.masked_paths.empty()) {
+      linux.masked_paths = defaults.linux->masked_paths;
+      linux.masked_paths.push_back("/sys/devices/virtual/powercap");  // docker masks it too
+    }
+    linux.readonly_paths =
+        host.readonly_paths.empty() ? defaults.linux->readonly_paths : host.readonly_paths;
   }
   spec.linux = std::move(linux);
   BERTH_TRY(ApplySecurityOptions(host, spec));

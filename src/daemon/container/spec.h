@@ -25,6 +25,10 @@ Result<std::vector<std::string>> Command(const Config& config, const oci::Contai
 std::vector<std::string> Environment(const Config& config, const oci::ContainerConfig& image,
                                      const std::string& hostname);
 
+// CgroupsPath is the container's linux.cgroupsPath: "/berth/<id>", or under
+// HostConfig.CgroupParent.
+std::string CgroupsPath(const HostConfig& host, const std::string& id);
+
 // A bind mount's parts, from "src:dst[:opts]" (HostConfig.Binds) or a bind MountSpec.
 struct Bind {
   std::string source;

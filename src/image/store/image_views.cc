@@ -277,4 +277,13 @@ nlohmann::ordered_json PruneJson(const PruneReport& report) {
   return out;
 }
 
+bool MatchLabels(const std::vector<std::string>& wanted,
+                 const std::map<std::string, std::string>& labels) {
+  return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+    const size_t eq = w.find('=');
+    auto it = labels.find(w.substr(0, eq));
+    return it != labels.end() && (eq == std::string::npos || it->second == w.substr(eq + 1));
+  });
+}
+
 }  // namespace berth::image::store

@@ -25,6 +25,11 @@ namespace berth::image::store {
 // Docker's filters of a list or prune request: name → values ({"label": ["a=b", "c"]}).
 using Filters = std::map<std::string, std::vector<std::string>>;
 
+// MatchLabels is docker's MatchKVList, the test of every label filter (images, containers,
+// events): each "key" or "key=value" of wanted holds in labels. None wanted: true.
+bool MatchLabels(const std::vector<std::string>& wanted,
+                 const std::map<std::string, std::string>& labels);
+
 // A container made from an image.
 struct ContainerUse {
   std::string id;

@@ -202,19 +202,6 @@ class Remover {
   int64_t bytes_ = 0;
 };
 
-// MatchesAll is docker's MatchKVList: every "key" or "key=value" holds in labels (none given:
-// true; no labels: false).
-bool MatchesAll(const std::vector<std::string>& wanted,
-                const std::map<std::string, std::string>& labels) {
-  if (wanted.empty()) return true;
-  if (labels.empty()) return false;
-  return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
-    const size_t eq = w.find('=');
-    auto it = labels.find(w.substr(0, eq));
-    return it != labels.end() && (eq == std::string::npos || it->second == w.substr(eq + 1));
-  });
-}
-
 struct PruneFilter {
   bool dangling_only = true;
   std::optional<TimePoint> until;
@@ -260,8 +247,8 @@ Result<bool> Candidate(ImageStore& store, const ImageRecord& image, const PruneF
   const bool named = !image.tags.empty() || !image.digests.empty();
   if (!children.empty() && (filter.dangling_only || !named)) return false;
   if (filter.until && !(image.created && *image.created <= *filter.until)) return false;
-  if (!MatchesAll(filter.labels, image.labels)) return false;
-  if (!filter.not_labels.empty() && MatchesAll(filter.not_labels, image.labels)) return false;
+  if (!MatchLabels(filter.labels, image.labels)) return false;
+  if (!filter.not_labels.empty() && MatchLabels(filter.not_labels, image.labels)) return false;
   return true;
 }
 

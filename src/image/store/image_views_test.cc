@@ -60,6 +60,17 @@ oci::ImageConfig Config() {
   return config;
 }
 
+TEST(ImageViewsTest, MatchLabelsWantsEveryLabel) {
+  const std::map<std::string, std::string> labels = {{"tier", "web"}, {"team", "a"}};
+  EXPECT_TRUE(MatchLabels({}, labels));
+  EXPECT_TRUE(MatchLabels({}, {}));
+  EXPECT_TRUE(MatchLabels({"tier", "team=a"}, labels));
+  EXPECT_FALSE(MatchLabels({"tier", "team=b"}, labels));
+  EXPECT_FALSE(MatchLabels({"tier=we"}, labels));
+  EXPECT_FALSE(MatchLabels({"owner"}, labels));
+  EXPECT_FALSE(MatchLabels({"tier"}, {}));
+}
+
 TEST(ImageViewsJsonTest, InspectHasDockersShape) {
   ordered_json j = InspectJson(Record(), Config(), "overlay");
   EXPECT_EQ(Keys(j), (std::vector<std::string>{"Id", "RepoTags", "RepoDigests", "Parent", "Comment",
