@@ -266,7 +266,10 @@ if served GET /containers/json; then
 
   # A terminal: -it gives the container a tty; Ctrl-P Ctrl-Q detaches and leaves it running.
   if command -v script >/dev/null; then
-    out="$(timeout 30 script -qec "$berth run --rm -it bb:1 sh -c 'tty; exit 2'" /dev/null | tr -d '\r')"
+    # Input stays open while it runs: at the end of its input script types an EOF byte, which the
+    # container's terminal would echo into the output.
+    out="$(timeout 30 script -qec "$berth run --rm -it bb:1 sh -c 'tty; exit 2'" /dev/null \
+      < <(sleep 10) | tr -d '\r')"
     status=$?
     [ $status = 2 ] && [[ "$out" == "/dev/pts/"* ]]
     record $? "run -it runs on a tty and exits with its code" "$status $out"
