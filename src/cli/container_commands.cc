@@ -151,26 +151,16 @@ Result<int> RenameCommand(Cli& cli, const std::string& path, const Args& args) {
 }
 
 Result<int> UpdateCommand(Cli& cli, const std::string& path, const Args& args) {
-  std::string memory, memory_swap, cpus, restart;
-  int64_t pids_limit = 0, cpu_shares = 0;
+  // The create mapping knows every value's syntax; update sends the HostConfig fields given.
+  ContainerOptions options;
+  std::string restart;
   FlagSet flags;
-  flags.Int(&cpu_shares, "c,cpu-shares", "CPU shares (relative weight)");
-  flags.String(&cpus, "cpus", "Number of CPUs");
-  flags.String(&memory, "m,memory", "Memory limit");
-  flags.String(&memory_swap, "memory-swap", "Swap limit equal to memory plus swap");
-  flags.Int(&pids_limit, "pids-limit", "Tune container pids limit (set -1 for unlimited)");
+  options.RegisterResources(flags);
   flags.String(&restart, "restart", "Restart policy to apply when a container exits");
   auto names = cli.Parse(flags, args,
                          {path, "[OPTIONS] CONTAINER [CONTAINER...]",
                           "Update configuration of one or more containers", Arity::AtLeast(1)});
   if (!names) return cli.exit_code();
-  // The create mapping knows every value's syntax; update sends the HostConfig fields given.
-  ContainerOptions options;
-  options.memory = memory;
-  options.memory_swap = memory_swap;
-  options.cpus = cpus;
-  options.cpu_shares = cpu_shares;
-  options.pids_limit = pids_limit;
   if (!restart.empty()) options.restart = restart;
   BERTH_ASSIGN_OR_RETURN(json body, CreateBody(options, flags, "", {}));
   json update = body["HostConfig"];

@@ -142,7 +142,7 @@ Status AddPort(const std::string& spec, ordered_json& exposed, ordered_json& bin
 Result<ordered_json> Healthcheck(const ContainerOptions& o) {
   const bool configured = !o.health_cmd.empty() || !o.health_interval.empty() ||
                           !o.health_timeout.empty() || !o.health_start_period.empty() ||
-                          o.health_retries != 0;
+                          !o.health_start_interval.empty() || o.health_retries != 0;
   if (o.no_healthcheck) {
     if (configured) {
       return Fail(Invalid("--no-healthcheck conflicts with --health-* options"));
@@ -164,6 +164,7 @@ Result<ordered_json> Healthcheck(const ContainerOptions& o) {
   BERTH_TRY(duration("Interval", o.health_interval, "--health-interval"));
   BERTH_TRY(duration("Timeout", o.health_timeout, "--health-timeout"));
   BERTH_TRY(duration("StartPeriod", o.health_start_period, "--health-start-period"));
+  BERTH_TRY(duration("StartInterval", o.health_start_interval, "--health-start-interval"));
   if (o.health_retries < 0) return Fail(Invalid("--health-retries cannot be negative"));
   if (o.health_retries > 0) check["Retries"] = o.health_retries;
   return check;
@@ -211,6 +212,15 @@ Result<ordered_json> HostConfig(const ContainerOptions& o, const FlagSet& flags,
     host["NanoCpus"] = static_cast<int64_t>(std::llround(cpus * 1e9));
   }
   if (o.cpu_shares != 0) host["CpuShares"] = o.cpu_shares;
+  if (!o.memory_reservation.empty()) {
+    BERTH_ASSIGN_OR_RETURN(int64_t bytes, RamInBytes(o.memory_reservation));
+    host["MemoryReservation"] = bytes;
+  }
+  if (o.cpu_period != 0) host["CpuPeriod"] = o.cpu_period;
+  if (o.cpu_quota != 0) host["CpuQuota"] = o.cpu_quota;
+  if (!o.cpuset_cpus.empty()) host["CpusetCpus"] = o.cpuset_cpus;
+  if (!o.cpuset_mems.empty()) host["CpusetMems"] = o.cpuset_mems;
+  if (o.blkio_weight != 0) host["BlkioWeight"] = o.blkio_weight;
   if (flags.Changed("pids-limit")) host["PidsLimit"] = o.pids_limit;
   if (!o.cap_add.empty()) host["CapAdd"] = o.cap_add;
   if (!o.cap_drop.empty()) host["CapDrop"] = o.cap_drop;
@@ -260,8 +270,7 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
   flags.Strings(&attach, "a,attach", "Attach to STDIN, STDOUT or STDERR");
   flags.Strings(&cap_add, "cap-add", "Add Linux capabilities");
   flags.Strings(&cap_drop, "cap-drop", "Drop Linux capabilities");
-  flags.Int(&cpu_shares, "c,cpu-shares", "CPU shares (relative weight)");
-  flags.String(&cpus, "cpus", "Number of CPUs");
+  RegisterResources(flags);
   flags.Strings(&dns, "dns", "Set custom DNS servers");
   flags.String(&entrypoint, "entrypoint", "Overwrite the default ENTRYPOINT of the image");
   flags.Strings(&env, "e,env", "Set environment variables");
@@ -272,6 +281,8 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
   flags.Int(&health_retries, "health-retries", "Consecutive failures needed to report unhealthy");
   flags.String(&health_start_period, "health-start-period",
                "Start period for the container to initialize before counting retries (ms|s|m|h)");
+  flags.String(&health_start_interval, "health-start-interval",
+               "Time between running the check during the start period (ms|s|m|h)");
   flags.String(&health_timeout, "health-timeout",
                "Maximum time to allow one check to run (ms|s|m|h)");
   flags.String(&hostname, "h,hostname", "Container host name");
@@ -279,20 +290,18 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
              "Run an init inside the container that forwards signals and reaps processes");
   flags.Bool(&interactive, "i,interactive", "Keep STDIN open even if not attached");
   flags.Strings(&labels, "l,label", "Set meta data on a container");
-  flags.String(&memory, "m,memory", "Memory limit");
-  flags.String(&memory_swap, "memory-swap",
-               "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
   flags.Strings(&mounts, "mount", "Attach a filesystem mount to the container");
   flags.String(&name, "name", "Assign a name to the container");
   flags.String(&network, "network", "Connect a container to a network");
   flags.Bool(&no_healthcheck, "no-healthcheck", "Disable any container-specified HEALTHCHECK");
-  flags.Int(&pids_limit, "pids-limit", "Tune container pids limit (set -1 for unlimited)");
   flags.String(&platform, "platform", "Set platform if server is multi-platform capable");
   flags.Bool(&privileged, "privileged", "Give extended privileges to this container");
   flags.Strings(&publish, "p,publish", "Publish a container's port(s) to the host");
   flags.String(&pull, "pull", "Pull image before running (\"always\", \"missing\", \"never\")");
   flags.Bool(&read_only, "read-only", "Mount the container's root filesystem as read only");
   flags.String(&restart, "restart", "Restart policy to apply when a container exits");
+  flags.Bool(&restart_on_unhealthy, "restart-on-unhealthy",
+             "Restart the container when it turns unhealthy (label berth.restart-on-unhealthy)");
   flags.Bool(
       &auto_remove, "rm",
       "Automatically remove the container and its associated anonymous volumes when it exits");
@@ -305,6 +314,22 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
   flags.String(&user, "u,user", "Username or UID (format: <name|uid>[:<group|gid>])");
   flags.Strings(&volumes, "v,volume", "Bind mount a volume");
   flags.String(&workdir, "w,workdir", "Working directory inside the container");
+}
+
+void ContainerOptions::RegisterResources(FlagSet& flags) {
+  flags.Int(&blkio_weight, "blkio-weight",
+            "Block IO (relative weight), between 10 and 1000, or 0 to disable");
+  flags.Int(&cpu_period, "cpu-period", "Limit CPU CFS (Completely Fair Scheduler) period");
+  flags.Int(&cpu_quota, "cpu-quota", "Limit CPU CFS (Completely Fair Scheduler) quota");
+  flags.Int(&cpu_shares, "c,cpu-shares", "CPU shares (relative weight)");
+  flags.String(&cpus, "cpus", "Number of CPUs");
+  flags.String(&cpuset_cpus, "cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)");
+  flags.String(&cpuset_mems, "cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)");
+  flags.String(&memory, "m,memory", "Memory limit");
+  flags.String(&memory_reservation, "memory-reservation", "Memory soft limit");
+  flags.String(&memory_swap, "memory-swap",
+               "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
+  flags.Int(&pids_limit, "pids-limit", "Tune container pids limit (set -1 for unlimited)");
 }
 
 Result<int64_t> RamInBytes(const std::string& size) {
@@ -435,12 +460,13 @@ Result<ordered_json> CreateBody(const ContainerOptions& o, const FlagSet& flags,
   } else if (flags.Changed("entrypoint")) {
     config["Entrypoint"] = {""};
   }
-  if (!o.labels.empty()) {
+  if (!o.labels.empty() || o.restart_on_unhealthy) {
     ordered_json labels = ordered_json::object();
     for (const std::string& label : o.labels) {
       size_t eq = label.find('=');
       labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);
     }
+    if (o.restart_on_unhealthy) labels["berth.restart-on-unhealthy"] = "true";
     config["Labels"] = labels;
   }
   if (!o.stop_signal.empty()) config["StopSignal"] = o.stop_signal;

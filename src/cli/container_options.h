@@ -18,9 +18,12 @@ namespace berth::cli {
 struct ContainerOptions {
   bool detach = false, interactive = false, tty = false, auto_remove = false;
   bool init = false, read_only = false, privileged = false, no_healthcheck = false;
+  bool restart_on_unhealthy = false;  // berth's: the label berth.restart-on-unhealthy=true
   std::string name, workdir, user, entrypoint, restart = "no", memory, memory_swap, cpus;
   std::string hostname, stop_signal, network, platform, pull = "missing", detach_keys;
   std::string health_cmd, health_interval, health_timeout, health_start_period;
+  std::string health_start_interval, memory_reservation, cpuset_cpus, cpuset_mems;
+  int64_t cpu_period = 0, cpu_quota = 0, blkio_weight = 0;
   int64_t pids_limit = 0, stop_timeout = 0, health_retries = 0, cpu_shares = 0;
   bool sig_proxy = true;
   std::vector<std::string> env, env_file, volumes, mounts, cap_add, cap_drop, tmpfs, labels;
@@ -28,6 +31,8 @@ struct ContainerOptions {
 
   // Register adds docker's run/create flags; run adds -d/--detach, --rm is shared.
   void Register(FlagSet& flags, bool run);
+  // RegisterResources adds the resource flags run, create and update share.
+  void RegisterResources(FlagSet& flags);
 };
 
 // CreateBody builds the create request's JSON for image and the command after it. flags tells

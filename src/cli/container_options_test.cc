@@ -154,6 +154,31 @@ TEST(ContainerOptionsTest, RestartAndHealth) {
             ordered_json::parse(R"({"Test":["NONE"]})"));
 }
 
+TEST(ContainerOptionsTest, StartIntervalAndRestartOnUnhealthy) {
+  Result<ordered_json> b = Body({"--health-start-interval", "2s", "--health-start-period", "1m",
+                                 "--restart-on-unhealthy", "-l", "a=b", "busybox"});
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ((*b)["Healthcheck"],
+            ordered_json::parse(R"({"StartPeriod":60000000000,"StartInterval":2000000000})"));
+  EXPECT_EQ((*b)["Labels"],
+            ordered_json::parse(R"({"a":"b","berth.restart-on-unhealthy":"true"})"));
+  EXPECT_EQ((*Body({"busybox"})).contains("Labels"), false);
+}
+
+TEST(ContainerOptionsTest, ResourceFlags) {
+  Result<ordered_json> b =
+      Body({"--memory-reservation", "32m", "--cpu-period", "50000", "--cpu-quota", "25000",
+            "--cpuset-cpus", "0", "--cpuset-mems", "0", "--blkio-weight", "300", "busybox"});
+  ASSERT_TRUE(b) << b.error().message();
+  const ordered_json& host = (*b)["HostConfig"];
+  EXPECT_EQ(host["MemoryReservation"], 32 << 20);
+  EXPECT_EQ(host["CpuPeriod"], 50000);
+  EXPECT_EQ(host["CpuQuota"], 25000);
+  EXPECT_EQ(host["CpusetCpus"], "0");
+  EXPECT_EQ(host["CpusetMems"], "0");
+  EXPECT_EQ(host["BlkioWeight"], 300);
+}
+
 TEST(ContainerOptionsTest, BadValuesNameThemselves) {
   EXPECT_EQ(Body({"-m", "lots", "busybox"}).error().message(), "invalid size: 'lots'");
   EXPECT_EQ(Body({"--restart", "sometimes", "busybox"}).error().message(),

@@ -100,6 +100,7 @@ Containers::~Containers() {
   impl_->tasks_cv.notify_all();
   uint64_t one = 1;
   (void)!write(impl_->wake_fd, &one, sizeof(one));
+  impl_->WakeHealth();
   {
     std::lock_guard lock(impl_->mu);
     for (int fd : impl_->drain_fds) shutdown(fd, SHUT_RDWR);
@@ -107,9 +108,12 @@ Containers::~Containers() {
   for (std::thread& drain : impl_->drains) drain.join();
   if (impl_->monitor.joinable()) impl_->monitor.join();
   if (impl_->worker.joinable()) impl_->worker.join();
+  if (impl_->health_thread.joinable()) impl_->health_thread.join();
   for (auto& [fd, id] : impl_->watched) close(fd);
   close(impl_->epoll_fd);
   close(impl_->wake_fd);
+  close(impl_->health_epoll_fd);
+  close(impl_->health_wake_fd);
 }
 
 Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
@@ -125,6 +129,15 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   epoll_event wake{.events = EPOLLIN, .data = {.fd = impl->wake_fd}};
   if (epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, &wake) < 0) {
     return Fail(ErrnoNow("containers: epoll_ctl"));
+  }
+  impl->health_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  impl->health_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl->health_epoll_fd < 0 || impl->health_wake_fd < 0) {
+    return Fail(ErrnoNow("containers: health checks: epoll"));
+  }
+  epoll_event health_wake{.events = EPOLLIN, .data = {.fd = impl->health_wake_fd}};
+  if (epoll_ctl(impl->health_epoll_fd, EPOLL_CTL_ADD, impl->health_wake_fd, &health_wake) < 0) {
+    return Fail(ErrnoNow("containers: health checks: epoll_ctl"));
   }
   std::vector<std::shared_ptr<Container>> loaded;
   const std::string root = impl->options.data_root + "/containers";
@@ -154,6 +167,7 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   for (const auto& c : loaded) raw->Recover(c);
   raw->monitor = std::thread([raw] { raw->MonitorLoop(); });
   raw->worker = std::thread([raw] { raw->WorkerLoop(); });
+  raw->health_thread = std::thread([raw] { raw->HealthLoop(); });
   return containers;
 }
 
@@ -226,6 +240,9 @@ Result<std::string> Containers::Create(std::string_view name,
   record.created = FormatRfc3339Nano(std::chrono::system_clock::now());
   record.image_id = image->id.String();
   record.config = request.config;
+  // As docker: the image's health check, with the container's fields over it.
+  record.config.image.healthcheck =
+      container::MergeHealthcheck(request.config.image.healthcheck, image_config.healthcheck);
   record.config.hostname = hostname;
   record.host_config = request.host_config;
   if (record.host_config.log_config.type.empty()) record.host_config.log_config.type = "json-file";
@@ -378,7 +395,14 @@ Result<bool> Matches(const ContainerView& v, const image::store::Filters& filter
         BERTH_ASSIGN_OR_RETURN(int64_t code, ParseInt64(value));
         any = any || (r.state.status == ContainerStatus::kExited && r.state.exit_code == code);
       } else if (key == "health") {
-        any = any || value == "none";
+        if (value != "none" && !container::ParseHealthStatus(value)) {
+          return Fail(ErrorKind::kInvalidArgument,
+                      "Unrecognised filter value for health: " + value);
+        }
+        const std::string_view health = r.state.health
+                                            ? container::HealthStatusName(r.state.health->status)
+                                            : std::string_view("none");
+        any = any || value == health;
       } else if (key == "isolation") {
         any = any || value == "default";
       }

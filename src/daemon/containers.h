@@ -150,6 +150,12 @@ class Containers {
   // Stats samples the container's cgroup now (containers_stats.cc); kNotFound for no container.
   Result<ContainerStats> Stats(std::string_view ref);
 
+  // Update changes a container's limits and restart policy (docker update; update holds only
+  // what changes, container/update.h): a running container's cgroup gets the new limits, the
+  // record keeps them for later starts. kConflict with docker's words for conflicting options;
+  // "Cannot update container <id>: ..." when the cgroup refuses a limit.
+  Status Update(std::string_view ref, const container::HostConfig& update);
+
   // Logs sends the container's log entries; follow lasts while the container runs.
   Status Logs(std::string_view ref, const container::LogQuery& query,
               const std::function<Status(const container::LogEntry&)>& sink);

@@ -12,11 +12,8 @@
 #include "runtime/container.h"
 
 namespace berth::daemon {
-namespace {
 
-// ExecProcess is the OCI process object of an exec: the container's process with the exec's
-// command, environment, user, working directory and terminal (runtime::ExecProcessOf), and every
-// capability for a privileged one.
+// The container's process made an exec's by runtime::ExecProcessOf.
 Result<nlohmann::json> ExecProcess(const std::string& bundle, const container::ExecConfig& o) {
   BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(bundle + "/config.json"));
   BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::DecodeSpec(text));
@@ -31,8 +28,6 @@ Result<nlohmann::json> ExecProcess(const std::string& bundle, const container::E
   }
   return nlohmann::json::parse(oci::EncodeProcess(p));
 }
-
-}  // namespace
 
 Result<std::string> Containers::CreateExec(std::string_view ref, container::ExecConfig options) {
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));

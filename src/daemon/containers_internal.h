@@ -1,7 +1,8 @@
 // The parts of Containers shared by its files (containers.cc: the catalog of containers;
 // containers_lifecycle.cc: start, stop, exits and restarts; containers_io.cc: logs, attach;
 // containers_exec.cc: processes run in running containers; containers_image.cc: export, commit,
-// prune; containers_stats.cc: resource usage); not part of its interface.
+// prune; containers_stats.cc: resource usage; containers_health.cc: health checks;
+// containers_update.cc: docker update); not part of its interface.
 #pragma once
 
 #include <condition_variable>
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "daemon/container/health.h"
 #include "daemon/containers.h"
 #include "shim/protocol.h"
 
@@ -55,10 +57,36 @@ struct Containers::Container {
   }
 };
 
-// Work for the worker thread: a restart after its delay, or an auto-removal.
+// Work for the worker thread: a restart after its delay, an auto-removal, or the restart of a
+// container that turned unhealthy (label berth.restart-on-unhealthy).
 struct Task {
-  enum class Kind { kRestart, kRemove } kind;
+  enum class Kind { kRestart, kRemove, kRestartUnhealthy } kind;
   std::string id;
+};
+
+// ExecProcess is the OCI process object of an exec in the container of bundle: the container's
+// process with the exec's command, environment, user, working directory and terminal, and every
+// capability for a privileged one (containers_exec.cc).
+Result<nlohmann::json> ExecProcess(const std::string& bundle, const container::ExecConfig& o);
+
+// The health check of one running container (containers_health.cc): when its next probe is
+// due, and the probe in flight.
+struct HealthCheck {
+  container::HealthTiming timing;
+  std::vector<std::string> argv;                  // the probe's command
+  std::chrono::steady_clock::time_point started;  // when the container started
+  std::chrono::steady_clock::time_point due;      // the next probe
+  // The probe in flight (exec_id not empty): the shim's exec connection (its frames), a pidfd
+  // of the probe process to kill it at its timeout, and what it has written so far. A result
+  // counts only while its exec id is still the one in flight.
+  std::string exec_id;
+  std::string start_time;
+  std::chrono::steady_clock::time_point probe_started;
+  std::chrono::steady_clock::time_point deadline;
+  UniqueFd connection;
+  UniqueFd pidfd;
+  shim::FrameReader frames;
+  container::ProbeOutput output;
 };
 
 struct Exec {
@@ -79,6 +107,14 @@ struct Containers::Impl {
   std::multimap<std::chrono::steady_clock::time_point, Task> tasks;
   std::condition_variable tasks_cv;
   bool stopping = false;
+
+  // Health checks, by container id; guarded by health_mu, which is taken after a container's
+  // mu when both are held. One thread runs every container's probes (HealthLoop).
+  std::mutex health_mu;
+  std::map<std::string, HealthCheck> health_checks;
+  int health_epoll_fd = -1;
+  int health_wake_fd = -1;
+  std::thread health_thread;
 
   // Detached execs being drained: their threads and connections (shut down when closing).
   std::vector<std::thread> drains;
@@ -133,6 +169,25 @@ struct Containers::Impl {
   // returns whether it did. Called with lock held on c->mu.
   bool WaitForExit(const std::shared_ptr<Container>& c, std::unique_lock<std::mutex>& lock,
                    uint64_t exits_before, std::optional<std::chrono::milliseconds> timeout);
+
+  // ---- containers_health.cc ----
+  // ArmHealth starts probing c (c->mu held) if it has a health check; fresh: a start (the
+  // status becomes starting), not the daemon taking over a running container.
+  void ArmHealth(const std::shared_ptr<Container>& c, bool fresh);
+  // DisarmHealth stops probing c (c->mu held); its health reads unhealthy, as docker's does.
+  void DisarmHealth(Container& c);
+  void WakeHealth();
+  void HealthLoop();
+  void BeginProbe(const std::string& id);
+  // ReadProbe reads what the probe on connection fd wrote, finishing it at its exit frame.
+  void ReadProbe(int fd);
+  void TimeOutProbe(const std::string& id);
+  // FinishProbe records the result of the probe exec_id of container id, if it is still the one
+  // in flight, and schedules the next probe.
+  void FinishProbe(const std::string& id, const std::string& exec_id, int exit_code,
+                   std::string output, std::optional<int> exec_exit);
+  // RestartUnhealthy restarts c if it is still running and unhealthy (op_mu held).
+  void RestartUnhealthy(const std::shared_ptr<Container>& c);
 };
 
 }  // namespace berth::daemon

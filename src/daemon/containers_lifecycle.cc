@@ -190,6 +190,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
   r.state.finished_at = container::kZeroTime;
   if (restart) ++r.restart_count;
   c->started = std::chrono::steady_clock::now();
+  ArmHealth(c, true);
   Status saved = container::SaveRecord(DataDir(id), r);
   if (saved) Emit(r, "start");
   c->cv.notify_all();
@@ -459,6 +460,7 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
   (void)RemoveAll(bundle);
   r.state.status = ContainerStatus::kExited;
   r.state.pid = 0;
+  DisarmHealth(*c);
   if (exit) {
     r.state.exit_code = exit->exit_code;
     r.state.oom_killed = exit->oom_killed;
@@ -496,7 +498,11 @@ void Containers::Impl::Recover(const std::shared_ptr<Container>& c) {
   const std::string id = c->record.id;
   if (status == ContainerStatus::kRunning || status == ContainerStatus::kPaused) {
     if (auto shim = container::OpenShim(ExecDir(id))) {
-      if (Watch(id, std::move(shim->second))) return;
+      if (Watch(id, std::move(shim->second))) {
+        std::lock_guard lock(c->mu);
+        ArmHealth(c, false);
+        return;
+      }
     }
     OnShimExit(c);  // it ended while the daemon was away
   } else if (status == ContainerStatus::kRestarting) {
@@ -569,6 +575,8 @@ void Containers::Impl::WorkerLoop() {
         if (Status removed = RemoveLocked(c, false); !removed) {
           log::Error("auto-remove {}: {}", task.id, removed.error().message());
         }
+      } else if (task.kind == Task::Kind::kRestartUnhealthy) {
+        RestartUnhealthy(c);
       } else {
         bool due = false;
         {

@@ -45,6 +45,14 @@ std::string StatusText(const daemon::container::State& s,
                        std::chrono::system_clock::time_point now) {
   switch (s.status) {
     case ContainerStatus::kRunning:
+      if (s.health) {
+        // docker: "(health: starting)", "(healthy)", "(unhealthy)".
+        const std::string_view health = daemon::container::HealthStatusName(s.health->status);
+        return fmt::format(
+            "Up {} ({}{})", Since(s.started_at, now),
+            s.health->status == daemon::container::HealthStatus::kStarting ? "health: " : "",
+            health);
+      }
       return "Up " + Since(s.started_at, now);
     case ContainerStatus::kPaused:
       return "Up " + Since(s.started_at, now) + " (Paused)";
@@ -79,6 +87,7 @@ ordered_json InspectJson(const daemon::ContainerView& view, std::string_view gra
       {"StartedAt", s.started_at},
       {"FinishedAt", s.finished_at},
   };
+  if (s.health) state["Health"] = daemon::container::HealthJson(*s.health);
   ordered_json out;
   out["Id"] = r.id;
   out["Created"] = r.created;

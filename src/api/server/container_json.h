@@ -16,6 +16,7 @@ namespace berth::api::server {
 std::string HumanDuration(std::chrono::seconds duration);
 
 // StatusText is the Status column of `docker ps`: "Up 3 minutes", "Up 2 hours (Paused)",
+// "Up 5 seconds (healthy)", "Up 1 second (health: starting)",
 // "Exited (0) 5 seconds ago", "Restarting (1) 2 seconds ago", "Created", "Removal In Progress",
 // "Dead".
 std::string StatusText(const daemon::container::State& state,

@@ -1,6 +1,6 @@
 // The container endpoints that answer at once: create, list, inspect, start, stop, restart, kill,
-// wait, rm, pause, unpause, rename, top, resize, commit, prune; and export, a tar stream. Thin
-// adapters from HTTP parameters to daemon::Containers, which holds docker's semantics.
+// wait, rm, pause, unpause, rename, top, resize, update, commit, prune; and export, a tar stream.
+// Thin adapters from HTTP parameters to daemon::Containers, which holds docker's semantics.
 
 #include <fmt/format.h>
 
@@ -12,6 +12,7 @@
 #include "api/server/streams.h"
 #include "base/child_process.h"
 #include "base/strings.h"
+#include "daemon/container/update.h"
 #include "image/store/image_views.h"
 
 namespace berth::api::server {
@@ -200,6 +201,13 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
     BERTH_ASSIGN_OR_RETURN(std::optional<int> width, req.QueryInt("w"));
     BERTH_TRY(c.Resize(req.params["id"], height.value_or(0), width.value_or(0)));
     return w.SendEmpty(200);
+  });
+  router.Add("POST", "/containers/{id}/update", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(nlohmann::json body, req.ReadJson());
+    BERTH_ASSIGN_OR_RETURN(daemon::container::HostConfig update,
+                           daemon::container::DecodeUpdate(body));
+    BERTH_TRY(c.Update(req.params["id"], update));
+    return w.SendJson(200, ordered_json{{"Warnings", ordered_json::array()}});
   });
   router.Add("GET", "/containers/{id}/export", [&c](Request& req, ResponseWriter& w) {
     return StreamFd(w, "application/x-tar", [&](int fd) { return c.Export(req.params["id"], fd); });

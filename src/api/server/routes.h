@@ -21,7 +21,7 @@ void AddImageRoutes(http::Router& router, daemon::Daemon& daemon);
 void AddEventRoutes(http::Router& router, daemon::Events& events);
 
 // /containers/create, /containers/json, /containers/{id}/json, start, stop, restart, kill, wait,
-// DELETE /containers/{id}, pause, unpause, rename, top, resize, export, /commit,
+// DELETE /containers/{id}, pause, unpause, rename, top, resize, update, export, /commit,
 // /containers/prune, logs, attach, exec.
 void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon);
 // The streaming ones (logs, attach) and exec (/containers/{id}/exec, /exec/{id}/start, json,

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "daemon/container/health.h"
 #include "oci/json_codec.h"
 
 namespace berth::daemon::container {
@@ -141,6 +142,8 @@ Status Invalid(std::string_view field, std::string message) {
   return Fail(DecodeError(std::string(field), std::move(message)));
 }
 
+}  // namespace
+
 Status CheckHostConfig(const HostConfig& h) {
   static const std::set<std::string> kPolicies = {"", "no", "always", "unless-stopped",
                                                   "on-failure"};
@@ -222,8 +225,6 @@ Status CheckHostConfig(const HostConfig& h) {
   return Ok();
 }
 
-}  // namespace
-
 Result<LogRotation> ParseLogRotation(const LogConfig& log_config) {
   LogRotation rotation;
   for (const auto& [key, value] : log_config.config) {
@@ -298,6 +299,7 @@ Result<CreateRequest> DecodeCreateRequest(const Json& body) {
     BERTH_ASSIGN_OR_RETURN(request.host_config, DecodeHostConfig(*it, "HostConfig"));
   }
   BERTH_TRY(CheckHostConfig(request.host_config));
+  BERTH_TRY(CheckHealthcheck(request.config.image.healthcheck));
   if (request.config.stop_timeout && *request.config.stop_timeout < -1) {
     return Fail(DecodeError("StopTimeout", "must be -1 (no timeout) or more"));
   }

@@ -137,6 +137,9 @@ struct CreateRequest {
 // Errors are kInvalidArgument naming the field.
 [[nodiscard]] Result<CreateRequest> DecodeCreateRequest(const nlohmann::json& body);
 
+// CheckHostConfig is DecodeCreateRequest's check of HostConfig (above).
+Status CheckHostConfig(const HostConfig& host_config);
+
 // What docker's exec create sends (ExecConfig).
 struct ExecConfig {
   std::vector<std::string> cmd;

@@ -32,6 +32,13 @@ struct ConstStatusField {
   const ContainerStatus& status;
 };
 
+struct HealthStatusField {
+  HealthStatus& status;
+};
+struct ConstHealthStatusField {
+  const HealthStatus& status;
+};
+
 // Config and HostConfig keep their own codecs (config.h).
 struct ConfigField {
   Config& config;
@@ -54,6 +61,17 @@ Status Read(const Json& j, const std::string& path, StatusField field) {
 }
 OrderedJson ToJson(ConstStatusField field) { return std::string(StatusName(field.status)); }
 bool IsEmpty(ConstStatusField) { return false; }
+
+Status Read(const Json& j, const std::string& path, HealthStatusField field) {
+  std::string name;
+  BERTH_TRY(oci::json_codec::Read(j, path, name));
+  BERTH_ASSIGN_OR_RETURN(field.status, ParseHealthStatus(name));
+  return Ok();
+}
+OrderedJson ToJson(ConstHealthStatusField field) {
+  return std::string(HealthStatusName(field.status));
+}
+bool IsEmpty(ConstHealthStatusField) { return false; }
 
 Status Read(const Json& j, const std::string& path, ConfigField field) {
   BERTH_ASSIGN_OR_RETURN(field.config, DecodeConfig(j, path));
@@ -94,6 +112,25 @@ template <typename S>
 using HostConfigFieldOf =
     std::conditional_t<std::is_const_v<S>, ConstHostConfigField, HostConfigField>;
 
+template <typename S>
+using HealthStatusFieldOf =
+    std::conditional_t<std::is_const_v<S>, ConstHealthStatusField, HealthStatusField>;
+
+template <typename V, Is<HealthLogEntry> S>
+static void Fields(V& v, S& s) {
+  v("Start", s.start, Emit::kAlways);
+  v("End", s.end, Emit::kAlways);
+  v("ExitCode", s.exit_code, Emit::kAlways);
+  v("Output", s.output, Emit::kAlways);
+}
+
+template <typename V, Is<Health> S>
+static void Fields(V& v, S& s) {
+  v("Status", HealthStatusFieldOf<S>{s.status}, Emit::kRequired);
+  v("FailingStreak", s.failing_streak, Emit::kAlways);
+  v("Log", s.log, Emit::kAlways);
+}
+
 template <typename V, Is<State> S>
 static void Fields(V& v, S& s) {
   v("Status", StatusFieldOf<S>{s.status}, Emit::kRequired);
@@ -104,6 +141,7 @@ static void Fields(V& v, S& s) {
   v("StartedAt", s.started_at, Emit::kAlways);
   v("FinishedAt", s.finished_at, Emit::kAlways);
   v("ManuallyStopped", s.manually_stopped);
+  v("Health", s.health);
 }
 
 template <typename V, Is<Record> S>
@@ -119,6 +157,8 @@ static void Fields(V& v, S& s) {
   v("RestartCount", s.restart_count);
   v("LogPath", s.log_path);
 }
+
+OrderedJson HealthJson(const Health& health) { return oci::json_codec::ToJson(health); }
 
 std::string EncodeRecord(const Record& record) {
   return oci::json_codec::Dump(oci::json_codec::ToJson(record), 1, '\t');

@@ -4,11 +4,14 @@
 // file operations; thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "daemon/container/config.h"
+#include "daemon/container/health.h"
 
 namespace berth::daemon::container {
 
@@ -30,6 +33,7 @@ struct State {
   // Stopped by a user (stop, kill): restart policies leave it stopped, and "unless-stopped"
   // does not start it when the daemon starts.
   bool manually_stopped = false;
+  std::optional<Health> health;  // while the container has a health check
 };
 
 struct Record {
@@ -44,6 +48,9 @@ struct Record {
   int restart_count = 0;
   std::string log_path;  // the json-file log; "" with the "none" driver
 };
+
+// HealthJson is State.Health as the record and inspect show it (Status, FailingStreak, Log).
+nlohmann::ordered_json HealthJson(const Health& health);
 
 std::string EncodeRecord(const Record& record);
 [[nodiscard]] Result<Record> DecodeRecord(std::string_view text);

@@ -179,7 +179,9 @@ Result<std::vector<oci::Rlimit>> Rlimits(const HostConfig& host) {
   return rlimits;
 }
 
-oci::Resources Resources(const HostConfig& host) {
+}  // namespace
+
+oci::Resources ResourcesOf(const HostConfig& host) {
   oci::Resources r;
   if (host.privileged) {
     r.devices = {{.allow = true, .access = "rwm"}};
@@ -219,6 +221,8 @@ oci::Resources Resources(const HostConfig& host) {
   }
   return r;
 }
+
+namespace {
 
 Status ApplySecurityOptions(const HostConfig& host, oci::Spec& spec) {
   for (const std::string& option : host.security_opt) {
@@ -390,7 +394,7 @@ Result<oci::Spec> BuildSpec(const Config& config, const HostConfig& host,
   }
   oci::Linux linux;
   linux.namespaces = Namespaces(host, input);
-  linux.resources = Resources(host);
+  linux.resources = ResourcesOf(host);
   linux.cgroups_path = CgroupsPath(host, input.id);
   linux.sysctl = host.sysctls;
   if (!host.privileged) {

@@ -29,6 +29,10 @@ std::vector<std::string> Environment(const Config& config, const oci::ContainerC
 // HostConfig.CgroupParent.
 std::string CgroupsPath(const HostConfig& host, const std::string& id);
 
+// ResourcesOf is linux.resources for HostConfig's limits, with docker's defaults (a memory limit
+// without MemorySwap allows as much swap as memory) and its device rules.
+oci::Resources ResourcesOf(const HostConfig& host);
+
 // A bind mount's parts, from "src:dst[:opts]" (HostConfig.Binds) or a bind MountSpec.
 struct Bind {
   std::string source;

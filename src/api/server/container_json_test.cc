@@ -1,0 +1,42 @@
+#include "api/server/container_json.h"
+
+#include <gtest/gtest.h>
+
+#include "image/store/go_time.h"
+
+namespace berth::api::server {
+namespace {
+
+using daemon::container::ContainerStatus;
+using daemon::container::Health;
+using daemon::container::HealthStatus;
+
+TEST(ContainerJsonTest, StatusTextShowsTheHealth) {
+  const auto now = *image::store::ParseRfc3339("2026-01-01T00:00:03Z");
+  daemon::container::State s{.status = ContainerStatus::kRunning,
+                             .started_at = "2026-01-01T00:00:00Z"};
+  EXPECT_EQ(StatusText(s, now), "Up 3 seconds");
+  s.health = Health{.status = HealthStatus::kStarting};
+  EXPECT_EQ(StatusText(s, now), "Up 3 seconds (health: starting)");
+  s.health->status = HealthStatus::kHealthy;
+  EXPECT_EQ(StatusText(s, now), "Up 3 seconds (healthy)");
+  s.health->status = HealthStatus::kUnhealthy;
+  EXPECT_EQ(StatusText(s, now), "Up 3 seconds (unhealthy)");
+  s.status = ContainerStatus::kPaused;
+  EXPECT_EQ(StatusText(s, now), "Up 3 seconds (Paused)");
+}
+
+TEST(ContainerJsonTest, InspectShowsStateHealth) {
+  daemon::ContainerView view;
+  EXPECT_FALSE(InspectJson(view, "overlay2")["State"].contains("Health"));
+  view.record.state.health =
+      Health{.status = HealthStatus::kUnhealthy,
+             .failing_streak = 3,
+             .log = {{.start = "a", .end = "b", .exit_code = 1, .output = "bad\n"}}};
+  EXPECT_EQ(InspectJson(view, "overlay2")["State"]["Health"],
+            nlohmann::ordered_json::parse(R"({"Status":"unhealthy","FailingStreak":3,
+              "Log":[{"Start":"a","End":"b","ExitCode":1,"Output":"bad\n"}]})"));
+}
+
+}  // namespace
+}  // namespace berth::api::server
