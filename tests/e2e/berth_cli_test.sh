@@ -286,6 +286,31 @@ if served GET /containers/json; then
   expect_eq "logs -f follows until the container stops" "first second" \
     "$(b logs -f follow 2>&1 | tr '\n' ' ' | sed 's/ $//')"
   b rm follow >/dev/null
+  # Health checks and update, beside docker's view of the same containers.
+  t0="$(date +%s)"
+  b run -d --name bhealth --health-cmd 'echo ok' --health-interval 1s --health-retries 2 \
+    --restart-on-unhealthy bb:1 sleep 1000 >/dev/null
+  read -r event < <(timeout 30 "$docker_cli" events --since "$t0" --filter container=bhealth \
+    --filter event=health_status --format '{{.Action}}' 2>&1)
+  expect_eq "run --health-cmd: the container turns healthy" "health_status: healthy" "$event"
+  both "--restart-on-unhealthy is the label berth.restart-on-unhealthy" container inspect \
+    --format '{{index .Config.Labels "berth.restart-on-unhealthy"}} {{json .Config.Healthcheck}}' bhealth
+  both "inspect shows the health" container inspect \
+    --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{(index .State.Health.Log 0).Output}}' bhealth
+  expect_eq "ps shows (healthy) as docker's does" \
+    "$(d ps --filter name=bhealth --format '{{.Names}} {{.Status}}' | sed 's/Up .* (/Up (/')" \
+    "$(b ps --filter name=bhealth --format '{{.Names}} {{.Status}}' | sed 's/Up .* (/Up (/')"
+  both "ps --filter health=healthy" ps --filter health=healthy --format '{{.Names}}'
+  expect_eq "update prints the container" "bhealth" \
+    "$(b update -m 96m --memory-swap 192m --cpu-shares 256 --pids-limit 40 --restart no bhealth 2>&1)"
+  both "update reaches the record" container inspect --format \
+    '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}' bhealth
+  expect_eq "update reaches the cgroup" "100663296" \
+    "$(b exec bhealth sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max')"
+  b update --cpus 1 bhealth >/dev/null
+  both "update of conflicting CPU options" update --cpu-period 50000 bhealth
+  both "update of a missing container" update -m 64m nosuch
+  b rm -f bhealth >/dev/null
   both "run -it without a terminal" run --rm -it bb:1 true </dev/null
   both "rm of a missing container" rm nosuch
   both "logs of a missing container" logs nosuch

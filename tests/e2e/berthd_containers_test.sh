@@ -2,7 +2,8 @@
 # Containers on berthd, driven by Debian's docker CLI and docker-py: run in the foreground and
 # detached, output and exit codes, stdin, environment, user and working directory, limits seen
 # from inside, logs, ps, top, stop with its timeout, restart, kill, pause, rename, wait, rm,
-# restart policies, and containers that outlive a kill -9 of the daemon.
+# restart policies, health checks and berth.restart-on-unhealthy, docker update, and containers
+# that outlive a kill -9 of the daemon.
 # Usage: tests/e2e/berthd_containers_test.sh BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -206,6 +207,122 @@ expect_eq "docker ps -a --filter exited=5" "waiter" \
 out="$(d rmi bb 2>&1)"
 [ $? -ne 0 ] && [[ "$out" == *"container"* ]]
 record $? "docker rmi refuses an image containers use" "$out"
+
+# ---- health checks ----
+# first_event NAME ACTION: the action of the first event ACTION (docker's prefix match) of
+# container NAME since the start of this section, awaited for up to 30 s.
+health_t0="$(date +%s)"
+first_event() {
+  local line=""
+  read -r line < <(timeout 30 "$docker_cli" events --since "$health_t0" --filter "container=$1" \
+    --filter "event=$2" --format '{{.Action}}' 2>&1)
+  echo "$line"
+}
+d run -d --name healthy --health-cmd 'echo ok' --health-interval 1s bb sleep 1000 >/dev/null 2>&1
+expect_eq "a passing check is announced by a health_status event" "health_status: healthy" \
+  "$(first_event healthy health_status)"
+expect_eq "inspect shows it healthy with the probe's exit code and output" "healthy 0 0 ok" \
+  "$(d inspect --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}' healthy 2>&1)"
+expect_eq "docker ps shows (healthy)" "healthy Up (healthy)" \
+  "$(d ps --filter name=healthy --format '{{.Names}} {{.Status}}' 2>&1 | sed 's/Up .* (/Up (/')"
+expect_eq "probes are docker's exec events" "exec_create: /bin/sh -c echo ok" \
+  "$(first_event healthy exec_create)"
+d run -d --name sick --health-cmd 'echo bad; exit 1' --health-interval 1s --health-retries 2 bb \
+  sleep 1000 >/dev/null 2>&1
+expect_eq "a failing check turns unhealthy after the retries" "health_status: unhealthy" \
+  "$(first_event sick health_status)"
+out="$(d inspect --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{(index .State.Health.Log 1).ExitCode}} {{(index .State.Health.Log 1).Output}}' sick 2>&1)"
+[[ "$out" =~ ^unhealthy\ [2-9]\ 1\ bad$ ]]
+record $? "inspect shows the failing streak and the failed probe's output" "$out"
+expect_eq "docker ps --filter health= selects by health" "healthy|sick" \
+  "$({ d ps --filter health=healthy --format '{{.Names}}'
+       d ps --filter health=unhealthy --format '{{.Names}}'; } 2>&1 | tr '\n' '|' | sed 's/|$//')"
+expect_eq "docker ps shows (unhealthy)" "Up (unhealthy)" \
+  "$(d ps --filter name=sick --format '{{.Status}}' 2>&1 | sed 's/Up .* (/Up (/')"
+out="$(d ps --filter health=sick 2>&1)"
+[[ "$out" == *"Unrecognised filter value for health: sick"* ]]
+record $? "an unknown health filter value is refused" "$out"
+d run -d --name hang --health-cmd 'sleep 100' --health-interval 1s --health-timeout 1s \
+  --health-retries 1 bb sleep 1000 >/dev/null 2>&1
+expect_eq "a probe past its timeout fails" "health_status: unhealthy" \
+  "$(first_event hang health_status)"
+expect_eq "its log says it exceeded its timeout" "-1 Health check exceeded timeout (1s)" \
+  "$(d inspect --format '{{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}' hang 2>&1)"
+for _ in $(seq 200); do
+  [ "$(d inspect --format '{{len .State.Health.Log}}' hang 2>&1)" -ge 3 ] && break
+  sleep 0.05
+done
+# Killed at their timeouts, the probes never pile up: at most the one in flight runs.
+probes="$(d top hang 2>&1 | grep -c 'sleep 100')"
+[ "$probes" -le 1 ]
+record $? "timed-out probes are killed" "$probes probes running: $(d top hang 2>&1)"
+d stop -t 1 healthy >/dev/null 2>&1
+expect_eq "a stopped container's health reads unhealthy, as docker's" "unhealthy" \
+  "$(d inspect --format '{{.State.Health.Status}}' healthy 2>&1)"
+d run -d --name phoenix --label berth.restart-on-unhealthy=true --health-cmd 'exit 1' \
+  --health-interval 1s --health-retries 1 bb sleep 1000 >/dev/null 2>&1
+expect_eq "berth.restart-on-unhealthy restarts an unhealthy container" "restart" \
+  "$(first_event phoenix restart)"
+out="$(d inspect --format '{{.RestartCount}} {{.State.Status}}' phoenix 2>&1)"
+[[ "$out" =~ ^[1-9][0-9]*\ running$ ]]
+record $? "its RestartCount grows and it runs again" "$out"
+out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" -H 'Content-Type: application/json' \
+  -d '{"Image":"bb","Cmd":["true"],"Healthcheck":{"Test":["CMD","true"],"Interval":10}}' \
+  http://x/containers/create)"
+[[ "$out" == *"Interval in Healthcheck cannot be less than 1ms"*" 400" ]]
+record $? "a health check interval below 1ms is a 400" "$out"
+d rm -f healthy sick hang phoenix >/dev/null 2>&1
+
+# ---- update ----
+# memory_limit NAME: the memory limit the container sees in its cgroup (v1, else v2).
+memory_limit() {
+  d exec "$1" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>&1
+}
+d run -d --name upd -m 64m bb sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=20 2>/dev/null; exec sleep 1000' \
+  >/dev/null 2>&1
+until_state upd "running 0"
+expect_eq "docker update prints the container's name" "upd" "$(d update -m 96m upd 2>&1)"
+expect_eq "the new memory limit is in the container's cgroup" "100663296" "$(memory_limit upd)"
+expect_eq "and in inspect, with the swap limit it had" "100663296 134217728" \
+  "$(d inspect --format '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}' upd 2>&1)"
+out="$(d update -m 256m upd 2>&1)"
+[[ "$out" == *"Memory limit should be smaller than already set memoryswap limit"* ]]
+record $? "a memory limit above the swap limit needs --memory-swap" "$out"
+for _ in $(seq 200); do
+  [ "$(d exec upd sh -c 'du -k /dev/shm/fill | cut -f1' 2>&1)" = 20480 ] && break
+  sleep 0.05
+done
+out="$(d update -m 8m upd 2>&1)"
+if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+  [[ "$out" == *"Cannot update container "*"unable to set memory limit to 8388608 (current usage: "* ]]
+  record $? "v1: a memory limit below the usage is refused" "$out"
+fi
+expect_eq "update --pids-limit --cpu-shares --restart" "upd|50|512 on-failure 2" \
+  "$({ d update --pids-limit 50 --cpu-shares 512 --restart on-failure:2 upd
+       d exec upd sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
+       d inspect --format '{{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' upd
+     } 2>&1 | tr '\n' '|' | sed 's/|$//')"
+d run -d --rm --name auto bb sleep 1000 >/dev/null 2>&1
+out="$(d update --restart always auto 2>&1)"
+[[ "$out" == *"Restart policy cannot be updated because AutoRemove is enabled for the container"* ]]
+record $? "a restart policy for an auto-removed container is a conflict" "$out"
+d rm -f auto >/dev/null 2>&1
+expect_eq "docker-py update and health" "201326592 True|starting" \
+  "$(timeout 60 python3 - "$sock" <<'PY' 2>&1 | tr '\n' '|' | sed 's/|$//'
+import sys, docker
+client = docker.DockerClient(base_url="unix://" + sys.argv[1])
+c = client.containers.get("upd")
+c.update(mem_limit="192m", memswap_limit="384m")
+c.reload()
+print(c.attrs["HostConfig"]["Memory"], c.attrs["HostConfig"]["MemorySwap"] == 402653184)
+h = client.containers.run("bb", ["sleep", "100"], detach=True,
+                          healthcheck={"test": ["CMD", "true"], "interval": 30 * 10**9})
+h.reload()
+print(h.attrs["State"]["Health"]["Status"])
+h.remove(force=True)
+PY
+)"
+d rm -f upd >/dev/null 2>&1
 
 # ---- docker-py ----
 out="$(timeout 120 python3 - "$sock" <<'PY' 2>&1
