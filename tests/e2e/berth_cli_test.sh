@@ -296,7 +296,7 @@ if served GET /containers/json; then
   both "--restart-on-unhealthy is the label berth.restart-on-unhealthy" container inspect \
     --format '{{index .Config.Labels "berth.restart-on-unhealthy"}} {{json .Config.Healthcheck}}' bhealth
   both "inspect shows the health" container inspect \
-    --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{(index .State.Health.Log 0).Output}}' bhealth
+    --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{with index .State.Health.Log 0}}{{.ExitCode}} {{.Output}}{{end}}' bhealth
   expect_eq "ps shows (healthy) as docker's does" \
     "$(d ps --filter name=bhealth --format '{{.Names}} {{.Status}}' | sed 's/Up .* (/Up (/')" \
     "$(b ps --filter name=bhealth --format '{{.Names}} {{.Status}}' | sed 's/Up .* (/Up (/')"
