@@ -45,6 +45,23 @@ void DropProbe(int epoll_fd, HealthCheck& h) {
   h.exec_id.clear();
 }
 
+// StartProbe runs argv in the container of bundle through its shim; answer gets the shim's
+// answer (the probe's pid). As docker's exec create: a paused or stopped container cannot run
+// the probe, which then fails.
+Result<UniqueFd> StartProbe(const std::string& id, const std::string& bundle,
+                            ContainerStatus status, const std::vector<std::string>& argv,
+                            nlohmann::json& answer) {
+  if (status != ContainerStatus::kRunning) {
+    return Fail(ErrorKind::kConflict, fmt::format("Container {} is {}", id,
+                                                  status == ContainerStatus::kPaused
+                                                      ? "paused, unpause the container before exec"
+                                                      : "not running"));
+  }
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json process,
+                         ExecProcess(bundle, container::ExecConfig{.cmd = argv}));
+  return container::ShimRequest(bundle, shim::ExecRequest{.process = std::move(process)}, &answer);
+}
+
 }  // namespace
 
 void Containers::Impl::WakeHealth() {
@@ -172,23 +189,8 @@ void Containers::Impl::BeginProbe(const std::string& id) {
     status = (*c)->record.state.status;
     Emit((*c)->record, "exec_create: " + command, {{"execID", exec_id}});
   }
-  // As docker's exec create: a paused or stopped container cannot run the probe, which fails.
-  auto connect = [&](nlohmann::json& answer) -> Result<UniqueFd> {
-    if (status != ContainerStatus::kRunning) {
-      return Fail(ErrorKind::kConflict,
-                  fmt::format("Container {} is {}", id,
-                              status == ContainerStatus::kPaused
-                                  ? "paused, unpause the container before exec"
-                                  : "not running"));
-    }
-    const std::string bundle = ExecDir(id);
-    BERTH_ASSIGN_OR_RETURN(nlohmann::json process,
-                           ExecProcess(bundle, container::ExecConfig{.cmd = argv}));
-    return container::ShimRequest(bundle, shim::ExecRequest{.process = std::move(process)},
-                                  &answer);
-  };
   nlohmann::json answer;
-  Result<UniqueFd> conn = connect(answer);
+  Result<UniqueFd> conn = StartProbe(id, ExecDir(id), status, argv, answer);
   if (!conn) {
     FinishProbe(id, exec_id, -1, conn.error().message(), std::nullopt);
     return;
