@@ -359,7 +359,9 @@ expect_eq "docker-py runs, waits, reads logs and removes" \
 # ---- containers outlive the daemon ----
 d run -d --name survivor bb sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done' \
   >/dev/null 2>&1
+d run -d --name hsurvivor --health-cmd 'true' --health-interval 1s bb sleep 1000 >/dev/null 2>&1
 until_state survivor "running 0"
+first_event hsurvivor health_status >/dev/null
 pid="$(d inspect --format '{{.State.Pid}}' survivor)"
 kill -9 "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
@@ -375,7 +377,12 @@ after="$(d logs survivor 2>&1 | wc -l)"
 record $? "its log keeps growing" "$before -> $after"
 d stop -t 1 survivor >/dev/null 2>&1
 expect_eq "the new daemon stops it and records the exit" "exited 137" "$(state survivor)"
-d rm -f survivor >/dev/null 2>&1
+health_t0="$(date +%s)"
+expect_eq "the new daemon goes on probing a container it took over" "exec_start: /bin/sh -c true" \
+  "$(first_event hsurvivor exec_start)"
+expect_eq "and keeps the health it had" "healthy" \
+  "$(d inspect --format '{{.State.Health.Status}}' hsurvivor 2>&1)"
+d rm -f survivor hsurvivor >/dev/null 2>&1
 
 # ---- stats ----
 d run -d --name statsbox -m 64m bb sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; sleep 600' \
