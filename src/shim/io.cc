@@ -91,10 +91,10 @@ void Monitor::WatchOutput(Stdio& stdio, pid_t exec_pid) {
 }
 
 void Monitor::OnOutput(pid_t exec_pid, int fd, Stream stream) {
-  char buf[65536];
+  char* buf = output_buffer_.get();
   // A bounded amount per wake-up, so that one busy stream does not starve the others.
   for (int round = 0; round < 4; ++round) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+    ssize_t n = read(fd, buf, kReadBufferSize);
     if (n > 0) {
       Deliver(exec_pid, stream, std::string_view(buf, static_cast<size_t>(n)));
       Stdio* stdio = StdioOf(exec_pid);

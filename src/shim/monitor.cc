@@ -121,8 +121,8 @@ void Monitor::OnClient(uint64_t id, uint32_t events) {
 
 void Monitor::ReadClient(Client& c) {
   const uint64_t id = c.id;
-  char buf[65536];
-  ssize_t n = read(c.fd.get(), buf, sizeof(buf));
+  char* buf = client_buffer_.get();
+  ssize_t n = read(c.fd.get(), buf, kReadBufferSize);
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) DropClient(id);
     return;

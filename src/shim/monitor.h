@@ -148,6 +148,14 @@ class Monitor {
   bool finished_ = false;
   std::optional<Clock::time_point> exit_deadline_;
 
+  // Read buffers on the heap rather than the stack: the stack-clash probes of a 64 KiB frame
+  // would make every page of it resident in every shim, while a heap page is touched only when a
+  // read fills it. One for the processes' output, one for the clients' bytes (a client's input
+  // may lead to output being read before the client's bytes are used up).
+  static constexpr size_t kReadBufferSize = 64 << 10;
+  std::unique_ptr<char[]> output_buffer_{new char[kReadBufferSize]};
+  std::unique_ptr<char[]> client_buffer_{new char[kReadBufferSize]};
+
   uint64_t next_client_ = 1;
   std::map<uint64_t, std::unique_ptr<Client>> clients_;
   std::map<pid_t, std::unique_ptr<Exec>> execs_;

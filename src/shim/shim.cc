@@ -3,9 +3,12 @@
 #include "shim/shim.h"
 
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -47,6 +50,28 @@ Status OpenShimLog(const ShimOptions& o) {
 Result<UniqueFd> Listen(const std::string& path) {
   // A socket left by an earlier shim of this state directory is replaced.
   return sys::ListenUnix(path, 0600, true);
+}
+
+// ReleaseStartupMemory gives back what creating the container touched and serving it never
+// will: the free heap (the parsed config, the runtime's plans) and the stack pages below this
+// frame. One shim runs per container, so each of these pages counts once per container.
+void ReleaseStartupMemory() {
+  malloc_trim(0);
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  void* low = nullptr;
+  size_t size = 0;
+  const int got = pthread_attr_getstack(&attr, &low, &size);
+  pthread_attr_destroy(&attr);
+  if (got != 0) return;
+  // Everything below the stack pointer is dead; keep a margin for the frames of madvise itself.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(low) + page - 1) & ~(page - 1);
+  const uintptr_t end = (sp - page) & ~(page - 1);
+  // The range starts at the stack's lowest possible address (its rlimit), below what is mapped:
+  // madvise then fails with ENOMEM for the gap but still releases the mapped pages.
+  if (end > start) madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
 }
 
 // Prepare does everything up to the ready line: on error nothing of the container is left.
@@ -116,6 +141,7 @@ int RunShim(const ShimOptions& options) {
   }
   WriteReadyLine(ready.get(), {{"pid", (*monitor)->InitPid()}});
   ready.Reset();
+  ReleaseStartupMemory();
   return (*monitor)->Run();
 }
 

@@ -3,13 +3,17 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "shim/shim.h"
 
-int main(int argc, char** argv, char** envp) {
+namespace {
+
+// Parse fills o from the command line, or gives the exit code of --help or a usage error. The
+// parser is gone before the shim runs: one shim lives as long as its container.
+std::optional<int> Parse(int argc, char** argv, berth::shim::ShimOptions& o) {
   CLI::App app{"berth-shim: runs one container and serves its stdio, logs and exit status",
                "berth-shim"};
-  berth::shim::ShimOptions o;
   app.add_option("--id", o.id, "container id")->required();
   app.add_option("--bundle", o.bundle, "OCI bundle directory")->required();
   app.add_option("--runtime-root", o.runtime_root, "the runtime's state root")->required();
@@ -27,7 +31,19 @@ int main(int argc, char** argv, char** envp) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--systemd-cgroup", o.systemd_cgroup, "cgroupsPath is slice:prefix:name");
   app.add_flag("--debug", o.debug, "log debug messages to STATE_DIR/shim.log");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv, char** envp) {
+  berth::shim::ShimOptions o;
+  if (std::optional<int> code = Parse(argc, argv, o)) return *code;
   // The container is cloned from this process (and execs are): its binary must be out of reach.
   if (auto sealed = berth::shim::ProtectExecutable(argv, envp); !sealed) {
     nlohmann::json line = {{"error", "berth-shim: " + sealed.error().message()}};
