@@ -78,10 +78,11 @@ Result<mount::RootfsPlan> PlanRootfs(const Prepared& p, const CreateOptions& opt
   return Annotate(mount::Plan(p.spec, o), "config.json");
 }
 
-// Places a new process in its cgroup and applies the per-process settings the runtime can set from
-// outside: rlimits and the OOM score.
-Status PlaceProcess(pid_t pid, cgroup::Cgroup* cg, bool add_to_cgroup, const oci::Process& proc) {
-  if (add_to_cgroup) BERTH_TRY(cg->AddProcess(pid));
+// Places a new process in its unified cgroup unless it was cloned there, and applies the
+// per-process settings the runtime can set from outside: rlimits and the OOM score. (Its v1
+// cgroups the process joins itself.)
+Status PlaceProcess(pid_t pid, cgroup::Cgroup* cg, bool add_to_unified, const oci::Process& proc) {
+  if (add_to_unified) BERTH_TRY(cg->AddToUnified(pid));
   for (const auto& limit : proc.rlimits) {
     std::optional<int> resource = oci::RlimitNumber(limit.type);
     if (!resource) return Fail(ErrorKind::kInvalidArgument, "unknown rlimit " + limit.type);
@@ -173,16 +174,16 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   record.cgroup = cg.Save();
   record.annotations = p.spec.annotations;
 
-  // CLONE_INTO_CGROUP applies only when the init process is cloned directly; cloned by the
-  // intermediate process (namespaces joined by path), it is placed in its cgroup by pid.
-  UniqueFd cgroup_fd;
-  if (p.layout.mode == cgroup::Mode::kV2 && cg.V2Path() && !p.namespaces.NeedsIntermediate()) {
-    cgroup_fd.Reset(open(cg.V2Path()->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  }
+  // The init process joins its v1 cgroups itself. CLONE_INTO_CGROUP applies only when it is
+  // cloned directly; cloned by the intermediate process (namespaces joined by path), it is moved
+  // into its unified cgroup by pid.
+  BERTH_ASSIGN_OR_RETURN(cgroup::Cgroup::Entry entry, cg.OpenEntry());
+  init.cgroup = &entry;
+  const bool clone_into = !p.namespaces.NeedsIntermediate();
   LaunchHooks hooks;
   hooks.place = [&](pid_t pid) -> Status {
-    BERTH_TRY(PlaceProcess(pid, &cg, !cgroup_fd, *p.spec.process));
-    log::Debug("create {}: process {} placed in its cgroup", options.id, pid);
+    BERTH_TRY(PlaceProcess(pid, &cg, !clone_into, *p.spec.process));
+    log::Debug("create {}: process {} placed", options.id, pid);
     BERTH_ASSIGN_OR_RETURN(record.pid_start_time, ProcessStartTime(pid));
     record.pid = pid;
     return store.Save(record);
@@ -198,7 +199,8 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
     created.console = std::move(master);
     return Ok();
   };
-  BERTH_ASSIGN_OR_RETURN(Launched launched, Launch(init, cgroup_fd.get(), hooks));
+  BERTH_ASSIGN_OR_RETURN(Launched launched,
+                         Launch(init, clone_into ? entry.v2_dir.get() : -1, hooks));
   log::Debug("create {}: init process {} created", options.id, launched.pid);
   record.ready = true;
   BERTH_TRY(store.Save(record));

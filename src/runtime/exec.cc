@@ -1,6 +1,6 @@
 // exec: start another process in a running container. The runtime enters the container's pid (and
 // time) namespace for its children, clones the process, which joins the remaining namespaces
-// through the init's pidfd, is placed in the cgroup, and finishes like the init process does.
+// through the init's pidfd, enters the cgroup, and finishes like the init process does.
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -46,8 +46,8 @@ bool OwnsMountNamespace(const oci::Spec& spec) {
 }
 
 // root_fd >= 0: the init process's root, entered after the namespaces.
-[[noreturn]] void RunExecChild(const ProcessConfig& c, int init_pidfd, uint64_t ns_flags,
-                               int root_fd) noexcept {
+[[noreturn]] void RunExecChild(const ProcessConfig& c, const cgroup::Cgroup::Entry& cgroup,
+                               int init_pidfd, uint64_t ns_flags, int root_fd) noexcept {
   const int fd = c.sync_fd;
   uint64_t join = ns_flags & ~uint64_t{CLONE_NEWPID | CLONE_NEWTIME};
   if (join && setns(init_pidfd, static_cast<int>(join)) < 0) {
@@ -58,6 +58,9 @@ bool OwnsMountNamespace(const oci::Spec& spec) {
   }
   auto go = RecvSync(fd);
   if (!go || go->type != SyncType::kGo) _exit(126);
+  if (const char* failed = cgroup::Cgroup::JoinSelf(cgroup)) {
+    ChildFail(fd, errno, (std::string("join cgroup: write ") + failed).c_str());
+  }
   ExecProcess(c);
 }
 
@@ -148,15 +151,17 @@ Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, c
   }
   UniqueFd parent_end(pair[0]), child_end(pair[1]);
   config.sync_fd = child_end.get();
-  BERTH_ASSIGN_OR_RETURN(sys::CloneResult child, Annotate(sys::Clone3(0), context));
-  if (child.pid == 0) RunExecChild(config, init_pidfd.get(), ns_flags, root.get());
+  // The process starts in the unified cgroup and joins the v1 ones itself (Cgroup::Entry).
+  BERTH_ASSIGN_OR_RETURN(cgroup::Cgroup::Entry entry, Annotate(cg.OpenEntry(), context));
+  BERTH_ASSIGN_OR_RETURN(sys::CloneResult child,
+                         Annotate(sys::Clone3(0, entry.v2_dir.get()), context));
+  if (child.pid == 0) RunExecChild(config, entry, init_pidfd.get(), ns_flags, root.get());
   child_end.Reset();
   ChildProcess guard = *ChildProcess::Adopt(child.pid);
   for (const UniqueFd* ns : {&own_pid_ns, &own_time_ns}) {
     if (*ns && setns(ns->get(), 0) < 0) return Fail(ErrnoNow(context + ": leave namespace"));
   }
 
-  BERTH_TRY(Annotate(cg.AddProcess(child.pid), context));
   for (const auto& limit : process.rlimits) {
     rlimit value{limit.soft, limit.hard};
     int resource = oci::RlimitNumber(limit.type).value_or(-1);

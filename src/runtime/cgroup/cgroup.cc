@@ -363,12 +363,38 @@ Status Cgroup::Apply(const oci::Resources& resources) {
   return Ok();
 }
 
-Status Cgroup::AddProcess(pid_t pid) {
+Status Cgroup::AddToUnified(pid_t pid) {
+  const Dir* v2 = V2Dir();
+  if (v2 == nullptr) return Ok();
+  return Annotate(WriteExisting(v2->path + "/cgroup.procs", std::to_string(pid)),
+                  fmt::format("add process {} to cgroup", pid));
+}
+
+Result<Cgroup::Entry> Cgroup::OpenEntry() const {
+  Entry entry;
   for (const Dir& d : dirs_) {
-    BERTH_TRY(Annotate(WriteExisting(d.path + "/cgroup.procs", std::to_string(pid)),
-                       fmt::format("add process {} to cgroup", pid)));
+    if (d.v2) {
+      entry.v2_dir.Reset(open(d.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!entry.v2_dir) return Fail(ErrnoNow("open " + d.path));
+      continue;
+    }
+    std::string path = d.path + "/tasks";
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return Fail(ErrnoNow("open " + path));
+    entry.v1_tasks.push_back({std::move(fd), std::move(path)});
   }
-  return Ok();
+  return entry;
+}
+
+const char* Cgroup::JoinSelf(const Entry& entry) noexcept {
+  for (const Entry::TasksFile& tasks : entry.v1_tasks) {
+    ssize_t n;
+    do {
+      n = write(tasks.fd.get(), "0", 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) return tasks.path.c_str();
+  }
+  return nullptr;
 }
 
 Status Cgroup::Freeze() {

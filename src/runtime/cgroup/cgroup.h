@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "oci/runtime_spec.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/plan.h"
@@ -36,8 +37,28 @@ class Cgroup {
   // Apply writes the limits (PlanV1, PlanV2 or PlanHybrid by mode); on v2 device rules are
   // enforced by a BPF program attached to the directory, replacing an earlier one.
   Status Apply(const oci::Resources& resources);
-  // AddProcess moves pid (the whole thread group) into the directory of every hierarchy.
-  Status AddProcess(pid_t pid);
+  // AddToUnified moves pid (the whole thread group) into the unified directory, for a process
+  // not cloned into it; nothing without one. Its v1 directories a process joins itself (Entry).
+  Status AddToUnified(pid_t pid);
+
+  // Moving another process by pid takes the kernel's global threadgroup lock for writing, which
+  // first waits for an RCU grace period: milliseconds per container start. A new process enters
+  // without it: clone3 with CLONE_INTO_CGROUP starts it in its unified directory, and a thread
+  // that moves itself (writes "0" to a v1 tasks file) takes no global lock (cgroup-v1.rst,
+  // "tasks"). A process just cloned has one thread, so moving the thread moves the process.
+  struct Entry {
+    struct TasksFile {
+      UniqueFd fd;
+      std::string path;
+    };
+    std::vector<TasksFile> v1_tasks;  // the tasks file of every v1 directory, open for writing
+    UniqueFd v2_dir;                  // the unified directory, for CLONE_INTO_CGROUP
+  };
+  // OpenEntry opens the files of Entry, before the clone.
+  Result<Entry> OpenEntry() const;
+  // JoinSelf moves the calling thread into every v1 directory of entry. It returns nullptr, or
+  // the path of the tasks file whose write failed with errno set. Safe between clone and exec.
+  static const char* JoinSelf(const Entry& entry) noexcept;
 
   // Freeze stops every process: freezer.state FROZEN on v1 (hybrid included, where the v1
   // freezer is mounted), cgroup.freeze 1 on v2; it waits until the kernel reports the cgroup

@@ -18,6 +18,7 @@
 #include "base/child_process.h"
 #include "base/file.h"
 #include "base/strings.h"
+#include "base/unique_fd.h"
 
 namespace berth::runtime::cgroup {
 namespace {
@@ -70,6 +71,33 @@ class CgroupRootTest : public ::testing::Test {
   Layout layout_;
 };
 
+// Forks a child that enters cg as a container's process does (its v1 directories by itself, the
+// unified one moved by pid), waits for a byte on the returned pipe, and then runs body.
+template <typename Body>
+Result<std::pair<ChildProcess, UniqueFd>> ForkInside(Cgroup& cg, Body body) {
+  BERTH_ASSIGN_OR_RETURN(Cgroup::Entry entry, cg.OpenEntry());
+  int go[2], joined[2];
+  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(joined, O_CLOEXEC) < 0) return Fail(ErrnoNow("pipe2"));
+  pid_t pid = fork();
+  if (pid < 0) return Fail(ErrnoNow("fork"));
+  if (pid == 0) {
+    if (Cgroup::JoinSelf(entry) != nullptr) _exit(124);
+    char byte = 'j';
+    if (write(joined[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 1) _exit(125);
+    body();
+  }
+  close(go[0]);
+  close(joined[1]);
+  UniqueFd go_writer(go[1]), joined_reader(joined[0]);
+  BERTH_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::Adopt(pid));
+  BERTH_TRY(cg.AddToUnified(pid));
+  char byte;
+  if (read(joined_reader.get(), &byte, 1) != 1) {
+    return Fail(ErrorKind::kInternal, "the child did not join its v1 cgroups");
+  }
+  return std::pair{std::move(child), std::move(go_writer)};
+}
+
 std::string ProcState(pid_t pid) {
   std::string status = ReadTrimmed(fmt::format("/proc/{}/status", pid));
   for (const std::string& line : Split(status, '\n')) {
@@ -118,11 +146,13 @@ TEST_F(CgroupRootTest, LimitsProcessesFreezeKillDestroy) {
     std::cout << "hugetlb is not available here; its limit is not checked\n";
   }
 
-  Result<ChildProcess> child = ChildProcess::Spawn({.argv = {"sleep", "100"}});
-  ASSERT_TRUE(child) << child.error().message();
+  auto forked = ForkInside(cg, [] {
+    execlp("sleep", "sleep", "100", nullptr);
+    _exit(127);
+  });
+  ASSERT_TRUE(forked) << forked.error().message();
+  ChildProcess* child = &forked->first;
   pid_t pid = child->pid();
-  Status added = cg.AddProcess(pid);
-  ASSERT_TRUE(added) << added.error().message();
   Result<std::vector<pid_t>> pids = cg.Pids();
   ASSERT_TRUE(pids) << pids.error().message();
   EXPECT_EQ(*pids, std::vector<pid_t>{pid});
@@ -206,23 +236,16 @@ TEST_F(CgroupRootTest, RaisingMemoryAndSwapTogetherOnV1) {
 
 // Runs a child inside the cgroup that opens path, and returns 0 or the errno it got.
 int OpenInside(Cgroup& cg, const char* path) {
-  int go[2];
-  if (pipe2(go, O_CLOEXEC) < 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    char byte;
-    if (read(go[0], &byte, 1) != 1) _exit(125);
+  auto forked = ForkInside(cg, [path] {
     int fd = open(path, O_RDWR | O_CLOEXEC);
     _exit(fd >= 0 ? 0 : errno);
-  }
-  close(go[0]);
-  Status added = cg.AddProcess(pid);
-  EXPECT_TRUE(added) << added.error().message();
-  EXPECT_EQ(write(go[1], "x", 1), 1);
-  close(go[1]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  });
+  EXPECT_TRUE(forked) << forked.error().message();
+  if (!forked) return -1;
+  EXPECT_EQ(write(forked->second.get(), "x", 1), 1);
+  Result<ExitStatus> status = forked->first.Wait(5000);
+  EXPECT_TRUE(status) << status.error().message();
+  return status && status->signal == 0 ? status->exit_code : -1;
 }
 
 TEST_F(CgroupRootTest, DeviceProgramDecidesOpensInAUnifiedCgroup) {

@@ -87,7 +87,7 @@ class CgroupTest : public ::testing::Test {
   std::string root_;
 };
 
-TEST_F(CgroupTest, HybridCreateApplyAndAddProcess) {
+TEST_F(CgroupTest, HybridCreateApplyAndEnter) {
   MakeHybridFiles();
   Result<Cgroup> cg = Cgroup::Create(HybridLayout(), "berth/c1");
   ASSERT_TRUE(cg) << cg.error().message();
@@ -125,11 +125,32 @@ TEST_F(CgroupTest, HybridCreateApplyAndAddProcess) {
   EXPECT_EQ(Read("devices/berth/c1/devices.deny"), "a");
   EXPECT_EQ(Read("devices/berth/c1/devices.allow"), "c 1:3 rwm");
 
-  ASSERT_TRUE(cg->AddProcess(4242));
-  for (const char* h : {"cpu", "cpuset", "memory/process_api/abc", "pids", "freezer", "devices",
-                        "systemd", "unified"}) {
-    EXPECT_EQ(Read(fmt::format("{}/berth/c1/cgroup.procs", h)), "4242") << h;
+  // A new process joins the v1 directories itself ("0": the writing thread) and starts in the
+  // unified one, or is moved there by pid.
+  const char* v1_dirs[] = {"cpu",     "cpuset", "memory/process_api/abc", "pids", "freezer",
+                           "devices", "systemd"};
+  for (const char* h : v1_dirs) Touch(fmt::format("{}/berth/c1/tasks", h));
+  Result<Cgroup::Entry> entry = cg->OpenEntry();
+  ASSERT_TRUE(entry) << entry.error().message();
+  ASSERT_EQ(entry->v1_tasks.size(), 7u);
+  EXPECT_TRUE(entry->v2_dir);
+  EXPECT_EQ(Cgroup::JoinSelf(*entry), nullptr);
+  for (const char* h : v1_dirs) {
+    EXPECT_EQ(Read(fmt::format("{}/berth/c1/tasks", h)), "0") << h;
   }
+  ASSERT_TRUE(cg->AddToUnified(4242));
+  EXPECT_EQ(Read("unified/berth/c1/cgroup.procs"), "4242");
+  EXPECT_EQ(Read("cpu/berth/c1/cgroup.procs"), "");  // nothing is moved by pid in v1
+}
+
+TEST_F(CgroupTest, EntryNamesAMissingTasksFile) {
+  MakeHybridFiles();
+  Result<Cgroup> cg = Cgroup::Create(HybridLayout(), "berth/c1");
+  ASSERT_TRUE(cg) << cg.error().message();
+  Result<Cgroup::Entry> entry = cg->OpenEntry();
+  ASSERT_FALSE(entry);
+  EXPECT_NE(entry.error().message().find("/berth/c1/tasks"), std::string::npos)
+      << entry.error().message();
 }
 
 TEST_F(CgroupTest, SaveAndLoadKeepTheDirectories) {

@@ -279,13 +279,19 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
 
 [[noreturn]] void RunInit(const InitConfig& c) noexcept {
   const int fd = c.proc.sync_fd;
-  CloseInherited(c.proc.preserve_fds, fd, c.fifo_fd);
   ResetSignals();
   // Until create has finished, the init process must not outlive the runtime that is creating it.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   auto go = RecvSync(fd);
   if (!go || go->type != SyncType::kGo) _exit(126);
   const pid_t host_pid = go->pid;
+  // Before the cgroup namespace is made, so that its root is the container's cgroup.
+  if (c.cgroup != nullptr) {
+    if (const char* failed = cgroup::Cgroup::JoinSelf(*c.cgroup)) {
+      ChildFail(fd, errno, (std::string("join cgroup: write ") + failed).c_str());
+    }
+  }
+  CloseInherited(c.proc.preserve_fds, fd, c.fifo_fd);
 
   if (c.namespaces.Creates(CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
     ChildFail(fd, errno, "become root in the new user namespace");

@@ -9,6 +9,7 @@
 
 #include "oci/runtime_spec.h"
 #include "runtime/capability/capabilities.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/mount/rootfs.h"
 #include "runtime/namespace/namespaces.h"
 #include "runtime/seccomp/seccomp.h"
@@ -32,6 +33,8 @@ struct InitConfig {
   mount::RootfsPlan rootfs;
   ProcessConfig proc;
   int fifo_fd = -1;  // create: block reading it until `start`; -1: wait for kStart on the socket
+  // The v1 directories the init process joins itself (Cgroup::JoinSelf); null: none.
+  const cgroup::Cgroup::Entry* cgroup = nullptr;
 };
 
 // RunInit is the body of a container's init process. It never returns.
