@@ -1,6 +1,5 @@
 // Helpers shared by create, lifecycle and exec (container_internal.h).
 #include <poll.h>
-#include <pwd.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,8 +51,16 @@ Result<std::string> ResolveCgroupsPath(const RuntimeOptions& rt, const std::stri
 }
 
 std::string OwnerName() {
-  passwd* pw = getpwuid(geteuid());
-  return pw ? pw->pw_name : std::to_string(geteuid());
+  // /etc/passwd is read directly rather than through NSS (getpwuid): berth-runtime is linked
+  // statically, and a static program cannot load NSS modules safely.
+  const std::string uid = std::to_string(geteuid());
+  if (Result<std::string> passwd = ReadFile("/etc/passwd")) {
+    for (const std::string& line : Split(*passwd, '\n')) {
+      std::vector<std::string> fields = Split(line, ':');
+      if (fields.size() > 2 && fields[2] == uid && !fields[0].empty()) return fields[0];
+    }
+  }
+  return uid;
 }
 
 std::string HookStateJson(const ContainerRecord& record, pid_t pid, oci::Status status) {

@@ -236,6 +236,14 @@ TEST(RuntimeLifecycle, CreateStartStateKillDelete) {
   auto state = nlohmann::json::parse(b.Runtime({"state", id}).out);
   EXPECT_EQ(state["status"], "created");
   EXPECT_EQ(std::to_string(state["pid"].get<int>()), *ReadFile(pid_file));
+  // The owner is the name /etc/passwd gives the runtime's uid (root here).
+  bool listed = false;
+  for (const auto& c : nlohmann::json::parse(b.Runtime({"list", "--format", "json"}).out)) {
+    if (c["id"] != id) continue;
+    listed = true;
+    EXPECT_EQ(c["owner"], "root");
+  }
+  EXPECT_TRUE(listed);
   ASSERT_EQ(b.Runtime({"start", id}).exit_code, 0);
   EXPECT_EQ(nlohmann::json::parse(b.Runtime({"state", id}).out)["status"], "running");
   EXPECT_NE(b.Runtime({"delete", id}).exit_code, 0) << "a running container is not deleted";
