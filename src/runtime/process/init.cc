@@ -303,9 +303,14 @@ void CloseInherited(int preserve_fds, int a, int b) noexcept {
   SetNames(fd, c);
   CheckStatus(fd, mount::PrepareRootfs(c.rootfs));
 
-  if (SendSync(fd, SyncType::kCreateHooks) < 0) ChildFail(fd, errno, "report rootfs ready");
-  auto hooks_done = RecvSync(fd);
-  if (!hooks_done || hooks_done->type != SyncType::kGo) _exit(126);
+  // The runtime runs the prestart and createRuntime hooks here, between the mounts and the pivot;
+  // without any there is nothing to wait for.
+  const auto& hooks = c.spec->hooks;
+  if (hooks && (!hooks->prestart.empty() || !hooks->create_runtime.empty())) {
+    if (SendSync(fd, SyncType::kCreateHooks) < 0) ChildFail(fd, errno, "report rootfs ready");
+    auto hooks_done = RecvSync(fd);
+    if (!hooks_done || hooks_done->type != SyncType::kGo) _exit(126);
+  }
   RunContainerHooks(fd, c, false, host_pid);
 
   CheckStatus(fd, mount::PivotRoot(c.rootfs));

@@ -17,7 +17,7 @@ enum class SyncType : uint32_t {
   kGo = 1,       // parent -> child: carry on (maps written, cgroup joined, hooks done)
   kStart,        // parent -> child: exec the process now (run, exec)
   kPid,          // intermediate -> parent: pid of the init process it cloned
-  kCreateHooks,  // child -> parent: namespaces and mounts ready, run prestart/createRuntime hooks
+  kCreateHooks,  // child -> parent: mounts ready, run the prestart/createRuntime hooks (if any)
   kConsole,      // child -> parent: the pty master rides along
   kCreated,      // child -> parent: ready, waiting to be started
   kError,        // child -> parent: a step failed; err and text say which
