@@ -106,7 +106,10 @@ Result<Record> DirectorySnapshotter::Get(Tx& tx, std::string_view key) const {
 
 Result<Chain> DirectorySnapshotter::ChainOf(Tx& tx, const Record& record) const {
   BERTH_ASSIGN_OR_RETURN(std::vector<int64_t> ancestors, table_.Ancestors(tx, record.id));
-  Chain chain{.kind = record.kind, .dir = DirOf(record.id), .parents = {}};
+  Chain chain{.kind = record.kind,
+              .dir = DirOf(record.id),
+              .parents = {},
+              .parent_pending = !record.pending_parent.empty()};
   for (int64_t id : ancestors) chain.parents.push_back(DirOf(id));
   return chain;
 }
@@ -129,18 +132,18 @@ Result<std::optional<Record>> DirectorySnapshotter::CheckNew(Tx& tx, std::string
 }
 
 Result<Chain> DirectorySnapshotter::Insert(Tx& tx, Kind kind, std::string_view key,
-                                           std::string_view parent, const Labels& labels,
-                                           const std::string& filled_from, const std::string& temp,
-                                           std::string* placed) {
+                                           std::string_view parent, std::string_view pending_parent,
+                                           const Labels& labels, const std::string& filled_from,
+                                           const std::string& temp, std::string* placed) {
   BERTH_ASSIGN_OR_RETURN(std::optional<Record> p, CheckNew(tx, key, parent));
   // The tree was filled from the parent's directory of the first check; a parent removed and
   // committed anew since then is another tree.
   if ((p ? DirOf(p->id) : "") != filled_from) {
     return Fail(ErrorKind::kConflict, fmt::format("parent {} changed meanwhile", parent));
   }
-  BERTH_ASSIGN_OR_RETURN(
-      int64_t id,
-      table_.Insert(tx, kind, key, p ? std::optional(p->id) : std::nullopt, labels, Now()));
+  BERTH_ASSIGN_OR_RETURN(int64_t id,
+                         table_.Insert(tx, kind, key, p ? std::optional(p->id) : std::nullopt,
+                                       pending_parent, labels, Now()));
   *placed = DirOf(id);
   BERTH_TRY(Place(temp, *placed, snapshots_dir_));
   After(Step::kPlaced);
@@ -148,9 +151,8 @@ Result<Chain> DirectorySnapshotter::Insert(Tx& tx, Kind kind, std::string_view k
   return ChainOf(tx, record);
 }
 
-Result<std::vector<Mount>> DirectorySnapshotter::Create(Kind kind, std::string_view key,
-                                                        std::string_view parent,
-                                                        const Labels& labels) {
+Result<Chain> DirectorySnapshotter::Create(Kind kind, std::string_view key, std::string_view parent,
+                                           std::string_view pending_parent, const Labels& labels) {
   const std::string what =
       fmt::format("{} snapshot {}", kind == Kind::kView ? "view" : "prepare", key);
   if (key.empty()) return Fail(ErrorKind::kInvalidArgument, what + ": empty key");
@@ -172,22 +174,37 @@ Result<std::vector<Mount>> DirectorySnapshotter::Create(Kind kind, std::string_v
   After(Step::kFilled);
   Chain chain;
   BERTH_TRY(Write(what, [&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(chain, Insert(tx, kind, key, parent, labels, parent_dir, temp, &placed));
+    BERTH_ASSIGN_OR_RETURN(
+        chain, Insert(tx, kind, key, parent, pending_parent, labels, parent_dir, temp, &placed));
     return Ok();
   }));
   discard.Dismiss();
-  return layout_->Mounts(chain);
+  return chain;
 }
 
 Result<std::vector<Mount>> DirectorySnapshotter::Prepare(std::string_view key,
                                                          std::string_view parent,
                                                          const Labels& labels) {
-  return Create(Kind::kActive, key, parent, labels);
+  BERTH_ASSIGN_OR_RETURN(Chain chain, Create(Kind::kActive, key, parent, "", labels));
+  return layout_->Mounts(chain);
 }
 
 Result<std::vector<Mount>> DirectorySnapshotter::View(std::string_view key, std::string_view parent,
                                                       const Labels& labels) {
-  return Create(Kind::kView, key, parent, labels);
+  BERTH_ASSIGN_OR_RETURN(Chain chain, Create(Kind::kView, key, parent, "", labels));
+  return layout_->Mounts(chain);
+}
+
+Result<LayerDir> DirectorySnapshotter::PrepareAhead(std::string_view key, std::string_view parent,
+                                                    const Labels& labels) {
+  if (!parent.empty() && !layout_->PreparesAhead()) {
+    return Fail(ErrorKind::kNotImplemented,
+                fmt::format("prepare snapshot {} ahead of {}: the {} snapshotter starts a tree as "
+                            "a copy of its parent's, which must be committed first",
+                            key, parent, layout_->name()));
+  }
+  BERTH_ASSIGN_OR_RETURN(Chain chain, Create(Kind::kActive, key, "", parent, labels));
+  return LayerDir{.path = FsDir(chain.dir), .whiteouts = layout_->WhiteoutsOf(chain)};
 }
 
 Result<std::vector<Mount>> DirectorySnapshotter::Mounts(std::string_view key) {
@@ -198,10 +215,27 @@ Result<std::vector<Mount>> DirectorySnapshotter::Mounts(std::string_view key) {
       return Fail(ErrorKind::kFailedPrecondition,
                   fmt::format("snapshot {} is committed: mount a View of it", key));
     }
+    if (!record.pending_parent.empty()) {
+      return Fail(ErrorKind::kFailedPrecondition,
+                  fmt::format("snapshot {} was prepared ahead of its parent {}: it has no mounts "
+                              "before it is committed",
+                              key, record.pending_parent));
+    }
     BERTH_ASSIGN_OR_RETURN(chain, ChainOf(tx, record));
     return Ok();
   }));
   return layout_->Mounts(chain);
+}
+
+Result<std::optional<int64_t>> DirectorySnapshotter::ParentAtCommit(Tx& tx,
+                                                                    const Record& record) const {
+  if (record.pending_parent.empty()) return record.parent_id;
+  BERTH_ASSIGN_OR_RETURN(std::optional<Record> parent, table_.Find(tx, record.pending_parent));
+  if (!parent || parent->kind != Kind::kCommitted) {
+    return Fail(ErrorKind::kFailedPrecondition,
+                fmt::format("its parent {} is not committed yet", record.pending_parent));
+  }
+  return std::optional<int64_t>(parent->id);
 }
 
 Status DirectorySnapshotter::Commit(std::string_view name, std::string_view key,
@@ -216,6 +250,10 @@ Status DirectorySnapshotter::Commit(std::string_view name, std::string_view key,
     if (record.kind != Kind::kActive) return NotActive(record);
     BERTH_ASSIGN_OR_RETURN(std::optional<Record> taken, table_.Find(tx, name));
     if (taken) return Fail(ErrorKind::kAlreadyExists, fmt::format("snapshot {} exists", name));
+    // Refused before the sync below, which a commit in the wrong order need not wait for.
+    if (Result<std::optional<int64_t>> parent = ParentAtCommit(tx, record); !parent) {
+      return Fail(std::move(parent).error());
+    }
     id = record.id;
     return Ok();
   }));
@@ -227,7 +265,8 @@ Status DirectorySnapshotter::Commit(std::string_view name, std::string_view key,
   return Write(what, [&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
     if (record.id != id || record.kind != Kind::kActive) return NotActive(record);
-    return table_.MarkCommitted(tx, id, name, labels, usage, Now());
+    BERTH_ASSIGN_OR_RETURN(std::optional<int64_t> parent_id, ParentAtCommit(tx, record));
+    return table_.MarkCommitted(tx, id, name, parent_id, labels, usage, Now());
   });
 }
 
@@ -292,6 +331,20 @@ Result<LayerDir> DirectorySnapshotter::Path(std::string_view key) {
     return Ok();
   }));
   return LayerDir{.path = FsDir(chain.dir), .whiteouts = layout_->WhiteoutsOf(chain)};
+}
+
+Result<SnapshotDirs> DirectorySnapshotter::Dirs(std::string_view key) {
+  Chain chain;
+  BERTH_TRY(Read(fmt::format("directories of snapshot {}", key), [&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
+    if (record.kind == Kind::kView) {
+      return Fail(ErrorKind::kFailedPrecondition,
+                  fmt::format("snapshot {} is a view: it has no tree of its own", key));
+    }
+    BERTH_ASSIGN_OR_RETURN(chain, ChainOf(tx, record));
+    return Ok();
+  }));
+  return layout_->DirsOf(chain);
 }
 
 Status DirectorySnapshotter::Cleanup() {

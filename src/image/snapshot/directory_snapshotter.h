@@ -34,6 +34,10 @@ class Layout {
   virtual std::vector<Mount> Mounts(const Chain& chain) const = 0;
   // Whiteouts says how a layer written into the fs of an active snapshot records deletions.
   virtual Whiteouts WhiteoutsOf(const Chain& chain) const = 0;
+  virtual SnapshotDirs DirsOf(const Chain& chain) const = 0;
+  // PreparesAhead: a tree holds only its own layer's changes, so it can be filled before its
+  // parent exists (Snapshotter::PrepareAhead).
+  virtual bool PreparesAhead() const = 0;
 };
 
 // The points of Prepare and Remove at which a crash is of interest, in order.
@@ -68,22 +72,32 @@ class DirectorySnapshotter final : public Snapshotter {
   Status Walk(const std::function<Status(const Info&)>& fn) override;
   Result<DiskUsage> Usage(std::string_view key) override;
   Result<LayerDir> Path(std::string_view key) override;
+  Result<SnapshotDirs> Dirs(std::string_view key) override;
+  bool PreparesAhead() const override { return layout_->PreparesAhead(); }
+  Result<LayerDir> PrepareAhead(std::string_view key, std::string_view parent,
+                                const Labels& labels) override;
   Status Cleanup() override;
 
  private:
   DirectorySnapshotter(metadata::Database* db, const std::string& root,
                        std::unique_ptr<Layout> layout, DirectoryOptions options);
 
-  Result<std::vector<Mount>> Create(Kind kind, std::string_view key, std::string_view parent,
-                                    const Labels& labels);
+  // Create makes a snapshot of kind on parent, or (pending_parent set, parent empty) an active
+  // one prepared ahead, and returns its chain.
+  Result<Chain> Create(Kind kind, std::string_view key, std::string_view parent,
+                       std::string_view pending_parent, const Labels& labels);
   // CheckNew verifies that key is free and parent committed; returns the parent's row.
   Result<std::optional<Record>> CheckNew(metadata::Tx& tx, std::string_view key,
                                          std::string_view parent) const;
   // Insert records the snapshot and moves its tree from temp to its place (placed), in tx.
   // filled_from is the parent directory the tree was filled from.
   Result<Chain> Insert(metadata::Tx& tx, Kind kind, std::string_view key, std::string_view parent,
-                       const Labels& labels, const std::string& filled_from,
-                       const std::string& temp, std::string* placed);
+                       std::string_view pending_parent, const Labels& labels,
+                       const std::string& filled_from, const std::string& temp,
+                       std::string* placed);
+  // ParentAtCommit is the id of the parent record will have once committed: its own, or for one
+  // prepared ahead that of its pending parent, which must be committed (kFailedPrecondition).
+  Result<std::optional<int64_t>> ParentAtCommit(metadata::Tx& tx, const Record& record) const;
   Result<Record> Get(metadata::Tx& tx, std::string_view key) const;
   Result<Chain> ChainOf(metadata::Tx& tx, const Record& record) const;
   std::string DirOf(int64_t id) const;

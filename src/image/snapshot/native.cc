@@ -26,6 +26,13 @@ class NativeLayout final : public Layout {
   std::vector<Mount> Mounts(const Chain& chain) const override { return PlanNative(chain); }
 
   Whiteouts WhiteoutsOf(const Chain&) const override { return Whiteouts::kRemove; }
+
+  SnapshotDirs DirsOf(const Chain& chain) const override {
+    return SnapshotDirs{.tree = FsDir(chain.dir), .work = "", .lowers = {}};
+  }
+
+  // A tree starts as a copy of its parent's, and a deletion removes the parent's file from it.
+  bool PreparesAhead() const override { return false; }
 };
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The native snapshotter: each snapshot is a whole tree in root/snapshots/<id>/fs; Prepare copies
 // the parent's tree (tree.h CopyTree), and mounts are bind mounts. Slower to prepare and larger
 // on disk than overlay, but it works on any filesystem and kernel: the fallback where overlay is
-// unavailable. Thread-safety and ownership as for DirectorySnapshotter.
+// unavailable. It cannot prepare ahead (a new tree starts as its parent's copy), so the layers of
+// an image are extracted one after the other. Thread-safety and ownership as for
+// DirectorySnapshotter.
 #pragma once
 
 #include <memory>

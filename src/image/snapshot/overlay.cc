@@ -59,8 +59,18 @@ class OverlayLayout final : public Layout {
 
   // Without parents the fs is the whole tree, and nothing lies beneath to hide.
   Whiteouts WhiteoutsOf(const Chain& chain) const override {
-    return chain.parents.empty() ? Whiteouts::kRemove : Whiteouts::kOverlay;
+    return chain.parents.empty() && !chain.parent_pending ? Whiteouts::kRemove
+                                                          : Whiteouts::kOverlay;
   }
+
+  SnapshotDirs DirsOf(const Chain& chain) const override {
+    SnapshotDirs dirs{.tree = FsDir(chain.dir), .work = WorkDir(chain.dir), .lowers = {}};
+    for (const std::string& parent : chain.parents) dirs.lowers.push_back(FsDir(parent));
+    return dirs;
+  }
+
+  // An upper layer needs nothing of the layers beneath it until it is mounted on them.
+  bool PreparesAhead() const override { return true; }
 
  private:
   std::vector<std::string> defaults_;

@@ -1,6 +1,8 @@
 // The overlay snapshotter: each snapshot's own changes in root/snapshots/<id>/fs, stacked on its
 // parents' as overlayfs lower layers, so an image's layers are shared by every container using
-// them and Prepare costs two mkdirs. ProbeOverlay tells a caller whether overlayfs works on the
+// them and Prepare costs two mkdirs. A layer's tree needs nothing of its parents until it is
+// mounted, so it prepares ahead: the layers of an image are extracted at once and committed in
+// order. ProbeOverlay tells a caller whether overlayfs works on the
 // filesystem of a root, so it can fall back to the native snapshotter. Thread-safety and
 // ownership as for DirectorySnapshotter.
 #pragma once

@@ -16,6 +16,7 @@ struct Chain {
   Kind kind = Kind::kActive;
   std::string dir;
   std::vector<std::string> parents;  // the parent first, the bottom layer last
+  bool parent_pending = false;       // prepared ahead: its parent is linked at Commit
 };
 
 std::string FsDir(const std::string& snapshot_dir);    // <dir>/fs

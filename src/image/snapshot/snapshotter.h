@@ -12,15 +12,19 @@
 //  - committed: made by Commit from an active snapshot, under a new key (its name); immutable.
 //               Only a committed snapshot may be a parent.
 // Lifecycle. Importing a layer: Prepare("extract-1", parent) → apply the mounts (or write into
-// Path) → unpack → unmount → Commit(chain id, "extract-1"). Running a container: Prepare(id, image
-// top) → mounts for the rootfs → Remove(id) when done. A snapshot is removed only after its
-// children are. The caller unmounts a snapshot before Commit or Remove.
+// Path) → unpack → unmount → Commit(chain id, "extract-1"). Importing the layers of an image at
+// once, where the snapshotter can (PreparesAhead): PrepareAhead("extract-N", chain id of N-1) for
+// every layer → unpack them all into their directories → Commit them base first. Running a
+// container: Prepare(id, image top) → mounts for the rootfs → Remove(id) when done. A snapshot is
+// removed only after its children are. The caller unmounts a snapshot before Commit or Remove.
 // Errors. kNotFound: no snapshot has the key (or the parent). kAlreadyExists: the key (or the
 // commit's name) is taken. kFailedPrecondition: the snapshot is of the wrong kind for the call
 // (a parent that is not committed, Commit of a view or committed snapshot, Mounts of a committed
-// one, Path of one not active) or Remove of a snapshot with children. kConflict: a concurrent call
-// replaced the parent or the snapshot meanwhile. kInvalidArgument: an empty key or name. Anything
-// else comes from the filesystem or the database, with its errno and kind.
+// one or of one prepared ahead, Path of one not active, Dirs of a view, Commit of a snapshot
+// prepared ahead before its parent is committed) or Remove of a snapshot with children.
+// kNotImplemented: PrepareAhead on a snapshotter that cannot prepare ahead. kConflict: a concurrent
+// call replaced the parent or the snapshot meanwhile. kInvalidArgument: an empty key or name.
+// Anything else comes from the filesystem or the database, with its errno and kind.
 #pragma once
 
 #include <chrono>
@@ -75,6 +79,16 @@ struct LayerDir {
   Whiteouts whiteouts = Whiteouts::kRemove;
 };
 
+// SnapshotDirs are the directories that hold an active or committed snapshot on the host.
+struct SnapshotDirs {
+  std::string tree;  // the snapshot's own tree: overlay's upper layer, native's whole copy
+  std::string work;  // overlay's work directory, beside the tree; empty on native
+  // The trees of the committed snapshots beneath, the parent first (overlay's lower layers);
+  // empty on native, whose tree holds its parents' files.
+  std::vector<std::string> lowers;
+  bool operator==(const SnapshotDirs&) const = default;
+};
+
 class Snapshotter {
  public:
   virtual ~Snapshotter() = default;
@@ -93,7 +107,7 @@ class Snapshotter {
   // Commit turns the active snapshot key into the committed snapshot name, with the same parent
   // and content and the given labels (the active snapshot's labels are not carried over). The
   // content is on disk (synced) before the commit is recorded, and its usage is recorded with it.
-  // Afterwards key no longer exists.
+  // Afterwards key no longer exists. A snapshot made by PrepareAhead is stacked on its parent here.
   virtual Status Commit(std::string_view name, std::string_view key, const Labels& labels = {}) = 0;
   // Remove deletes a snapshot of any kind and its tree.
   virtual Status Remove(std::string_view key) = 0;
@@ -112,6 +126,25 @@ class Snapshotter {
   // whole copied tree), and lets an extractor unpack without any mount (no privilege, no mount
   // namespace); Info stays what every snapshotter reports alike.
   virtual Result<LayerDir> Path(std::string_view key) = 0;
+
+  // Dirs gives the directories of an active or committed snapshot, for a caller that shows where
+  // a layer or a container's rootfs lives (docker's GraphDriver data). A view has no tree of its
+  // own (kFailedPrecondition). The directories belong to the snapshotter: read, never change.
+  virtual Result<SnapshotDirs> Dirs(std::string_view key) = 0;
+
+  // PreparesAhead says whether PrepareAhead works: a snapshotter whose trees hold only a layer's
+  // own changes (overlay) can extract a layer before its parent exists; one whose trees start as
+  // a copy of the parent's (native) cannot.
+  virtual bool PreparesAhead() const = 0;
+  // PrepareAhead makes the active snapshot key for a layer to be written into its Path before
+  // parent (the key its parent will be committed under) is committed, or exists: its tree starts
+  // empty (its root mode 0755, owned by the process, as docker's overlay2 makes a layer's
+  // directory: a layer without a "./" entry leaves it so), a deletion is written as an overlay
+  // whiteout, and it has no mounts. Commit stacks it on parent, which must be committed by then;
+  // until then Stat reports parent as its parent. With an empty parent it is Prepare with none.
+  // Crash-safe as Prepare: such a snapshot is an active one until committed.
+  virtual Result<LayerDir> PrepareAhead(std::string_view key, std::string_view parent,
+                                        const Labels& labels = {}) = 0;
 
   // Cleanup removes the directories under the root that no snapshot owns: those a crash left
   // between creating a tree and recording it, or between forgetting a snapshot and deleting its

@@ -37,13 +37,14 @@ struct Flavor {
   Result<std::unique_ptr<Snapshotter>> (*open)(Database*, const std::string&, DirectoryOptions);
   Whiteouts child_whiteouts;  // what Path reports for an active snapshot with a parent
   bool copies_parent;         // a child's own tree holds its parent's files
+  bool prepares_ahead;        // PrepareAhead works with a parent
 };
 
 void PrintTo(const Flavor& flavor, std::ostream* os) { *os << flavor.name; }
 
 const Flavor kFlavors[] = {
-    {"overlay", &OpenOverlay, Whiteouts::kOverlay, false},
-    {"native", &OpenNative, Whiteouts::kRemove, true},
+    {"overlay", &OpenOverlay, Whiteouts::kOverlay, false, true},
+    {"native", &OpenNative, Whiteouts::kRemove, true, false},
 };
 
 bool Exists(const std::string& path) {
@@ -420,6 +421,122 @@ TEST_P(SnapshotterTest, LayersWrittenThroughPathWithoutMounting) {
   EXPECT_FALSE(Exists(view + "/gone"));
   EXPECT_EQ(Read(view + "/kept"), "k");
   EXPECT_EQ(Read(view + "/added"), "a");
+}
+
+bool IsDir(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+TEST_P(SnapshotterTest, DirsNameTheTreesOfCommittedAndActiveSnapshots) {
+  ASSERT_NO_FATAL_FAILURE(
+      Layer("base", "", [](const std::string& t) { ASSERT_TRUE(WriteFile(t + "/b", "b")); }));
+  ASSERT_NO_FATAL_FAILURE(
+      Layer("mid", "base", [](const std::string& t) { ASSERT_TRUE(WriteFile(t + "/m", "m")); }));
+  ASSERT_TRUE(snap_->Prepare("container", "mid"));
+  Result<SnapshotDirs> base = snap_->Dirs("base");
+  Result<SnapshotDirs> mid = snap_->Dirs("mid");
+  Result<SnapshotDirs> container = snap_->Dirs("container");
+  ASSERT_TRUE(base) << base.error().message();
+  ASSERT_TRUE(mid) << mid.error().message();
+  ASSERT_TRUE(container) << container.error().message();
+  EXPECT_EQ(Read(base->tree + "/b"), "b");
+  EXPECT_EQ(Read(mid->tree + "/m"), "m");
+  EXPECT_EQ(container->tree, snap_->Path("container").value_or(LayerDir{}).path);
+  ASSERT_TRUE(WriteFile(container->tree + "/c", "c"));
+  if (GetParam().copies_parent) {
+    EXPECT_EQ(Read(mid->tree + "/b"), "b") << "a whole tree holds its parent's files";
+    EXPECT_EQ(mid->work, "");
+    EXPECT_TRUE(mid->lowers.empty());
+    EXPECT_TRUE(container->lowers.empty());
+  } else {
+    EXPECT_FALSE(Exists(mid->tree + "/b")) << "an upper layer holds only its own files";
+    EXPECT_TRUE(IsDir(mid->work)) << mid->work;
+    EXPECT_TRUE(IsDir(container->work)) << container->work;
+    EXPECT_TRUE(base->lowers.empty());
+    EXPECT_EQ(mid->lowers, std::vector<std::string>{base->tree});
+    EXPECT_EQ(container->lowers, (std::vector<std::string>{mid->tree, base->tree}));
+  }
+  std::string rootfs = MountAt(snap_->Mounts("container"), "container");
+  EXPECT_EQ(Read(rootfs + "/b"), "b");
+  EXPECT_EQ(Read(rootfs + "/m"), "m");
+  EXPECT_EQ(Read(rootfs + "/c"), "c");
+  ASSERT_TRUE(snap_->View("v", "mid"));
+  EXPECT_KIND(snap_->Dirs("v"), ErrorKind::kFailedPrecondition);
+  EXPECT_KIND(snap_->Dirs("nope"), ErrorKind::kNotFound);
+}
+
+TEST_P(SnapshotterTest, LayersPreparedAheadCommitInChainOrder) {
+  EXPECT_EQ(snap_->PreparesAhead(), GetParam().prepares_ahead);
+  if (!GetParam().prepares_ahead) {
+    EXPECT_KIND(snap_->PrepareAhead("l2", "c1"), ErrorKind::kNotImplemented);
+    Result<LayerDir> base = snap_->PrepareAhead("l1", "");
+    ASSERT_TRUE(base) << base.error().message();
+    EXPECT_EQ(base->whiteouts, Whiteouts::kRemove);
+    EXPECT_TRUE(snap_->Mounts("l1")) << "without a parent it is Prepare";
+    EXPECT_TRUE(Debris().empty());
+    return;
+  }
+  // The child first, before its parent exists at all.
+  Result<LayerDir> second = snap_->PrepareAhead("l2", "c1", {{"l", "2"}});
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->whiteouts, Whiteouts::kOverlay);
+  struct stat st {};
+  ASSERT_EQ(lstat(second->path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(st.st_uid, geteuid());
+  Result<Info> pending = snap_->Stat("l2");
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->kind, Kind::kActive);
+  EXPECT_EQ(pending->parent, "c1");
+  EXPECT_EQ(pending->labels, (Labels{{"l", "2"}}));
+  EXPECT_KIND(snap_->Mounts("l2"), ErrorKind::kFailedPrecondition);
+  EXPECT_EQ(snap_->Path("l2").value_or(LayerDir{}).path, second->path);
+  ASSERT_EQ(mknod((second->path + "/gone").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
+  ASSERT_TRUE(WriteFile(second->path + "/added", "a"));
+  EXPECT_KIND(snap_->Commit("c2", "l2"), ErrorKind::kFailedPrecondition);
+
+  Result<LayerDir> first = snap_->PrepareAhead("l1", "");
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->whiteouts, Whiteouts::kRemove);
+  ASSERT_TRUE(WriteFile(first->path + "/gone", "g"));
+  ASSERT_TRUE(WriteFile(first->path + "/kept", "k"));
+  ASSERT_EQ(chmod(first->path.c_str(), 0700), 0);
+  // A parent still active is not committed.
+  EXPECT_KIND(snap_->Commit("c2", "l2"), ErrorKind::kFailedPrecondition);
+  ASSERT_TRUE(snap_->Commit("c1", "l1"));
+  ASSERT_TRUE(snap_->Commit("c2", "l2"));
+
+  Result<Info> c2 = snap_->Stat("c2");
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(c2->parent, "c1");
+  EXPECT_KIND(snap_->Remove("c1"), ErrorKind::kFailedPrecondition);
+  Result<SnapshotDirs> dirs = snap_->Dirs("c2");
+  ASSERT_TRUE(dirs);
+  EXPECT_EQ(dirs->lowers,
+            std::vector<std::string>{snap_->Dirs("c1").value_or(SnapshotDirs{}).tree});
+  std::string view = MountAt(snap_->View("v", "c2"), "v");
+  EXPECT_FALSE(Exists(view + "/gone"));
+  EXPECT_EQ(Read(view + "/kept"), "k");
+  EXPECT_EQ(Read(view + "/added"), "a");
+  ASSERT_EQ(stat(view.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u) << "the top layer's root shows, not its parent's";
+  EXPECT_TRUE(Debris().empty());
+}
+
+TEST_P(SnapshotterTest, CrashWhilePreparingAheadLeavesOnlyDebris) {
+  if (!GetParam().prepares_ahead) GTEST_SKIP() << "the snapshotter does not prepare ahead";
+  for (Step step : {Step::kFilled, Step::kPlaced}) {
+    SCOPED_TRACE(static_cast<int>(step));
+    ASSERT_NO_FATAL_FAILURE(
+        CrashAt(step, [](Snapshotter& s) { (void)s.PrepareAhead("crash", "later"); }));
+    EXPECT_KIND(snap_->Stat("crash"), ErrorKind::kNotFound);
+    ExpectRowsHaveTrees();
+    EXPECT_EQ(Debris().size(), 1u);
+    ASSERT_TRUE(snap_->Cleanup());
+    EXPECT_TRUE(Debris().empty());
+  }
+  EXPECT_TRUE(WalkAll().empty());
 }
 
 TEST_P(SnapshotterTest, CleanupRemovesDebrisAndKeepsSnapshots) {

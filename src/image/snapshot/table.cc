@@ -12,7 +12,7 @@ using metadata::Row;
 using metadata::Tx;
 using metadata::Value;
 
-constexpr std::array<std::string_view, 1> kSteps = {
+constexpr std::array<std::string_view, 2> kSteps = {
     "CREATE TABLE snapshots ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " snapshotter TEXT NOT NULL,"
@@ -25,11 +25,13 @@ constexpr std::array<std::string_view, 1> kSteps = {
     " size_bytes INTEGER,"
     " inodes INTEGER,"
     " UNIQUE (snapshotter, key));"
-    "CREATE INDEX snapshots_by_parent ON snapshots(parent_id);"};
+    "CREATE INDEX snapshots_by_parent ON snapshots(parent_id);",
+    "ALTER TABLE snapshots ADD COLUMN pending_parent TEXT;"};
 
 constexpr std::string_view kSelect =
     "SELECT s.id, s.kind, s.key, s.parent_id, p.key, s.labels, s.created_ns, s.updated_ns,"
-    " s.size_bytes, s.inodes FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent_id";
+    " s.size_bytes, s.inodes, s.pending_parent FROM snapshots s LEFT JOIN snapshots p ON p.id = "
+    "s.parent_id";
 
 int64_t Nanos(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -69,6 +71,7 @@ Result<Record> ReadRecord(const Row& row) {
   r.created = FromNanos(row.Int(6));
   r.updated = FromNanos(row.Int(7));
   if (!row.IsNull(8)) r.usage = DiskUsage{.bytes = row.Int(8), .inodes = row.Int(9)};
+  if (!row.IsNull(10)) r.pending_parent = row.Text(10);
   return r;
 }
 
@@ -77,7 +80,7 @@ Result<Record> ReadRecord(const Row& row) {
 Info Record::ToInfo() const {
   return Info{.kind = kind,
               .name = key,
-              .parent = parent_key,
+              .parent = parent_key.empty() ? pending_parent : parent_key,
               .labels = labels,
               .created = created,
               .updated = updated};
@@ -105,26 +108,33 @@ Result<std::optional<Record>> Table::Find(Tx& tx, std::string_view key) const {
 }
 
 Result<int64_t> Table::Insert(Tx& tx, Kind kind, std::string_view key,
-                              std::optional<int64_t> parent_id, const Labels& labels,
+                              std::optional<int64_t> parent_id, std::string_view pending_parent,
+                              const Labels& labels,
                               std::chrono::system_clock::time_point now) const {
   const Value parent = parent_id ? Value(*parent_id) : Value(nullptr);
+  const Value pending = pending_parent.empty() ? Value(nullptr) : Value(pending_parent);
   const std::string labels_json = LabelsJson(labels);
-  BERTH_TRY(Annotate(
-      tx.Exec("INSERT INTO snapshots(snapshotter, key, parent_id, kind, labels, created_ns,"
-              " updated_ns) VALUES(?, ?, ?, ?, ?, ?, ?)",
-              {snapshotter_, key, parent, KindName(kind), labels_json, Nanos(now), Nanos(now)}),
-      fmt::format("insert snapshot {}", key)));
+  BERTH_TRY(
+      Annotate(tx.Exec("INSERT INTO snapshots(snapshotter, key, parent_id, pending_parent,"
+                       " kind, labels, created_ns, updated_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                       {snapshotter_, key, parent, pending, KindName(kind), labels_json, Nanos(now),
+                        Nanos(now)}),
+               fmt::format("insert snapshot {}", key)));
   return tx.LastInsertRowId();
 }
 
-Status Table::MarkCommitted(Tx& tx, int64_t id, std::string_view name, const Labels& labels,
-                            DiskUsage usage, std::chrono::system_clock::time_point now) const {
+Status Table::MarkCommitted(Tx& tx, int64_t id, std::string_view name,
+                            std::optional<int64_t> parent_id, const Labels& labels, DiskUsage usage,
+                            std::chrono::system_clock::time_point now) const {
+  const Value parent = parent_id ? Value(*parent_id) : Value(nullptr);
   const std::string labels_json = LabelsJson(labels);
   BERTH_ASSIGN_OR_RETURN(
       int64_t changed,
-      Annotate(tx.Exec("UPDATE snapshots SET key = ?, kind = 'committed', labels = ?,"
-                       " created_ns = ?, updated_ns = ?, size_bytes = ?, inodes = ? WHERE id = ?",
-                       {name, labels_json, Nanos(now), Nanos(now), usage.bytes, usage.inodes, id}),
+      Annotate(tx.Exec("UPDATE snapshots SET key = ?, kind = 'committed', parent_id = ?,"
+                       " pending_parent = NULL, labels = ?, created_ns = ?, updated_ns = ?,"
+                       " size_bytes = ?, inodes = ? WHERE id = ?",
+                       {name, parent, labels_json, Nanos(now), Nanos(now), usage.bytes,
+                        usage.inodes, id}),
                fmt::format("commit snapshot {} as {}", id, name)));
   if (changed != 1) return Fail(ErrorKind::kNotFound, fmt::format("commit snapshot {}: gone", id));
   return Ok();

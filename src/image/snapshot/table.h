@@ -8,6 +8,8 @@
 //             labels      TEXT     -- a JSON object of strings
 //             created_ns, updated_ns INTEGER  -- nanoseconds since the Unix epoch
 //             size_bytes, inodes     INTEGER  -- usage recorded at commit, NULL before
+//             pending_parent TEXT     -- prepared ahead: the key of the parent it will be
+//                                     -- committed on (parent_id is NULL until then); else NULL
 //             UNIQUE(snapshotter, key))
 //
 // AUTOINCREMENT keeps ids of removed rows from coming back, so a directory that outlived its row
@@ -36,6 +38,8 @@ struct Record {
   std::string key;
   std::optional<int64_t> parent_id;
   std::string parent_key;  // empty when there is no parent
+  // Prepared ahead: the key its parent will have; empty otherwise (and once committed).
+  std::string pending_parent;
   Labels labels;
   std::chrono::system_clock::time_point created;
   std::chrono::system_clock::time_point updated;
@@ -54,13 +58,16 @@ class Table {
   static Result<std::set<int64_t>> AllIds(metadata::Tx& tx);
 
   Result<std::optional<Record>> Find(metadata::Tx& tx, std::string_view key) const;
-  // Insert adds a row and returns its id; a taken key is kAlreadyExists.
+  // Insert adds a row and returns its id; a taken key is kAlreadyExists. pending_parent is set
+  // only for a snapshot prepared ahead (parent_id then empty).
   Result<int64_t> Insert(metadata::Tx& tx, Kind kind, std::string_view key,
-                         std::optional<int64_t> parent_id, const Labels& labels,
-                         std::chrono::system_clock::time_point now) const;
-  // MarkCommitted renames row id to name, makes it committed and records labels and usage.
-  Status MarkCommitted(metadata::Tx& tx, int64_t id, std::string_view name, const Labels& labels,
-                       DiskUsage usage, std::chrono::system_clock::time_point now) const;
+                         std::optional<int64_t> parent_id, std::string_view pending_parent,
+                         const Labels& labels, std::chrono::system_clock::time_point now) const;
+  // MarkCommitted renames row id to name, makes it committed on parent_id and records labels and
+  // usage.
+  Status MarkCommitted(metadata::Tx& tx, int64_t id, std::string_view name,
+                       std::optional<int64_t> parent_id, const Labels& labels, DiskUsage usage,
+                       std::chrono::system_clock::time_point now) const;
   Status Delete(metadata::Tx& tx, int64_t id) const;
   Result<bool> HasChildren(metadata::Tx& tx, int64_t id) const;
   // Ancestors lists the ids above id: its parent first, the bottom of the chain last.

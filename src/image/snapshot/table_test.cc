@@ -32,10 +32,12 @@ class TableTest : public ::testing::Test {
   }
 
   Result<int64_t> Insert(const Table& table, Kind kind, std::string_view key,
-                         std::optional<int64_t> parent, const Labels& labels = {}) {
+                         std::optional<int64_t> parent, const Labels& labels = {},
+                         std::string_view pending_parent = "") {
     int64_t id = 0;
     BERTH_TRY(db_->Write([&](Tx& tx) -> Status {
-      BERTH_ASSIGN_OR_RETURN(id, table.Insert(tx, kind, key, parent, labels, Now()));
+      BERTH_ASSIGN_OR_RETURN(id,
+                             table.Insert(tx, kind, key, parent, pending_parent, labels, Now()));
       return Ok();
     }));
     return id;
@@ -126,7 +128,7 @@ TEST_F(TableTest, MarkCommittedRenamesAndRecordsUsage) {
   ASSERT_TRUE(id);
   const auto later = Now() + std::chrono::seconds(5);
   ASSERT_TRUE(db_->Write([&](Tx& tx) {
-    return overlay_.MarkCommitted(tx, *id, "sha256:abc", {{"new", "y"}},
+    return overlay_.MarkCommitted(tx, *id, "sha256:abc", std::nullopt, {{"new", "y"}},
                                   {.bytes = 4096, .inodes = 3}, later);
   }));
   EXPECT_FALSE(Find(overlay_, "extract-1"));
@@ -139,6 +141,32 @@ TEST_F(TableTest, MarkCommittedRenamesAndRecordsUsage) {
   ASSERT_TRUE(r->usage);
   EXPECT_EQ(r->usage->bytes, 4096);
   EXPECT_EQ(r->usage->inodes, 3);
+}
+
+TEST_F(TableTest, PendingParentIsReportedUntilTheCommitLinksIt) {
+  Result<int64_t> id = Insert(overlay_, Kind::kActive, "extract-2", std::nullopt, {}, "layer-1");
+  ASSERT_TRUE(id);
+  std::optional<Record> pending = Find(overlay_, "extract-2");
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->pending_parent, "layer-1");
+  EXPECT_FALSE(pending->parent_id);
+  EXPECT_EQ(pending->ToInfo().parent, "layer-1");
+
+  Result<int64_t> parent = Insert(overlay_, Kind::kCommitted, "layer-1", std::nullopt);
+  ASSERT_TRUE(parent);
+  ASSERT_TRUE(db_->Write(
+      [&](Tx& tx) { return overlay_.MarkCommitted(tx, *id, "layer-2", *parent, {}, {}, Now()); }));
+  std::optional<Record> committed = Find(overlay_, "layer-2");
+  ASSERT_TRUE(committed);
+  EXPECT_EQ(committed->parent_id, *parent);
+  EXPECT_EQ(committed->parent_key, "layer-1");
+  EXPECT_EQ(committed->pending_parent, "");
+  bool has_children = false;
+  ASSERT_TRUE(db_->Read([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(has_children, overlay_.HasChildren(tx, *parent));
+    return Ok();
+  }));
+  EXPECT_TRUE(has_children);
 }
 
 TEST_F(TableTest, IdsOfRemovedRowsAreNotReused) {
