@@ -1,7 +1,8 @@
 // Crash points of the image store, with each snapshotter: a child process loads an archive (or
 // collects garbage) and is killed with SIGKILL at one point of the work; the store reopened
-// afterwards holds no trace of the unfinished work (no image, blob, snapshot, ingest or staging
-// file), and loads the archive again.
+// afterwards holds no trace of the unfinished work (no image, blob, snapshot, ingest or temporary
+// file), and loads the archive again. On overlay the layers are extracted ahead of their parents,
+// so the points while a layer is extracted find several active snapshots at once.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

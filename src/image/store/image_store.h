@@ -8,7 +8,7 @@
 //   content/blobs/sha256/<hex>   blobs, written through content/ingest/
 //   metadata.db                  the catalog's and the snapshotter's tables (SQLite, WAL)
 //   snapshots/<snapshotter>/     the snapshotter's trees ("overlay" or "native")
-//   tmp/                         layers being extracted before they move into their snapshot
+//   tmp/                         mount points of the views a commit compares a native tree with
 //   lock                         held (flock) by the process that has the store open
 //
 // Crash safety: every change of state is one transaction or one rename, and everything a piece of

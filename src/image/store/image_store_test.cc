@@ -96,11 +96,20 @@ TEST_P(ImageStoreTest, LayerSharedByTwoImagesIsExtractedOnce) {
   EXPECT_EQ(Snapshots().size(), 3u);
 }
 
-TEST_P(ImageStoreTest, LayerSetsTheModeOfTheRoot) {
+// RootTar is a layer whose "./" entry gives the root mode, owned by uid:gid, and holds file.
+std::string RootTar(mode_t mode, uint32_t uid, uint32_t gid, std::string_view file) {
   layer::testing::TarBuilder tar;
-  tar.Dir("./", 0750).File("f", "1");
-  const std::string bytes = tar.Finish();
-  TestImage image = ImageOf({LayerOf({{"base", "1"}}), {bytes, Digest::OfSha256(bytes)}}, {});
+  tar.Header({.name = "./", .type = '5', .mode = mode, .uid = uid, .gid = gid});
+  return tar.File(file, "1").Finish();
+}
+
+TestLayer Plain(const std::string& tar) { return {tar, Digest::OfSha256(tar)}; }
+
+TEST_P(ImageStoreTest, LayerSetsTheModeOfTheRoot) {
+  // The top layer gives the root the mode a layer directory starts with: it must still be set,
+  // not taken for "no ./ entry" and left at the base's.
+  TestImage image =
+      ImageOf({Plain(RootTar(0700, 1000, 1000, "base")), Plain(RootTar(0755, 0, 0, "top"))}, {});
   ASSERT_TRUE(PutTestImage(*store_, image));
   Result<PrepareRootfsResult> rootfs = store_->PrepareRootfs("c", image.id());
   ASSERT_TRUE(rootfs) << rootfs.error().message();
@@ -108,8 +117,69 @@ TEST_P(ImageStoreTest, LayerSetsTheModeOfTheRoot) {
   ASSERT_TRUE(mounted.status()) << mounted.status().error().message();
   struct stat st {};
   ASSERT_EQ(stat((dir_ + "/rootfs").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(st.st_uid, 0u);
   EXPECT_EQ(mounted.Read("base"), "1");
+  EXPECT_EQ(mounted.Read("top"), "1");
+}
+
+// A layer without a "./" entry: docker's overlay2 extracts it into a directory made 0755 and owned
+// by root, whatever its parent's root is; a whole tree (docker's vfs, our native) keeps the
+// root of the parent's copy.
+TEST_P(ImageStoreTest, LayerWithoutARootEntryGetsDockersRoot) {
+  TestImage image =
+      ImageOf({Plain(RootTar(0750, 1000, 1001, "base")), LayerOf({{"top", "1"}})}, {});
+  ASSERT_TRUE(PutTestImage(*store_, image));
+  Result<metadata::ImageRecord> record = store_->catalog().GetImage(image.id());
+  ASSERT_TRUE(record) << record.error().message();
+  ASSERT_EQ(record->layers.size(), 2u);
+  Result<snapshot::SnapshotDirs> top = store_->snapshotter().Dirs(record->layers[1].snapshot_key);
+  ASSERT_TRUE(top) << top.error().message();
+  struct stat st {};
+  ASSERT_EQ(lstat(top->tree.c_str(), &st), 0);
+  if (GetParam() == SnapshotterKind::kOverlay) {
+    EXPECT_EQ(st.st_mode & 07777, 0755u);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, 0u);
+  } else {
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    EXPECT_EQ(st.st_uid, 1000u);
+    EXPECT_EQ(st.st_gid, 1001u);
+  }
+}
+
+// Layers extracted ahead of their parents (overlay) are committed base first and stacked; a
+// failed layer leaves no active snapshot.
+TEST_P(ImageStoreTest, ParallelLayersStackAndAFailureLeavesOnlyCommittedLayers) {
+  layer::testing::TarBuilder mid;
+  mid.File(".wh.gone", "").File("mid", "m");
+  const std::string mid_tar = mid.Finish();
+  TestLayer base = LayerOf({{"gone", "g"}, {"kept", "k"}});
+  TestLayer good = Plain(mid_tar);
+  TestLayer bad = LayerOf({{"bad", "b"}});
+  bad.diff_id = Digest::OfSha256("not this layer");
+  TestImage image = ImageOf({base, good, bad}, {"bad:1"});
+  Result<PutImageResult> failed = PutTestImage(*store_, image);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().kind(), ErrorKind::kDataLoss) << failed.error().message();
+  // In parallel nothing is committed before every layer is extracted; one after the other, the
+  // layers before the failed one are.
+  const std::set<std::string> left = Snapshots();
+  EXPECT_EQ(left.size(), GetParam() == SnapshotterKind::kOverlay ? 0u : 2u);
+  for (const std::string& key : left) EXPECT_EQ(key.find(" ("), std::string::npos) << key;
+
+  TestImage fine = ImageOf({base, good, LayerOf({{"top", "t"}})}, {"fine:1"});
+  Result<PutImageResult> put = PutTestImage(*store_, fine);
+  ASSERT_TRUE(put) << put.error().message();
+  EXPECT_EQ(put->layers_extracted + put->layers_reused, 3);
+  Result<PrepareRootfsResult> rootfs = store_->PrepareRootfs("c", fine.id());
+  ASSERT_TRUE(rootfs) << rootfs.error().message();
+  Mounted mounted(rootfs->mounts, dir_ + "/rootfs");
+  ASSERT_TRUE(mounted.status()) << mounted.status().error().message();
+  EXPECT_EQ(mounted.Read("gone"), "<missing>");
+  EXPECT_EQ(mounted.Read("kept"), "k");
+  EXPECT_EQ(mounted.Read("mid"), "m");
+  EXPECT_EQ(mounted.Read("top"), "t");
 }
 
 TEST_P(ImageStoreTest, DeleteImageKeepsSharedLayers) {

@@ -148,7 +148,6 @@ Result<metadata::NewImage> ImageStore::UnpackImage(Lease& lease, const ImageInpu
   const UnpackContext context{.content = &content_,
                               .snapshotter = snapshotter_.get(),
                               .lease = &lease,
-                              .staging_dir = root() + "/tmp",
                               .verify_blobs = options_.read_policy == BlobReadPolicy::kVerify,
                               .parallelism = parallelism_,
                               .progress = report};

@@ -1,10 +1,11 @@
 // Unpacking layers into committed snapshots named by their chain ids: the store's part of
-// ImageStore::UnpackImage. One after the other, each layer is extracted into the snapshot prepared
-// on its parent. On overlay, where a layer's directory does not depend on what lies under it, the
-// layers are first extracted at once into staging directories under the data root's tmp/, then
-// moved one by one into the upper directory of their prepared snapshot and committed. Every
-// snapshot made is held by the caller's lease before it exists. Stateless functions; the context's
-// parts are borrowed and must be thread-safe (they are).
+// ImageStore::UnpackImage. Where the snapshotter prepares ahead (overlay, whose layer directories
+// do not depend on what lies under them), every layer's snapshot is prepared at once ahead of its
+// parent, the layers are extracted in parallel into them and committed base first. Otherwise
+// (native) one after the other: each layer is extracted into the snapshot prepared on its
+// committed parent. Every snapshot made is held by the caller's lease before it exists, so a crash
+// leaves only active snapshots that the next Open's garbage collection removes. Stateless
+// functions; the context's parts are borrowed and must be thread-safe (they are).
 #pragma once
 
 #include <cstdint>
@@ -37,10 +38,9 @@ struct UnpackContext {
   content::Store* content = nullptr;
   snapshot::Snapshotter* snapshotter = nullptr;
   Lease* lease = nullptr;
-  std::string staging_dir;   // root/tmp
   bool verify_blobs = true;  // check each blob against its digest while it is read
-  int parallelism = 1;
-  ProgressSink progress;  // serialised by the caller
+  int parallelism = 1;       // layers extracted at once where the snapshotter prepares ahead
+  ProgressSink progress;     // serialised by the caller
 };
 
 // UnpackLayers unpacks layers (each one's parent committed already or earlier in the list) and
