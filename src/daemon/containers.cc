@@ -344,6 +344,14 @@ Result<ContainerView> Containers::Inspect(std::string_view ref, bool size) {
   }
   view.bundle = impl_->ExecDir(view.record.id);
   view.data_dir = impl_->DataDir(view.record.id);
+  image::snapshot::Snapshotter& snapshotter = impl_->images.snapshotter();
+  Result<image::store::GraphDriver> driver =
+      image::store::SnapshotGraphDriver(snapshotter, view.record.id, view.bundle + "/rootfs");
+  if (!driver && driver.error().kind() != ErrorKind::kNotFound) return Fail(driver.error());
+  view.graph_driver =
+      driver ? std::move(*driver)
+             : image::store::GraphDriver{.name = image::store::GraphDriverName(snapshotter.name()),
+                                         .data = {}};
   if (size) {
     Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(view.record.id);
     if (usage) view.size_rw = usage->bytes;

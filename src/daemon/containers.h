@@ -85,6 +85,9 @@ struct ContainerView {
   std::string bundle;      // under the exec root: the bundle and the shim's state
   int64_t size_rw = -1;    // bytes in the writable layer, when asked for
   int64_t size_root = -1;  // plus the image's
+  // The rootfs snapshot's directories, MergedDir its mount point (data empty when the snapshot
+  // is gone).
+  image::store::GraphDriver graph_driver;
 };
 
 struct ListOptions {

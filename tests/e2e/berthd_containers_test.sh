@@ -96,6 +96,15 @@ expect_eq "docker exec -e overrides the container's variable" "set by exec" \
 d exec -d web sh -c 'echo detached >/tmp/mark' >/dev/null 2>&1
 for _ in $(seq 100); do [ "$(d exec web cat /tmp/mark 2>/dev/null)" = detached ] && break; sleep 0.05; done
 expect_eq "docker exec -d runs on its own" "detached" "$(d exec web cat /tmp/mark 2>&1)"
+# GraphDriver: the container's writes land in its UpperDir, over the image's layer as LowerDir,
+# and MergedDir is the running rootfs.
+gd() { d inspect --format "{{.GraphDriver.Data.$1}}" web 2>&1; }
+[ "$(d inspect --format '{{.GraphDriver.Name}}' web)" = overlay2 ] &&
+  [ "$(cat "$(gd UpperDir)/tmp/mark")" = detached ] && [ "$(cat "$(gd MergedDir)/tmp/mark")" = detached ] &&
+  [ "$(gd LowerDir)" = "$(d image inspect --format '{{.GraphDriver.Data.UpperDir}}' bb)" ] &&
+  [ -d "$(gd WorkDir)" ]
+record $? "docker inspect's GraphDriver names the container's layers on disk" \
+  "$(d inspect --format '{{json .GraphDriver}}' web 2>&1)"
 out="$(d exec web nosuchcommand 2>&1)"
 status=$?
 [ $status = 126 ] || [ $status = 127 ]

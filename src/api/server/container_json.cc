@@ -71,7 +71,7 @@ std::string StatusText(const daemon::container::State& s,
   return "";
 }
 
-ordered_json InspectJson(const daemon::ContainerView& view, std::string_view graph_driver) {
+ordered_json InspectJson(const daemon::ContainerView& view) {
   const daemon::container::Record& r = view.record;
   const daemon::container::State& s = r.state;
   ordered_json state = {
@@ -102,14 +102,14 @@ ordered_json InspectJson(const daemon::ContainerView& view, std::string_view gra
   out["LogPath"] = r.log_path;
   out["Name"] = r.name;
   out["RestartCount"] = r.restart_count;
-  out["Driver"] = graph_driver;
+  out["Driver"] = view.graph_driver.name;
   out["Platform"] = "linux";
   out["MountLabel"] = "";
   out["ProcessLabel"] = "";
   out["AppArmorProfile"] = "";
   out["ExecIDs"] = nullptr;
   out["HostConfig"] = daemon::container::HostConfigJson(r.host_config);
-  out["GraphDriver"] = {{"Data", nullptr}, {"Name", graph_driver}};
+  out["GraphDriver"] = image::store::GraphDriverJson(view.graph_driver);
   if (view.size_rw >= 0) out["SizeRw"] = view.size_rw;
   if (view.size_root >= 0) out["SizeRootFs"] = view.size_root;
   out["Mounts"] = ordered_json::array();

@@ -22,8 +22,7 @@ std::string HumanDuration(std::chrono::seconds duration);
 std::string StatusText(const daemon::container::State& state,
                        std::chrono::system_clock::time_point now);
 
-nlohmann::ordered_json InspectJson(const daemon::ContainerView& view,
-                                   std::string_view graph_driver);
+nlohmann::ordered_json InspectJson(const daemon::ContainerView& view);
 nlohmann::ordered_json SummaryJson(const daemon::ContainerView& view,
                                    std::chrono::system_clock::time_point now);
 

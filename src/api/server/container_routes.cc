@@ -140,17 +140,15 @@ Status PruneContainers(Containers& containers, Request& req, ResponseWriter& w) 
 
 void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
   Containers& c = daemon.containers();
-  const std::string driver = image::store::GraphDriverName(daemon.images().snapshotter().name());
   router.Add("POST", "/containers/create",
              [&c](Request& req, ResponseWriter& w) { return CreateContainer(c, req, w); });
   router.Add("GET", "/containers/json",
              [&c](Request& req, ResponseWriter& w) { return ListContainers(c, req, w); });
-  router.Add(
-      "GET", "/containers/{id}/json", [&c, driver](Request& req, ResponseWriter& w) -> Status {
-        BERTH_ASSIGN_OR_RETURN(bool size, req.QueryBool("size"));
-        BERTH_ASSIGN_OR_RETURN(daemon::ContainerView view, c.Inspect(req.params["id"], size));
-        return w.SendJson(200, InspectJson(view, driver));
-      });
+  router.Add("GET", "/containers/{id}/json", [&c](Request& req, ResponseWriter& w) -> Status {
+    BERTH_ASSIGN_OR_RETURN(bool size, req.QueryBool("size"));
+    BERTH_ASSIGN_OR_RETURN(daemon::ContainerView view, c.Inspect(req.params["id"], size));
+    return w.SendJson(200, InspectJson(view));
+  });
   router.Add("POST", "/containers/{id}/start", [&c](Request& req, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(bool started, c.Start(req.params["id"]));
     return w.SendEmpty(started ? 204 : 304);

@@ -150,7 +150,7 @@ TEST_P(ImageStoreTest, LayerWithoutARootEntryGetsDockersRoot) {
 
 // Layers extracted ahead of their parents (overlay) are committed base first and stacked; a
 // failed layer leaves no active snapshot.
-TEST_P(ImageStoreTest, ParallelLayersStackAndAFailureLeavesOnlyCommittedLayers) {
+TEST_P(ImageStoreTest, ParallelLayersStackAndAFailedPutLeavesNoActiveSnapshot) {
   layer::testing::TarBuilder mid;
   mid.File(".wh.gone", "").File("mid", "m");
   const std::string mid_tar = mid.Finish();

@@ -185,7 +185,24 @@ Result<nlohmann::ordered_json> Inspect(ImageStore& store, std::string_view ref_o
   BERTH_ASSIGN_OR_RETURN(metadata::ImageRecord image,
                          Annotate(store.catalog().Resolve(ref_or_id), what));
   BERTH_ASSIGN_OR_RETURN(oci::ImageConfig config, Annotate(ReadConfig(store, image.id), what));
-  return InspectJson(image, config, store.snapshotter().name());
+  GraphDriver driver{.name = GraphDriverName(store.snapshotter().name()), .data = {}};
+  if (!image.layers.empty()) {
+    BERTH_ASSIGN_OR_RETURN(
+        driver,
+        Annotate(SnapshotGraphDriver(store.snapshotter(), image.layers.back().snapshot_key), what));
+  }
+  return InspectJson(image, config, driver);
+}
+
+Result<GraphDriver> SnapshotGraphDriver(snapshot::Snapshotter& snapshotter, std::string_view key,
+                                        std::string_view merged) {
+  BERTH_ASSIGN_OR_RETURN(snapshot::SnapshotDirs dirs, snapshotter.Dirs(key));
+  GraphDriver driver{.name = GraphDriverName(snapshotter.name()), .data = {}};
+  driver.data["UpperDir"] = dirs.tree;
+  if (!dirs.work.empty()) driver.data["WorkDir"] = dirs.work;
+  if (!dirs.lowers.empty()) driver.data["LowerDir"] = Join(dirs.lowers, ":");
+  if (!merged.empty()) driver.data["MergedDir"] = std::string(merged);
+  return driver;
 }
 
 // ---- JSON ----
@@ -194,8 +211,15 @@ std::string GraphDriverName(std::string_view snapshotter) {
   return snapshotter == "overlay" ? "overlay2" : std::string(snapshotter);
 }
 
+nlohmann::ordered_json GraphDriverJson(const GraphDriver& driver) {
+  ordered_json out;
+  out["Data"] = driver.data.empty() ? ordered_json(nullptr) : StringMap(driver.data);
+  out["Name"] = driver.name;
+  return out;
+}
+
 nlohmann::ordered_json InspectJson(const metadata::ImageRecord& image,
-                                   const oci::ImageConfig& config, std::string_view snapshotter) {
+                                   const oci::ImageConfig& config, const GraphDriver& driver) {
   ordered_json out;
   out["Id"] = image.id.String();
   out["RepoTags"] = Strings(Familiar(image.tags));
@@ -216,7 +240,7 @@ nlohmann::ordered_json InspectJson(const metadata::ImageRecord& image,
   out["Os"] = config.os;
   if (!config.os_version.empty()) out["OsVersion"] = config.os_version;
   out["Size"] = image.size;
-  out["GraphDriver"] = {{"Name", GraphDriverName(snapshotter)}, {"Data", ordered_json::object()}};
+  out["GraphDriver"] = GraphDriverJson(driver);
   ordered_json rootfs = {{"Type", config.rootfs.type}};
   if (!config.rootfs.diff_ids.empty()) {
     ordered_json layers = ordered_json::array();

@@ -124,20 +124,43 @@ Result<std::vector<ImageSummary>> List(ImageStore& store, const ListOptions& opt
 
 // ---- inspect ----
 
-// Inspect is `docker image inspect`: ImageInspect JSON of the image (see InspectJson).
+// Inspect is `docker image inspect`: ImageInspect JSON of the image (see InspectJson), with the
+// GraphDriver of its top layer's snapshot.
 Result<nlohmann::ordered_json> Inspect(ImageStore& store, std::string_view ref_or_id);
 
-// ---- JSON shapes (pure) ----
+// ---- GraphDriver ----
+
+// GraphDriver is docker's GraphDriverData of an image or a container: the storage driver's name
+// and where the snapshot's trees are on the host.
+struct GraphDriver {
+  std::string name;  // GraphDriverName
+  // docker's overlay2 keys: UpperDir (the snapshot's own tree), WorkDir, LowerDir (the trees
+  // beneath, the parent first, joined by ':'), MergedDir (where the layers are mounted as one).
+  // Empty: docker's null (an image without layers).
+  std::map<std::string, std::string> data;
+};
 
 // GraphDriverName is what docker calls the snapshotter: "overlay2" for overlay, else its name.
 std::string GraphDriverName(std::string_view snapshotter);
 
+// SnapshotGraphDriver is the GraphDriver of the snapshot key (an image's top layer or a
+// container's rootfs) from the snapshotter's Dirs: UpperDir always, WorkDir and LowerDir where the
+// snapshotter has them (overlay; a native tree is whole), MergedDir when merged is given (a
+// container's rootfs mount point: an image's layers are mounted only inside containers).
+Result<GraphDriver> SnapshotGraphDriver(snapshot::Snapshotter& snapshotter, std::string_view key,
+                                        std::string_view merged = "");
+
+// ---- JSON shapes (pure) ----
+
+// GraphDriverJson is docker's {"Data": {...} or null, "Name": ...}.
+nlohmann::ordered_json GraphDriverJson(const GraphDriver& driver);
+
 // InspectJson is docker's ImageInspect: Id, RepoTags, RepoDigests, Parent, Comment (the config's
 // last history comment), Created, DockerVersion, Author, Config, Architecture, Variant, Os,
-// OsVersion, Size, GraphDriver {Name, Data}, RootFS {Type, Layers}, Metadata {LastTagTime}, in
+// OsVersion, Size, GraphDriver {Data, Name}, RootFS {Type, Layers}, Metadata {LastTagTime}, in
 // that order; Variant, OsVersion, Created and LastTagTime only when known.
 nlohmann::ordered_json InspectJson(const metadata::ImageRecord& image,
-                                   const oci::ImageConfig& config, std::string_view snapshotter);
+                                   const oci::ImageConfig& config, const GraphDriver& driver);
 // SummaryJson is docker's ImageSummary (SharedSize -1: not computed).
 nlohmann::ordered_json SummaryJson(const ImageSummary& summary);
 // HistoryJson is docker's list of HistoryResponseItem (Tags null when the image has none).

@@ -1,4 +1,6 @@
 // tag, rm, history, images, prune and inspect over a real store, with either snapshotter.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -7,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "image/metadata/chain_id.h"
 #include "image/store/image_views.h"
 #include "image/store/store_fixture.h"
@@ -375,8 +378,27 @@ TEST_P(ViewsTest, InspectReportsTheStoredImage) {
   EXPECT_EQ((*j)["Created"], "2024-01-02T03:04:05Z");
   EXPECT_EQ((*j)["Config"].dump(), R"({"Cmd":["/bin/sh"]})");
   EXPECT_EQ((*j)["Size"], static_cast<int64_t>(layer.blob.size()));
-  EXPECT_EQ((*j)["GraphDriver"]["Name"],
-            GetParam() == SnapshotterKind::kOverlay ? "overlay2" : "native");
+  const bool overlay = GetParam() == SnapshotterKind::kOverlay;
+  EXPECT_EQ((*j)["GraphDriver"]["Name"], overlay ? "overlay2" : "native");
+  const nlohmann::ordered_json& data = (*j)["GraphDriver"]["Data"];
+  EXPECT_EQ(ReadFile(data.value("UpperDir", "") + "/etc/os-release").value_or(""), "ID=test\n");
+  EXPECT_EQ(data.contains("WorkDir"), overlay);
+  EXPECT_FALSE(data.contains("LowerDir")) << "a single layer has nothing beneath";
+  EXPECT_FALSE(data.contains("MergedDir")) << "an image's layers are not mounted as one";
+  // Two layers on overlay: the top's upper directory over the base's.
+  const Digest two = Put(ImageOf({layer, LayerOf({{"top", "t"}})}, {"inspected:2"}));
+  Result<nlohmann::ordered_json> j2 = Inspect(*store_, two.String());
+  ASSERT_TRUE(j2) << j2.error().message();
+  const nlohmann::ordered_json& data2 = (*j2)["GraphDriver"]["Data"];
+  EXPECT_EQ(ReadFile(data2.value("UpperDir", "") + "/top").value_or(""), "t");
+  if (overlay) {
+    EXPECT_EQ(data2.value("LowerDir", ""), data.value("UpperDir", ""));
+    struct stat st {};
+    ASSERT_EQ(stat(data2.value("WorkDir", "").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+  } else {
+    EXPECT_EQ(ReadFile(data2.value("UpperDir", "") + "/etc/os-release").value_or(""), "ID=test\n");
+  }
   EXPECT_EQ((*j)["RootFS"]["Layers"], nlohmann::ordered_json({layer.diff_id.String()}));
   EXPECT_TRUE((*j)["Metadata"].contains("LastTagTime"));
   Result<nlohmann::ordered_json> missing = Inspect(*store_, "absent");

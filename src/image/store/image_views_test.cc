@@ -72,7 +72,10 @@ TEST(ImageViewsTest, MatchLabelsWantsEveryLabel) {
 }
 
 TEST(ImageViewsJsonTest, InspectHasDockersShape) {
-  ordered_json j = InspectJson(Record(), Config(), "overlay");
+  const GraphDriver driver{
+      .name = "overlay2",
+      .data = {{"UpperDir", "/s/2/fs"}, {"WorkDir", "/s/2/work"}, {"LowerDir", "/s/1/fs"}}};
+  ordered_json j = InspectJson(Record(), Config(), driver);
   EXPECT_EQ(Keys(j), (std::vector<std::string>{"Id", "RepoTags", "RepoDigests", "Parent", "Comment",
                                                "Created", "DockerVersion", "Author", "Config",
                                                "Architecture", "Variant", "Os", "Size",
@@ -91,7 +94,9 @@ TEST(ImageViewsJsonTest, InspectHasDockersShape) {
   EXPECT_EQ(j["Variant"], "v8");
   EXPECT_EQ(j["Os"], "linux");
   EXPECT_EQ(j["Size"], 4096);
-  EXPECT_EQ(j["GraphDriver"].dump(), R"({"Name":"overlay2","Data":{}})");
+  EXPECT_EQ(j["GraphDriver"].dump(),
+            R"({"Data":{"LowerDir":"/s/1/fs","UpperDir":"/s/2/fs","WorkDir":"/s/2/work"},)"
+            R"("Name":"overlay2"})");
   EXPECT_EQ(j["RootFS"]["Type"], "layers");
   EXPECT_EQ(j["RootFS"]["Layers"],
             ordered_json({Digest::OfSha256("l1").String(), Digest::OfSha256("l2").String()}));
@@ -104,7 +109,7 @@ TEST(ImageViewsJsonTest, InspectOfABareImage) {
   oci::ImageConfig config;
   config.architecture = "amd64";
   config.os = "linux";
-  ordered_json j = InspectJson(image, config, "native");
+  ordered_json j = InspectJson(image, config, GraphDriver{.name = "native", .data = {}});
   EXPECT_EQ(j["RepoTags"], ordered_json::array());
   EXPECT_EQ(j["RepoDigests"], ordered_json::array());
   EXPECT_EQ(j["Parent"], "");
@@ -112,7 +117,7 @@ TEST(ImageViewsJsonTest, InspectOfABareImage) {
   EXPECT_FALSE(j.contains("Created"));
   EXPECT_FALSE(j.contains("Variant"));
   EXPECT_EQ(j["Config"], ordered_json::object());
-  EXPECT_EQ(j["GraphDriver"]["Name"], "native");
+  EXPECT_EQ(j["GraphDriver"].dump(), R"({"Data":null,"Name":"native"})");
   EXPECT_EQ(j["RootFS"].dump(), R"({"Type":"layers"})");
   EXPECT_EQ(j["Metadata"], ordered_json::object());
 }
