@@ -42,6 +42,15 @@ expect_eq "docker tag adds a name to the same image" \
   "$(d images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort | tr '\n' ' ')"
 expect_eq "docker images --filter reference" "bb:1" \
   "$(d images --filter 'reference=bb' --format '{{.Repository}}:{{.Tag}}')"
+expect_eq "docker images --filter reference matches the full name" "bb:1" \
+  "$(d images --filter 'reference=docker.io/library/bb:*' --format '{{.Repository}}:{{.Tag}}')"
+# GraphDriver: docker's overlay2 keys naming the layer's tree on disk (a single layer: no
+# LowerDir; the layers of an image are mounted only in containers: no MergedDir).
+driver="$(d image inspect --format '{{.GraphDriver.Name}} {{range $k, $v := .GraphDriver.Data}}{{$k}} {{end}}' bb:1 2>&1)"
+expect_eq "docker image inspect shows the GraphDriver's directories" "overlay2 UpperDir WorkDir " "$driver"
+upper="$(d image inspect --format '{{.GraphDriver.Data.UpperDir}}' bb:1 2>&1)"
+[ -x "$upper/bin/busybox" ] && [ -d "$(d image inspect --format '{{.GraphDriver.Data.WorkDir}}' bb:1)" ]
+record $? "GraphDriver.Data names the layer's tree and work directory" "$upper"
 
 # ---- save, rmi, load ----
 d save -o "$work/saved.tar" bb:1 registry.local:5000/team/bb:2 2>&1
@@ -139,5 +148,9 @@ expect_eq "--storage-driver native is used" "native" "$(d info --format '{{.Driv
 d import -m "on native" "$work/rootfs.tar" native:1 >/dev/null 2>&1
 expect_eq "an import works on the native snapshotter" "on native" \
   "$(d image inspect --format '{{.Comment}}' native:1 2>&1)"
+upper="$(d image inspect --format '{{.GraphDriver.Name}} {{json .GraphDriver.Data}}' native:1 2>&1)"
+[[ "$upper" == 'native {"UpperDir":"'*'"}' ]] &&
+  [ -x "$(d image inspect --format '{{.GraphDriver.Data.UpperDir}}' native:1)/bin/busybox" ]
+record $? "GraphDriver.Data of the native snapshotter is the whole tree" "$upper"
 
 summary

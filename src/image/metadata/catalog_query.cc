@@ -94,14 +94,18 @@ bool MatchesLabels(const ImageRecord& image, const std::vector<std::string>& lab
   return true;
 }
 
-// MatchesReference is docker's FamiliarMatch: pattern against the familiar form of name, then
-// against its familiar repository.
+// MatchesReference is docker's reference filter: pattern against the familiar form of name
+// ("busybox:latest"), its familiar repository ("busybox"), then its full form
+// ("docker.io/library/busybox:latest") and full repository ("docker.io/library/busybox").
 bool MatchesReference(const std::string& pattern, const Reference& name) {
-  if (fnmatch(pattern.c_str(), name.FamiliarString().c_str(), FNM_PATHNAME) == 0) return true;
   Reference repository = name;
   repository.tag.clear();
   repository.digest.reset();
-  return fnmatch(pattern.c_str(), repository.FamiliarString().c_str(), FNM_PATHNAME) == 0;
+  for (const std::string& form :
+       {name.FamiliarString(), repository.FamiliarString(), name.String(), repository.String()}) {
+    if (fnmatch(pattern.c_str(), form.c_str(), FNM_PATHNAME) == 0) return true;
+  }
+  return false;
 }
 
 // KeepMatchingNames leaves in image only the names that match one of patterns and says whether

@@ -180,5 +180,25 @@ TEST_F(ListTest, ReferencePatternsSelectImagesAndTheirMatchingNames) {
   EXPECT_EQ(List({.references = {"nginx"}}), std::vector<Digest>{});
 }
 
+// The full names match as the familiar ones do (docker matches both since moby#52333).
+TEST_F(ListTest, ReferencePatternsMatchFullNames) {
+  const NewImage busybox = Add("busybox", 100, {"busybox:latest", "busybox:1.36"});
+  const NewImage app = Add("app", 200, {"registry.local:5000/team/app:v1"});
+  Result<std::vector<ImageRecord>> images =
+      catalog_->ListImages({.references = {"docker.io/library/busybox:1.36"}});
+  ASSERT_TRUE(images);
+  ASSERT_EQ(images->size(), 1u);
+  EXPECT_EQ(Strings(images->front().tags), std::vector<std::string>{"busybox:1.36"});
+  images = catalog_->ListImages({.references = {"docker.io/library/busybox"}});
+  ASSERT_TRUE(images);
+  ASSERT_EQ(images->size(), 1u);
+  EXPECT_EQ(Strings(images->front().tags),
+            (std::vector<std::string>{"busybox:1.36", "busybox:latest"}));
+  EXPECT_EQ(List({.references = {"docker.io/library/*:latest"}}), std::vector<Digest>{busybox.id});
+  EXPECT_EQ(List({.references = {"docker.io/*/*"}}), std::vector<Digest>{busybox.id});
+  EXPECT_EQ(List({.references = {"registry.local:5000/team/app"}}), std::vector<Digest>{app.id});
+  EXPECT_EQ(List({.references = {"docker.io/library/app"}}), std::vector<Digest>{});
+}
+
 }  // namespace
 }  // namespace berth::image::metadata
