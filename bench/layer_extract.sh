@@ -19,7 +19,7 @@
 # Preparation (removing the previous tree) runs at normal priority.
 #
 # The layer is built once and cached in $BERTH_BENCH_CACHE (default /var/cache/berth-bench), from
-# the machine's own apt sources (no other network).
+# the machine's own apt sources (no other network; bench/lib.sh).
 #
 # Usage: bench/layer_extract.sh [RUNS]   (as root). Prints the table for docs/benchmarks.md.
 set -euo pipefail
@@ -32,19 +32,13 @@ BERTH_BUILD_DIR=build-release BERTH_TARGETS=berth-layer-apply scripts/build.sh -
 berth=$PWD/build-release/bench/berth-layer-apply
 
 cache=${BERTH_BENCH_CACHE:-/var/cache/berth-bench}
-mkdir -p "$cache"
-plain=$cache/debian-bookworm-minbase.tar
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+plain=$(minbase_tar "$cache")
 gz=$plain.gz
 oci=$cache/oci
-if [ ! -e "$plain" ]; then
-  sources=/etc/apt/sources.list
-  [ -s "$sources" ] || sources=/etc/apt/sources.list.d/debian.sources
-  mmdebstrap --quiet --variant=minbase --mode=root --format=tar bookworm "$plain.tmp" "$sources"
-  mv "$plain.tmp" "$plain"
-  rm -f "$gz"
+if [ ! -e "$gz" ] || [ "$gz" -ot "$plain" ]; then
   rm -rf "$oci"
-fi
-if [ ! -e "$gz" ]; then
   gzip -6 -n -c "$plain" >"$gz.tmp"
   mv "$gz.tmp" "$gz"
 fi
@@ -66,11 +60,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-img=/dev/shm/$(basename "$work").img
-truncate -s 4G "$img"
-mkfs.ext4 -q -F "$img"
-mkdir -p "$mnt"
-mount -o loop,discard "$img" "$mnt"
+scratch_ext4 "/dev/shm/$(basename "$work").img" "$mnt"
 
 out=$mnt/out
 podman="podman --root $mnt/podman --runroot $work/podman-run --storage-driver overlay"
