@@ -28,14 +28,24 @@ TEST(ContainerJsonTest, StatusTextShowsTheHealth) {
 
 TEST(ContainerJsonTest, InspectShowsStateHealth) {
   daemon::ContainerView view;
-  EXPECT_FALSE(InspectJson(view, "overlay2")["State"].contains("Health"));
+  EXPECT_FALSE(InspectJson(view)["State"].contains("Health"));
   view.record.state.health =
       Health{.status = HealthStatus::kUnhealthy,
              .failing_streak = 3,
              .log = {{.start = "a", .end = "b", .exit_code = 1, .output = "bad\n"}}};
-  EXPECT_EQ(InspectJson(view, "overlay2")["State"]["Health"],
+  EXPECT_EQ(InspectJson(view)["State"]["Health"],
             nlohmann::ordered_json::parse(R"({"Status":"unhealthy","FailingStreak":3,
               "Log":[{"Start":"a","End":"b","ExitCode":1,"Output":"bad\n"}]})"));
+}
+
+TEST(ContainerJsonTest, InspectShowsTheGraphDriver) {
+  daemon::ContainerView view;
+  view.graph_driver = {.name = "overlay2", .data = {}};
+  EXPECT_EQ(InspectJson(view)["Driver"], "overlay2");
+  EXPECT_EQ(InspectJson(view)["GraphDriver"].dump(), R"({"Data":null,"Name":"overlay2"})");
+  view.graph_driver.data = {{"UpperDir", "/s/3/fs"}, {"MergedDir", "/run/c/rootfs"}};
+  EXPECT_EQ(InspectJson(view)["GraphDriver"].dump(),
+            R"({"Data":{"MergedDir":"/run/c/rootfs","UpperDir":"/s/3/fs"},"Name":"overlay2"})");
 }
 
 }  // namespace
