@@ -142,7 +142,7 @@ record $? "docker rm removes it" "$out"
 
 # ---- export, commit, prune ----
 d run --name maker bb sh -c 'echo made >/made; rm /bin/ls' >/dev/null 2>&1
-d export maker | tar -t 2>/dev/null | grep -qx made
+d export maker | tar -t 2>/dev/null | grep -x made >/dev/null
 record $? "docker export writes the container's filesystem"
 d export -o "$work/maker.tar" maker >/dev/null 2>&1
 ! tar -tf "$work/maker.tar" | grep -qx bin/ls
