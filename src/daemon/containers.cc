@@ -21,6 +21,7 @@
 #include "daemon/containers_internal.h"
 #include "image/reference/reference.h"
 #include "oci/image_spec_json.h"
+#include "shim/shim.h"
 
 namespace berth::daemon {
 
@@ -123,6 +124,14 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
   BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
   BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
+  if (impl->options.shim_path.starts_with('/')) {
+    if (Result<UniqueFd> sealed = shim::SealExecutable(impl->options.shim_path)) {
+      impl->shim_exe = std::move(*sealed);
+      impl->options.shim_path = "/proc/self/fd/" + std::to_string(impl->shim_exe.get());
+    } else {
+      log::Warn("containers: {}; each shim seals itself", sealed.error().message());
+    }
+  }
   impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   impl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (impl->epoll_fd < 0 || impl->wake_fd < 0) return Fail(ErrnoNow("containers: epoll"));

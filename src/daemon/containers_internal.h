@@ -120,6 +120,10 @@ struct Containers::Impl {
   std::vector<std::thread> drains;
   std::vector<int> drain_fds;
 
+  // The shim's binary on a detached read-only mount (shim::SealExecutable), which
+  // options.shim_path then names as /proc/self/fd/N; empty where the kernel refuses the mount.
+  UniqueFd shim_exe;
+
   int epoll_fd = -1;
   int wake_fd = -1;  // an eventfd that wakes the monitor
   std::thread monitor;

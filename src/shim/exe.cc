@@ -12,6 +12,13 @@
 
 namespace berth::shim {
 
+Result<UniqueFd> SealExecutable(const std::string& path) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd tree, sys::OpenTree(AT_FDCWD, path, OPEN_TREE_CLONE));
+  BERTH_TRY(sys::MountSetattr(tree.get(), "", AT_EMPTY_PATH,
+                              {.set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV}));
+  return tree;
+}
+
 Status ProtectExecutable(char** argv, char** envp) {
   UniqueFd exe(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
   if (!exe) return Fail(ErrnoNow("open /proc/self/exe"));
@@ -19,11 +26,8 @@ Status ProtectExecutable(char** argv, char** envp) {
   if (fstatvfs(exe.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) return Ok();
   // A detached bind mount of the binary alone, made read-only: /proc/PID/exe of the shim and of
   // its clones then resolves into a mount that refuses writes (EROFS), and no copy is made.
-  auto tree = sys::OpenTree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE);
-  if (tree) {
-    Status ro = sys::MountSetattr(tree->get(), "", AT_EMPTY_PATH,
-                                  {.set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV});
-    if (ro) syscall(SYS_execveat, tree->get(), "", argv, envp, AT_EMPTY_PATH);
+  if (Result<UniqueFd> tree = SealExecutable("/proc/self/exe")) {
+    syscall(SYS_execveat, tree->get(), "", argv, envp, AT_EMPTY_PATH);
   }
   // Without the mount API (or the right to use it) the runtime's sealed copy does the same job
   // at the price of the binary's size in memory.

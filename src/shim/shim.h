@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace berth::shim {
 
@@ -40,5 +41,10 @@ int RunShim(const ShimOptions& options);
 // runtime's sealed copy (runtime/process/sealed_exe.h), which costs the binary's size in memory
 // for every shim. Call it first in main(); it returns when the binary is safe, or an error.
 Status ProtectExecutable(char** argv, char** envp);
+
+// SealExecutable opens a detached, read-only bind mount of the binary at path (an absolute path or
+// /proc/self/exe). Executed through it (execveat, or /proc/self/fd/N), a program is safe as
+// ProtectExecutable makes it; berthd starts every shim that way, so none executes itself twice.
+Result<UniqueFd> SealExecutable(const std::string& path);
 
 }  // namespace berth::shim

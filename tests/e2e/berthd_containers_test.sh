@@ -83,6 +83,14 @@ expect_eq "docker logs keeps stderr on stderr" "warn" "$(d logs web 2>&1 >/dev/n
 logs="$(d logs -t --tail 1 web 2>&1)"
 [[ "$logs" =~ ^20[0-9-]+T[0-9:.]+Z\ (started|warn)$ ]]
 record $? "docker logs -t --tail 1 gives one timestamped line" "$logs"
+# The shim runs from berthd's read-only mount of its binary (CVE-2019-5736): its /proc/PID/exe
+# is on a read-only mount. It still goes by its name.
+shim_pid="$(cat "$work/exec/containers/$id/shim.pid")"
+expect_eq "the shim's binary is on a read-only mount" "read-only berth-shim" \
+  "$(python3 -c 'import os, sys
+pid = sys.argv[1]
+ro = os.statvfs(f"/proc/{pid}/exe").f_flag & os.ST_RDONLY
+print("read-only" if ro else "writable", open(f"/proc/{pid}/comm").read().strip())' "$shim_pid" 2>&1)"
 d top web 2>&1 | grep -q "sleep 1000"
 record $? "docker top lists the container's process"
 expect_eq "docker exec runs in the container" "hi from exec" "$(d exec web echo hi from exec 2>&1)"

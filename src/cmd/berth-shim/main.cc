@@ -1,5 +1,7 @@
 // berth-shim: the monitor of one container, spawned by berthd. Flags are parsed here; the work is
 // done by the shim library (shim/shim.h; src/shim/README.md describes the contract).
+#include <sys/prctl.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -42,6 +44,9 @@ std::optional<int> Parse(int argc, char** argv, berth::shim::ShimOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv, char** envp) {
+  // Executed through a descriptor (shim.h, SealExecutable), the process would be named after its
+  // number; ps, top and pgrep should see berth-shim.
+  prctl(PR_SET_NAME, "berth-shim", 0, 0, 0);
   berth::shim::ShimOptions o;
   if (std::optional<int> code = Parse(argc, argv, o)) return *code;
   // The container is cloned from this process (and execs are): its binary must be out of reach.
