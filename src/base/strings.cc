@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -88,6 +89,54 @@ void SetEnv(std::vector<std::string>& env, const std::string& entry) {
     }
   }
   env.push_back(entry);
+}
+
+namespace {
+constexpr std::string_view kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
+
+std::string Base64Encode(std::string_view data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < data.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, data.size() - i);
+    uint32_t group = 0;
+    for (size_t j = 0; j < 3; ++j) {
+      group = (group << 8) | (j < n ? static_cast<unsigned char>(data[i + j]) : 0u);
+    }
+    for (size_t j = 0; j < 4; ++j) {
+      out += j <= n ? kBase64Alphabet[(group >> (18 - 6 * j)) & 0x3f] : '=';
+    }
+  }
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return Fail(ErrorKind::kInvalidArgument, "base64: length is not a multiple of 4");
+  }
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    uint32_t group = 0;
+    size_t padding = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      const char c = text[i + j];
+      size_t value = 0;
+      if (c == '=' && i + 4 == text.size() && j >= 2) {
+        ++padding;
+      } else if (padding > 0 || (value = kBase64Alphabet.find(c)) == std::string_view::npos) {
+        return Fail(ErrorKind::kInvalidArgument,
+                    "base64: illegal data at input byte " + std::to_string(i + j));
+      }
+      group = (group << 6) | static_cast<uint32_t>(value);
+    }
+    for (size_t j = 0; j < 3 - padding; ++j) {
+      out += static_cast<char>((group >> (16 - 8 * j)) & 0xff);
+    }
+  }
+  return out;
 }
 
 }  // namespace berth

@@ -31,4 +31,9 @@ std::string HumanSize(int64_t bytes, int precision = 4);
 // ("2006-01-02T15:04:05.999999999Z").
 std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t);
 
+// Base64Encode and Base64Decode use the standard alphabet with padding (RFC 4648 section 4, Go's
+// base64.StdEncoding). Decoding refuses other characters and bad padding (kInvalidArgument).
+std::string Base64Encode(std::string_view data);
+Result<std::string> Base64Decode(std::string_view text);
+
 }  // namespace berth

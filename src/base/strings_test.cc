@@ -33,6 +33,19 @@ TEST(Strings, ParseIntegersStrictly) {
   EXPECT_FALSE(ParseUint64("99999999999999999999999"));
 }
 
+TEST(Strings, Base64RoundTripsAndRefusesGarbage) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode(std::string("\xff\xfe\x00", 3)), "//4A");
+  EXPECT_EQ(*Base64Decode("Zm9vYg=="), "foob");
+  EXPECT_EQ(*Base64Decode("//4A"), std::string("\xff\xfe\x00", 3));
+  EXPECT_FALSE(Base64Decode("Zm9"));
+  EXPECT_FALSE(Base64Decode("Zm=v"));
+  EXPECT_FALSE(Base64Decode("Zm9*"));
+}
+
 TEST(Strings, Rfc3339Nano) {
   using namespace std::chrono;
   system_clock::time_point t{seconds(1700000000) + nanoseconds(120000000)};
