@@ -190,7 +190,10 @@ Result<ApplyResult> ApplyLayer(int input_fd, const std::string& dir, const Apply
       archive_read_open(a.get(), &context, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
     return Fail(TarError(a.get(), context));
   }
-  TreeWriter writer(root.get(), {options.whiteouts, options.same_owner});
+  TreeWriter writer(root.get(), {.whiteouts = options.whiteouts,
+                                 .same_owner = options.same_owner,
+                                 .owner = options.owner,
+                                 .no_overwrite_dir_non_dir = options.no_overwrite_dir_non_dir});
   BERTH_ASSIGN_OR_RETURN(int64_t entries, ApplyEntries(a.get(), context, writer));
   BERTH_TRY(writer.Finish());
   BERTH_TRY(stream->Drain());

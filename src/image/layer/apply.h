@@ -40,6 +40,8 @@ struct ApplyOptions {
   WhiteoutMode whiteouts = WhiteoutMode::kOverlay;
   // Give entries the tar's uid and gid (needs CAP_CHOWN); otherwise they belong to the caller.
   bool same_owner = true;
+  std::optional<Owner> owner;             // with same_owner: every entry's owner instead
+  bool no_overwrite_dir_non_dir = false;  // tree_writer.h
   // When set, the sha256 of the bytes read (the blob as stored) and of the uncompressed tar must
   // match, or Apply fails with kDataLoss once the whole layer has been read.
   std::optional<Digest> expected_digest;

@@ -403,5 +403,33 @@ TEST_F(ApplyTest, AppliesInParallel) {
   EXPECT_EQ(results[4].error().kind(), ErrorKind::kDataLoss) << results[4].error().message();
 }
 
+TEST_F(ApplyTest, PlainNamesForCopiesLeaveTheDirectoryAndRefuseTypeChanges) {
+  ASSERT_EQ(chmod(layer_.c_str(), 01777), 0);
+  ASSERT_TRUE(MakeDirs(layer_ + "/dir"));
+  ApplyOptions options = Options(WhiteoutMode::kNone);
+  options.no_overwrite_dir_non_dir = true;
+  std::string tar = TarBuilder()
+                        .Dir("./", 0700)
+                        .File(".wh.kept", "not a whiteout")
+                        .File(".wh..wh..opq", "nor this")
+                        .Finish();
+  ASSERT_TRUE(ApplyBytes(tar, options));
+  EXPECT_EQ(Read(".wh.kept"), "not a whiteout");
+  EXPECT_EQ(Read(".wh..wh..opq"), "nor this");
+  struct stat st {};
+  ASSERT_EQ(stat(layer_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u) << "the directory extracted into was changed";
+  Result<ApplyResult> file_over_dir = ApplyBytes(TarBuilder().File("dir", "x").Finish(), options);
+  ASSERT_FALSE(file_over_dir);
+  EXPECT_EQ(file_over_dir.error().kind(), ErrorKind::kInvalidArgument);
+  Result<ApplyResult> dir_over_file = ApplyBytes(TarBuilder().Dir(".wh.kept").Finish(), options);
+  ASSERT_FALSE(dir_over_file);
+  EXPECT_EQ(Read(".wh.kept"), "not a whiteout");
+  options.no_overwrite_dir_non_dir = false;
+  ASSERT_TRUE(ApplyBytes(TarBuilder().File("dir", "x").Finish(), options));
+  EXPECT_EQ(Read("dir"), "x");
+  ExpectOutsideUntouched();
+}
+
 }  // namespace
 }  // namespace berth::image::layer

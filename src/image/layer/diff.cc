@@ -97,6 +97,7 @@ enum class TreeKind {
   kOverlayUpper,  // an overlay upper directory: whiteouts and opaque directories in OCI form
   kWholeTree,     // a whole tree, on one filesystem: no whiteouts
   kChanges,       // a whole tree, written as its differences from a lower tree
+  kCopy,          // one file or tree, names rebased, mounts inside crossed (ArchivePath)
 };
 
 bool SameTime(const timespec& a, const timespec& b) {
@@ -135,6 +136,14 @@ class TarWriter {
     ar_.reset();
   }
 
+  // SetCopy names the top entry of a kCopy tar; base is the file's name in root_ when the path
+  // archived is not a directory ("" when it is root_ itself).
+  void SetCopy(std::string top_name, std::string base) {
+    top_name_ = std::move(top_name);
+    copy_single_ = !base.empty();
+    copy_base_ = std::move(base);
+  }
+
   Result<DiffResult> Run() {
     ar_.reset(archive_write_new());
     if (!ar_)
@@ -146,10 +155,19 @@ class TarWriter {
             ARCHIVE_OK) {
       return Fail(ArchiveError("open tar writer"));
     }
-    BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, sys::Open(root_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    // A path archived whole may be reached through symlinks (the caller's root confines them).
+    const int nofollow = kind_ == TreeKind::kCopy ? 0 : O_NOFOLLOW;
+    BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, sys::Open(root_, O_RDONLY | O_DIRECTORY | nofollow));
     BERTH_ASSIGN_OR_RETURN(struct stat root_st, sys::Fstat(root_fd.get()));
     root_dev_ = root_st.st_dev;
-    if (kind_ == TreeKind::kChanges) {
+    if (kind_ == TreeKind::kCopy && copy_single_) {
+      BERTH_ASSIGN_OR_RETURN(struct stat st,
+                             sys::FstatAt(root_fd.get(), copy_base_, AT_SYMLINK_NOFOLLOW));
+      if (!S_ISSOCK(st.st_mode)) BERTH_TRY(WriteEntry(root_fd.get(), copy_base_, copy_base_, st));
+    } else if (kind_ == TreeKind::kCopy) {
+      BERTH_TRY(WriteEntry(-1, "", "", root_st));
+      BERTH_TRY(WalkDirectory(root_fd.get(), ""));
+    } else if (kind_ == TreeKind::kChanges) {
       BERTH_ASSIGN_OR_RETURN(UniqueFd lower_fd,
                              sys::Open(lower_, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
       BERTH_TRY(WalkChanges(root_fd.get(), lower_fd.get(), ""));
@@ -163,7 +181,17 @@ class TarWriter {
   }
 
  private:
-  std::string_view Verb() const { return kind_ == TreeKind::kWholeTree ? "export" : "diff"; }
+  std::string_view Verb() const {
+    return kind_ == TreeKind::kWholeTree ? "export" : kind_ == TreeKind::kCopy ? "archive" : "diff";
+  }
+
+  // TarName is the name in the tar of rel (a path below root_): itself except for kCopy, whose
+  // top entry (rel "" or the single file) is top_name_ and whose other entries go below it.
+  std::string TarName(const std::string& rel) const {
+    if (kind_ != TreeKind::kCopy) return rel;
+    if (rel.empty() || copy_single_) return top_name_;
+    return (top_name_ == "/" ? "" : top_name_) + "/" + rel;
+  }
 
   static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t size) {
     auto* w = static_cast<TarWriter*>(self);
@@ -204,7 +232,7 @@ class TarWriter {
         BERTH_TRY(WriteEntry(dir_fd, name, rel, st));
         if (upper && IsOpaque(root_ + "/" + rel))
           BERTH_TRY(WriteMarker(rel + "/" + std::string(kOpaqueMarker), st));
-        if (!upper && st.st_dev != root_dev_) continue;
+        if (kind_ == TreeKind::kWholeTree && st.st_dev != root_dev_) continue;
         BERTH_ASSIGN_OR_RETURN(UniqueFd child,
                                sys::OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
         BERTH_TRY(WalkDirectory(child.get(), rel + "/"));
@@ -313,7 +341,7 @@ class TarWriter {
   Status WriteHeader(int dir_fd, const std::string& name, const std::string& rel,
                      const struct stat& st) {
     EntryPtr entry(archive_entry_new());
-    archive_entry_set_pathname(entry.get(), rel.c_str());
+    archive_entry_set_pathname(entry.get(), TarName(rel).c_str());
     archive_entry_set_mode(entry.get(), st.st_mode);
     archive_entry_set_uid(entry.get(), st.st_uid);
     archive_entry_set_gid(entry.get(), st.st_gid);
@@ -333,7 +361,7 @@ class TarWriter {
       auto seen =
           st.st_nlink > 1 ? links_.try_emplace({st.st_dev, st.st_ino}, rel).first : links_.end();
       if (seen != links_.end() && seen->second != rel) {
-        archive_entry_set_hardlink(entry.get(), seen->second.c_str());
+        archive_entry_set_hardlink(entry.get(), TarName(seen->second).c_str());
         archive_entry_set_size(entry.get(), 0);
       } else {
         archive_entry_set_size(entry.get(), st.st_size);
@@ -385,6 +413,10 @@ class TarWriter {
 
   std::string root_;
   std::string lower_;  // kChanges: the tree root_ is compared with
+  // kCopy: the name of the top entry, and when it is not a directory, its name in root_.
+  std::string top_name_;
+  bool copy_single_ = false;
+  std::string copy_base_;
   TreeKind kind_;
   dev_t root_dev_ = 0;
   int out_fd_;
@@ -411,6 +443,21 @@ Result<DiffResult> DiffUpperDir(const std::string& upper_dir, int out_fd,
 
 Result<DiffResult> ExportTree(const std::string& root, int out_fd, const DiffOptions& options) {
   TarWriter writer(root, TreeKind::kWholeTree, out_fd, options);
+  return writer.Run();
+}
+
+Result<DiffResult> ArchivePath(const std::string& path, const std::string& top_name, int out_fd,
+                               const DiffOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(struct stat st, sys::FstatAt(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW));
+  std::string root = path;
+  std::string base;
+  if (!S_ISDIR(st.st_mode)) {
+    const size_t slash = path.find_last_of('/');
+    root = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    base = slash == std::string::npos ? path : path.substr(slash + 1);
+  }
+  TarWriter writer(root, TreeKind::kCopy, out_fd, options);
+  writer.SetCopy(top_name, base);
   return writer.Run();
 }
 

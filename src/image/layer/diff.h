@@ -42,6 +42,15 @@ Result<DiffResult> DiffUpperDir(const std::string& upper_dir, int out_fd,
 // inside the tree: /proc, a volume) written as an empty directory, its content not followed.
 Result<DiffResult> ExportTree(const std::string& root, int out_fd, const DiffOptions& options = {});
 
+// ArchivePath writes path (a directory and everything below it, or any other file alone) as an
+// uncompressed tar to out_fd, as docker's archive endpoint (`docker cp`) writes a container's
+// path: the top entry is named top_name ("." or path's base name; "/" for the root, whose
+// entries are then "/bin", ...), the entries below a directory "top_name/rel"; entries and
+// metadata as ExportTree writes them, but mounts inside the tree are entered. A final symlink
+// of path is archived as the symlink.
+Result<DiffResult> ArchivePath(const std::string& path, const std::string& top_name, int out_fd,
+                               const DiffOptions& options = {});
+
 // DiffTrees writes what upper changed relative to lower (two whole trees, upper made as a copy of
 // lower that was then changed) as an uncompressed tar to out_fd, in DiffUpperDir's form: entries
 // of upper that lower lacks or that differ from lower's (type, mode, owner, device number, xattrs,

@@ -295,5 +295,32 @@ TEST_F(DiffTreesTest, AMissingLowerTreeIsNotFound) {
   EXPECT_EQ(r.error().kind(), ErrorKind::kNotFound);
 }
 
+TEST_F(DiffTest, ArchivePathNamesEntriesAfterTheTop) {
+  ASSERT_EQ(mkdir(U("sub").c_str(), 0750), 0);
+  ASSERT_TRUE(WriteFile(U("sub/a"), "one"));
+  ASSERT_TRUE(WriteFile(U("f"), "file"));
+  ASSERT_EQ(symlink("sub", U("link").c_str()), 0);
+  const std::string out = dir_ + "/out.tar";
+  ASSERT_TRUE(Into(out, [&](int fd) { return ArchivePath(upper_, "upper", fd); }));
+  EXPECT_EQ(Names(ReadTar(out)), (std::vector<std::string>{"upper/", "upper/f", "upper/link",
+                                                           "upper/sub/", "upper/sub/a"}));
+  ASSERT_TRUE(Into(out, [&](int fd) { return ArchivePath(U("sub") + "/.", ".", fd); }));
+  EXPECT_EQ(Names(ReadTar(out)), (std::vector<std::string>{"./", "./a"}));
+  ASSERT_TRUE(Into(out, [&](int fd) { return ArchivePath(U("f"), "f", fd); }));
+  std::vector<TarEntry> file = ReadTar(out);
+  ASSERT_EQ(file.size(), 1u);
+  EXPECT_EQ(file[0].name, "f");
+  EXPECT_EQ(file[0].data, "file");
+  // A final symlink is archived as the symlink.
+  ASSERT_TRUE(Into(out, [&](int fd) { return ArchivePath(U("link"), "link", fd); }));
+  std::vector<TarEntry> link = ReadTar(out);
+  ASSERT_EQ(link.size(), 1u);
+  EXPECT_EQ(link[0].symlink, "sub");
+  Result<DiffResult> missing =
+      Into(out, [&](int fd) { return ArchivePath(U("missing"), "missing", fd); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kNotFound);
+}
+
 }  // namespace
 }  // namespace berth::image::layer

@@ -87,9 +87,13 @@ Status TreeWriter::Write(const Entry& entry, EntryData& data) {
     parents_.clear();
     stale_ = false;
   }
-  if (entry.name.empty()) return WriteRoot(entry);
+  // docker cp's extraction leaves the directory it extracts into as it is.
+  if (entry.name.empty()) {
+    return options_.whiteouts == WhiteoutMode::kNone ? Ok() : WriteRoot(entry);
+  }
   SplitPath split = SplitName(entry.name);
-  layer::Whiteout whiteout = ParseWhiteout(split.base);
+  layer::Whiteout whiteout =
+      options_.whiteouts == WhiteoutMode::kNone ? layer::Whiteout{} : ParseWhiteout(split.base);
   switch (whiteout.kind) {
     case WhiteoutKind::kMeta:
       return Ok();
@@ -178,6 +182,11 @@ Result<bool> TreeWriter::Replace(int dir, const std::string& base, bool new_is_d
     return Fail(ErrnoNow("stat existing entry"));
   }
   if (overlay_whiteout != nullptr) *overlay_whiteout = IsOverlayWhiteout(st);
+  if (options_.no_overwrite_dir_non_dir && S_ISDIR(st.st_mode) != new_is_dir) {
+    return Fail(ErrorKind::kInvalidArgument, new_is_dir
+                                                 ? "cannot overwrite non-directory with directory"
+                                                 : "cannot overwrite directory with non-directory");
+  }
   if (S_ISDIR(st.st_mode)) {
     if (new_is_dir) return false;
     BERTH_TRY(RemoveTree(dir, base));
@@ -233,7 +242,7 @@ Status TreeWriter::WriteFile(int dir, const std::string& base, const Entry& entr
     end = std::max(end, block.offset + static_cast<int64_t>(block.size));
   }
   if (end < entry.size && ftruncate(raw, entry.size) < 0) return Fail(ErrnoNow("truncate file"));
-  if (options_.same_owner && fchown(raw, entry.uid, entry.gid) < 0) {
+  if (options_.same_owner && fchown(raw, UidOf(entry), GidOf(entry)) < 0) {
     return Fail(ErrnoNow("chown"));
   }
   BERTH_TRY(SetXattrs(raw, dir, base, entry));
@@ -265,7 +274,8 @@ Status TreeWriter::WriteRoot(const Entry& entry) {
   if (entry.type != EntryType::kDirectory) {
     return Fail(ErrorKind::kInvalidArgument, "the layer root can only be a directory");
   }
-  if (options_.same_owner && fchownat(root_fd_, "", entry.uid, entry.gid, AT_EMPTY_PATH) < 0) {
+  if (options_.same_owner &&
+      fchownat(root_fd_, "", UidOf(entry), GidOf(entry), AT_EMPTY_PATH) < 0) {
     return Fail(ErrnoNow("chown"));
   }
   if (!entry.xattrs.empty()) {
@@ -412,7 +422,7 @@ Status TreeWriter::HideLower(const std::string& name, int fd) {
 
 Status TreeWriter::Chown(int dir, const std::string& base, const Entry& entry) {
   if (!options_.same_owner) return Ok();
-  if (fchownat(dir, base.c_str(), entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+  if (fchownat(dir, base.c_str(), UidOf(entry), GidOf(entry), AT_SYMLINK_NOFOLLOW) < 0) {
     return Fail(ErrnoNow("chown"));
   }
   return Ok();

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,6 +43,9 @@ enum class WhiteoutMode {
   // never what this same layer wrote, whatever the order of the entries (OCI image-spec:
   // whiteouts apply to lower layers only).
   kApply,
+  // Not a layer but plain files (docker cp): ".wh." names are ordinary files, and an entry for
+  // the directory itself is skipped.
+  kNone,
 };
 
 enum class EntryType { kFile, kDirectory, kSymlink, kHardlink, kCharDevice, kBlockDevice, kFifo };
@@ -74,9 +78,19 @@ class EntryData {
   virtual Result<Block> Next() = 0;
 };
 
+// An owner given to every entry instead of the tar's.
+struct Owner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 struct WriterOptions {
   WhiteoutMode whiteouts = WhiteoutMode::kOverlay;
-  bool same_owner = true;  // chown entries to their uid/gid (needs CAP_CHOWN)
+  bool same_owner = true;      // chown entries to their uid/gid (needs CAP_CHOWN)
+  std::optional<Owner> owner;  // with same_owner: chown every entry to this owner instead
+  // Refuse (kInvalidArgument) to replace an existing directory with a non-directory or an
+  // existing non-directory with a directory, as docker's NoOverwriteDirNonDir.
+  bool no_overwrite_dir_non_dir = false;
 };
 
 class TreeWriter {
@@ -123,6 +137,8 @@ class TreeWriter {
   // depth (kApply).
   Status HideLower(const std::string& name, int fd);
   Status Chown(int dir, const std::string& base, const Entry& entry);
+  uid_t UidOf(const Entry& entry) const { return options_.owner ? options_.owner->uid : entry.uid; }
+  gid_t GidOf(const Entry& entry) const { return options_.owner ? options_.owner->gid : entry.gid; }
   Status SetXattrs(int fd, int dir, const std::string& base, const Entry& entry);
   void DeferDirectory(const Entry& entry);
   void MarkWritten(std::string_view name);
