@@ -31,10 +31,12 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "daemon/container/archive_path.h"
 #include "daemon/container/config.h"
 #include "daemon/container/log_reader.h"
 #include "daemon/container/record.h"
 #include "daemon/events.h"
+#include "image/layer/changes.h"
 #include "image/store/image_store.h"
 #include "image/store/image_views.h"
 #include "runtime/cgroup/layout.h"
@@ -197,6 +199,31 @@ class Containers {
     bool pause = true;
   };
   Result<Digest> Commit(std::string_view ref, const CommitOptions& options);
+  // The archive endpoints (docker cp; containers_archive.cc) see the container's filesystem as
+  // docker's do: its rootfs (mounted for the call when the container is not running) with its
+  // bind mounts, every path resolved inside it. A path is absolute in the container (a relative
+  // one is taken from "/"); one that does not exist is kNotFound "Could not find the file P in
+  // container C".
+  // StatPath describes path, its last symlink not followed.
+  Result<container::PathStat> StatPath(std::string_view ref, std::string_view path);
+  // ArchivePath writes path as a tar to fd (image/layer/diff.h ArchivePath: named after its base
+  // name, "." for a path ending in "/."), calling on_stat with its stat before the first byte.
+  Status ArchivePath(std::string_view ref, std::string_view path, int fd,
+                     const std::function<void(const container::PathStat&)>& on_stat);
+  struct ExtractOptions {
+    bool no_overwrite_dir_non_dir = false;  // refuse to replace a directory by a file or back
+    bool copy_uid_gid = false;              // entries owned by the container's user
+  };
+  // ExtractToDir extracts the tar read from fd (plain, gzip or zstd) into the directory path
+  // (symlinks followed): its ".." entries and symlinks on the way may not lead out of it.
+  // kInvalidArgument "extraction point is not a directory", "container rootfs is marked
+  // read-only", "mounted volume is marked read-only".
+  Status ExtractToDir(std::string_view ref, std::string_view path, int fd,
+                      const ExtractOptions& options);
+  // Changes lists what the container changed in its writable layer (docker diff; overlay only:
+  // kNotImplemented for another storage driver).
+  Result<std::vector<image::layer::Change>> Changes(std::string_view ref);
+
   // Prune removes the stopped containers filters select (until, label, label!); returns their
   // ids and the bytes their writable layers held.
   Result<std::pair<std::vector<std::string>, int64_t>> Prune(const image::store::Filters& filters);

@@ -2,7 +2,8 @@
 // containers_lifecycle.cc: start, stop, exits and restarts; containers_io.cc: logs, attach;
 // containers_exec.cc: processes run in running containers; containers_image.cc: export, commit,
 // prune; containers_stats.cc: resource usage; containers_health.cc: health checks;
-// containers_update.cc: docker update); not part of its interface.
+// containers_update.cc: docker update; containers_archive.cc: docker cp's archives and docker
+// diff); not part of its interface.
 #pragma once
 
 #include <condition_variable>
@@ -192,6 +193,12 @@ struct Containers::Impl {
                    std::string output, std::optional<int> exec_exit);
   // RestartUnhealthy restarts c if it is still running and unhealthy (op_mu held).
   void RestartUnhealthy(const std::shared_ptr<Container>& c);
+
+  // ---- containers_archive.cc ----
+  // InContainerFs runs fn on a thread whose root is c's filesystem with its bind mounts, in a
+  // private mount namespace (op_mu held by the caller); fn gets c's record.
+  Status InContainerFs(const std::shared_ptr<Container>& c,
+                       const std::function<Status(const container::Record&)>& fn);
 };
 
 }  // namespace berth::daemon
