@@ -216,6 +216,7 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
              [&c](Request& req, ResponseWriter& w) { return PruneContainers(c, req, w); });
   AddContainerStreamRoutes(router, c);
   AddContainerStatsRoutes(router, c);
+  AddContainerArchiveRoutes(router, c);
 }
 
 }  // namespace berth::api::server

@@ -27,6 +27,9 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon);
 // The streaming ones (logs, attach) and exec (/containers/{id}/exec, /exec/{id}/start, json,
 // resize); AddContainerRoutes adds them.
 void AddContainerStreamRoutes(http::Router& router, daemon::Containers& containers);
+// HEAD, GET and PUT /containers/{id}/archive (docker cp) and GET /containers/{id}/changes
+// (docker diff); AddContainerRoutes adds them.
+void AddContainerArchiveRoutes(http::Router& router, daemon::Containers& containers);
 // GET /containers/{id}/stats (stream, one-shot); AddContainerRoutes adds it.
 void AddContainerStatsRoutes(http::Router& router, daemon::Containers& containers);
 

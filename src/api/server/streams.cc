@@ -47,7 +47,11 @@ Status WithBodyFd(http::Request& request, const std::function<Status(int fd)>& c
 }
 
 Status StreamFd(http::ResponseWriter& writer, std::string_view content_type,
-                const std::function<Status(int fd)>& produce) {
+                const std::function<Status(int fd)>& produce,
+                const std::function<http::Headers()>& headers) {
+  auto begin = [&] {
+    return writer.BeginStream(200, content_type, headers ? headers() : http::Headers{});
+  };
   BERTH_ASSIGN_OR_RETURN(
       PipedResult piped, RunPiped(produce, [&](int fd) -> Status {
         std::vector<char> buffer(kBuffer);
@@ -56,14 +60,14 @@ Status StreamFd(http::ResponseWriter& writer, std::string_view content_type,
           if (n < 0 && errno == EINTR) continue;
           if (n < 0) return Fail(ErrnoNow("read pipe"));
           if (n == 0) return Ok();
-          if (!writer.started()) BERTH_TRY(writer.BeginStream(200, content_type));
+          if (!writer.started()) BERTH_TRY(begin());
           // A failed write (the client went away) ends the producer with EPIPE.
           BERTH_TRY(writer.Write(std::string_view(buffer.data(), static_cast<size_t>(n))));
         }
       }));
   BERTH_TRY(piped.produced);
   BERTH_TRY(piped.consumed);
-  if (!writer.started()) BERTH_TRY(writer.BeginStream(200, content_type));
+  if (!writer.started()) BERTH_TRY(begin());
   return writer.End();
 }
 

@@ -22,9 +22,11 @@ Status WithBodyFd(http::Request& request, const std::function<Status(int fd)>& c
 
 // StreamFd runs produce with the write end of a pipe and sends what it writes as a chunked
 // response of content_type. The response begins with the first byte, so an error produce returns
-// before writing anything is still an HTTP error; a later one closes the connection.
+// before writing anything is still an HTTP error; a later one closes the connection. headers,
+// when given, is called (on the caller's thread) for the extra headers as the response begins.
 Status StreamFd(http::ResponseWriter& writer, std::string_view content_type,
-                const std::function<Status(int fd)>& produce);
+                const std::function<Status(int fd)>& produce,
+                const std::function<http::Headers()>& headers = {});
 
 // JsonStream sends JSON messages (api/types/json_message.h), one a line, as a chunked
 // application/json response that begins with the first message.
