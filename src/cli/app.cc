@@ -89,6 +89,12 @@ const std::vector<CommandEntry>& Commands() {
       {{"stats", "container stats"},
        "Display a live stream of container resource usage",
        StatsCommand},
+      {{"cp", "container cp"},
+       "Copy files/folders between a container and the local filesystem",
+       CpCommand},
+      {{"diff", "container diff"},
+       "Inspect changes to files or directories on a container's filesystem",
+       DiffCommand},
   };
   return *commands;
 }

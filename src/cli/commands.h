@@ -60,4 +60,8 @@ Result<int> TopCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> ExportCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> StatsCommand(Cli& cli, const std::string& path, const Args& args);
 
+// files (container_cp_commands.cc)
+Result<int> CpCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> DiffCommand(Cli& cli, const std::string& path, const Args& args);
+
 }  // namespace berth::cli

@@ -404,6 +404,8 @@ Result<std::unique_ptr<Connection>> Exchange(UniqueFd fd, int family, const Requ
                                ? SendStreamed(*c, request, target, host_header, &read_failure)
                                : SendWhole(*c, request, target, host_header);
   BERTH_TRY(read_failure);
+  // The answer to a HEAD has no body, whatever length its head announces.
+  if (request.method == "HEAD") c->parser.skip(true);
   // A server that refuses a request while its body streams in answers and closes: its answer
   // tells more than the broken pipe, so the head is read even after a failed write.
   bhttp::read_header(c->socket, c->buffer, c->parser, ec);
