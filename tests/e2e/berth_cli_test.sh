@@ -3,7 +3,7 @@
 # Debian's docker CLI against the same daemon: the image commands print the same columns and
 # values, fail with the same messages and exit codes; images move between the two clients through
 # save and load. When the daemon serves containers, berth runs them (output, exit codes, --rm,
-# -d, logs, ps, exec, stop, wait, rm).
+# -d, logs, ps, exec, stop, wait, rm, cp, diff).
 # Usage: tests/e2e/berth_cli_test.sh BERTH BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -312,6 +312,41 @@ if served GET /containers/json; then
   both "update of a missing container" update -m 64m nosuch
   b rm -f bhealth >/dev/null
   both "run -it without a terminal" run --rm -it bb:1 true </dev/null
+  # cp and diff, beside docker's.
+  b run -d --name cpbox bb:1 sh -c 'mkdir -p /srv/sub && echo one >/srv/sub/a && ln -s sub /srv/link &&
+    touch /ready && exec sleep 600' >/dev/null
+  for _ in $(seq 200); do b exec cpbox test -e /ready 2>/dev/null && break; sleep 0.05; done
+  both "diff" diff cpbox
+  both "diff of a missing container" diff nosuch
+  expect_eq "cp CONTAINER:DIR - writes docker's tar" "$(d cp cpbox:/srv - | tar -t)" \
+    "$(b cp cpbox:/srv - | tar -t)"
+  tree() { (cd "$1" && find . -printf '%p %y %m %s %l\n' | sort); }
+  for case in "/srv new" "/srv/ new2" "/srv/. into/" "/srv/sub/a file" "/srv/link link" \
+    "/srv/sub/a into/"; do
+    read -r from to <<<"$case"
+    mkdir -p "$work/cp-d/into" "$work/cp-b/into"
+    d cp -L "cpbox:$from" "$work/cp-d/$to" >/dev/null 2>&1
+    b cp -L "cpbox:$from" "$work/cp-b/$to" >/dev/null 2>&1
+  done
+  expect_eq "cp from a container lands where docker's does" "$(tree "$work/cp-d")" \
+    "$(tree "$work/cp-b")"
+  mkdir -p "$work/up/dir" && echo two >"$work/up/dir/b" && echo three >"$work/up/f"
+  for case in "up/dir /srv/d-NAME" "up/dir/. /srv/sub/" "up/f /srv/f-NAME" "up/f /srv/sub/"; do
+    read -r from to <<<"$case"
+    d cp "$work/$from" "cpbox:${to/NAME/d}" 2>&1
+    b cp "$work/$from" "cpbox:${to/NAME/b}" 2>&1
+  done
+  expect_eq "cp to a container lands where docker's does" \
+    "$(b exec cpbox sh -c 'cd /srv && ls -R d-d f-d sub' | sed 's/-d/-X/g')" \
+    "$(b exec cpbox sh -c 'cd /srv && ls -R d-b f-b sub' | sed 's/-b/-X/g')"
+  both "cp of a missing path" cp cpbox:/nope "$work/nope"
+  both "cp of a missing container" cp nosuch:/x "$work/nope"
+  both "cp of a missing local file" cp "$work/nosuch" cpbox:/srv/
+  both "cp between containers" cp cpbox:/a cpbox:/b
+  both "cp without a container" cp "$work/a" "$work/b"
+  both "cp of a directory onto a file" cp "$work/up/dir" cpbox:/srv/sub/a
+  both "cp - to a file" cp - cpbox:/srv/sub/a </dev/null
+  b rm -f cpbox >/dev/null
   both "rm of a missing container" rm nosuch
   both "logs of a missing container" logs nosuch
   both "container inspect of a missing container" container inspect nosuch

@@ -2,7 +2,8 @@
 # Containers on berthd, driven by Debian's docker CLI and docker-py: run in the foreground and
 # detached, output and exit codes, stdin, environment, user and working directory, limits seen
 # from inside, logs, ps, top, stop with its timeout, restart, kill, pause, rename, wait, rm,
-# restart policies, health checks and berth.restart-on-unhealthy, docker update, and containers
+# restart policies, health checks and berth.restart-on-unhealthy, docker update, docker cp and
+# docker diff (docker-py's archives, hostile tars), and containers
 # that outlive a kill -9 of the daemon.
 # Usage: tests/e2e/berthd_containers_test.sh BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
@@ -219,6 +220,119 @@ expect_eq "docker ps -a --filter status=exited" "always flaky waiter" \
   "$(d ps -a --filter status=exited --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "docker ps -a --filter exited=5" "waiter" \
   "$(d ps -a --filter exited=5 --format '{{.Names}}')"
+
+# ---- docker cp and docker diff ----
+# files: a directory, a symlink to it, a symlink that climbs out of the root, a changed, an added
+# and a deleted file; /ready last (and on a restart, nothing done again).
+d run -d --name files -v "$work/bind:/data" bb sh -c '[ -e /ready ] || { mkdir -p /srv/sub &&
+  echo one >/srv/sub/a && ln -s /srv/sub /srv/link && ln -s ../../../../../../../tmp /srv/up &&
+  echo x >>/etc/passwd && rm /bin/vi && touch /ready; }; exec sleep 1000' >/dev/null 2>&1
+for _ in $(seq 200); do d exec files test -e /ready 2>/dev/null && break; sleep 0.05; done
+expect_eq "docker cp CONTAINER:FILE - writes a tar of the file" "a|one" \
+  "$(d cp files:/srv/sub/a - 2>&1 | tar -t)|$(d cp files:/srv/sub/a - | tar -xO)"
+d cp files:/srv/sub "$work/cp-new" 2>&1
+expect_eq "docker cp of a directory to a new local name" "one" "$(cat "$work/cp-new/a" 2>&1)"
+mkdir -p "$work/cp-into"
+d cp files:/srv/sub/. "$work/cp-into" 2>&1
+expect_eq "docker cp DIR/. copies the directory's content" "a" "$(ls "$work/cp-into")"
+d cp -L files:/srv/link "$work/cp-link" 2>&1
+expect_eq "docker cp -L follows the symlink" "one" "$(cat "$work/cp-link/a" 2>&1)"
+expect_eq "docker cp without -L copies the symlink" "/srv/sub" \
+  "$(d cp files:/srv/link - | tar -tv | sed 's/.* -> //')"
+mkdir -p "$work/local/sub" && echo two >"$work/local/sub/b" && echo three >"$work/local/f"
+d cp "$work/local" files:/srv/ 2>&1
+d cp "$work/local/f" files:/srv/renamed 2>&1
+expect_eq "docker cp of a local directory and a file into the container" "two three" \
+  "$(d exec files sh -c 'echo $(cat /srv/local/sub/b /srv/renamed)' 2>&1)"
+tar -C "$work/local" -cf - f | d cp - files:/tmp 2>&1
+expect_eq "docker cp - CONTAINER:DIR extracts a tar from stdin" "three" \
+  "$(d exec files sh -c 'cat /tmp/f' 2>&1)"
+out="$(d cp files:/nope "$work/nope" 2>&1)"
+expect_eq "docker cp of a missing path fails as docker does" \
+  "Error: No such container:path: files:/nope|1" "$out|$(d cp files:/nope "$work/nope" >/dev/null 2>&1; echo $?)"
+marker="berth-cp-escape-$$"
+echo escape >"$work/$marker"
+d cp "$work/$marker" files:/srv/up/ 2>&1
+[ ! -e "/tmp/$marker" ] && [ "$(d exec files cat "/tmp/$marker" 2>&1)" = escape ]
+record $? "a symlink climbing out of the container lands in the container's root"
+d cp "$work/local/f" files:/data/ 2>&1
+expect_eq "docker cp into a bind mount writes the host directory" "three" \
+  "$(cat "$work/bind/f" 2>&1)"
+expect_eq "docker diff lists the changes as docker does" \
+  "C /bin|D /bin/vi|A /data|C /etc/passwd|A /ready|A /srv|A /srv/link|A /srv/local|A /srv/local/f|A /srv/local/sub|A /srv/local/sub/b|A /srv/renamed|A /srv/sub|A /srv/sub/a|A /srv/up|C /tmp|A /tmp/$marker|A /tmp/f" \
+  "$(d diff files 2>&1 | tr '\n' '|' | sed 's/|$//')"
+d stop -t 1 files >/dev/null 2>&1
+echo stopped >"$work/stopped"
+d cp "$work/stopped" files:/srv/ 2>&1
+expect_eq "docker cp works on a stopped container, both ways" "stopped" \
+  "$(d cp files:/srv/stopped - | tar -xO 2>&1)"
+d cp "$work/local/f" files:/data/from-stopped 2>&1
+expect_eq "a stopped container's bind mounts are resolved too" "three" \
+  "$(cat "$work/bind/from-stopped" 2>&1)"
+expect_eq "nothing stays mounted after a copy" "0" \
+  "$(grep -c berth-archive /proc/self/mountinfo)"
+d start files >/dev/null 2>&1
+expect_eq "the container starts afterwards and sees the copy" "stopped" \
+  "$(d exec files cat /srv/stopped 2>&1)"
+d create --name rofs --read-only bb true >/dev/null 2>&1
+out="$(d cp "$work/local/f" rofs:/tmp 2>&1)"
+[ $? -ne 0 ] && [[ "$out" == *"container rootfs is marked read-only"* ]]
+record $? "docker cp into a read-only rootfs is refused" "$out"
+d rm -f rofs >/dev/null 2>&1
+out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" -X PUT -T "$work/local/f" \
+  "http://x/containers/files/archive?path=/srv/renamed")"
+[[ "$out" == *"extraction point is not a directory"*" 400" ]]
+record $? "PUT archive to a file is a 400" "$out"
+out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" "http://x/containers/files/archive")"
+[[ "$out" == *"path"*" 400" ]]
+record $? "GET archive without a path is a 400" "$out"
+expect_eq "HEAD archive sends docker's path stat" \
+  '{"name":"sub","size":4096,"mode":2147484141,"linkTarget":""}' \
+  "$(curl -sI --unix-socket "$sock" "http://x/containers/files/archive?path=/srv/sub/" |
+    tr -d '\r' | sed -n 's/^X-Docker-Container-Path-Stat: //Ip' | base64 -d |
+    python3 -c 'import json,sys; s=json.load(sys.stdin); del s["mtime"]; s["size"]=4096; print(json.dumps(s,separators=(",",":")))')"
+out="$(timeout 120 python3 - "$sock" "$marker" <<'PY' 2>&1
+import io, os, sys, tarfile, docker
+client = docker.DockerClient(base_url="unix://" + sys.argv[1])
+c = client.containers.get("files")
+
+def tar_of(*members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for info, data in members:
+            t.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+def file(name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+def link(name, target):
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.SYMTYPE
+    info.linkname = target
+    return info, None
+
+print(c.put_archive("/srv", tar_of(file("py/hello", b"from docker-py"))))
+stream, stat = c.get_archive("/srv/py/hello")
+data = b"".join(stream)
+print(stat["name"], stat["size"], tarfile.open(fileobj=io.BytesIO(data)).extractfile("hello").read().decode())
+escape = "/tmp/" + sys.argv[2] + "-py"
+for name, archive in [("dotdot", tar_of(file("../../../../.." + escape, b"x"))),
+                      ("symlink", tar_of(link("out", "/"), file("out" + escape, b"x")))]:
+    try:
+        c.put_archive("/srv", archive)
+        print(name, "accepted")
+    except docker.errors.APIError as e:
+        print(name, "refused", e.status_code)
+print(os.path.exists(escape))
+PY
+)"
+expect_eq "docker-py put_archive and get_archive; hostile tars refused, nothing written outside" \
+  "True|hello 14 from docker-py|dotdot refused 400|symlink refused 400|False" \
+  "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+d rm -f files >/dev/null 2>&1
 
 # ---- images in use ----
 out="$(d rmi bb 2>&1)"
