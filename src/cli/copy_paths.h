@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/path.h"
 #include "base/result.h"
 
 namespace berth::cli {
@@ -19,16 +20,6 @@ struct CpArg {
   std::string path;
 };
 CpArg SplitCpArg(std::string_view arg);
-
-// GoClean is Go's filepath.Clean (relative paths stay relative; "" → ".").
-std::string GoClean(std::string_view path);
-// GoBase and GoDir are filepath.Base and filepath.Dir.
-std::string GoBase(std::string_view path);
-std::string GoDir(std::string_view path);
-
-// PreserveTrailingDotOrSeparator adds back to a cleaned path the "/." or "/" that original ended
-// with.
-std::string PreserveTrailingDotOrSeparator(std::string cleaned, std::string_view original);
 
 // AbsolutePath is docker's resolveLocalPath: cwd joined with path, cleaned, its trailing "/" or
 // "/." kept.

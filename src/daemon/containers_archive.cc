@@ -13,6 +13,7 @@
 
 #include <set>
 
+#include "base/path.h"
 #include "base/temp_dir.h"
 #include "daemon/container/spec.h"
 #include "daemon/container/user.h"
@@ -103,7 +104,7 @@ Result<PathStat> StatIn(const std::string& path, std::string_view asked, std::st
     if (errno == ENOENT || errno == ENOTDIR) return Fail(FileNotFound(asked, ref));
     return Fail(ErrnoNow("lstat " + path));
   }
-  PathStat stat{.name = container::BaseName(path),
+  PathStat stat{.name = GoBase(path),
                 .size = st.st_size,
                 .mode = container::GoFileMode(st.st_mode),
                 .mtime = std::chrono::system_clock::time_point(
@@ -166,7 +167,7 @@ Status Containers::ArchivePath(std::string_view ref, std::string_view path, int 
     BERTH_ASSIGN_OR_RETURN(PathStat stat, StatIn(absolute, path, ref));
     on_stat(stat);
     impl_->Emit(record, "archive-path");
-    return Annotate(image::layer::ArchivePath(absolute, container::BaseName(absolute), fd),
+    return Annotate(image::layer::ArchivePath(absolute, GoBase(absolute), fd),
                     fmt::format("archive {} of container {}", absolute, ref))
         .map([](auto&&) {});
   });
@@ -179,7 +180,7 @@ Status Containers::ExtractToDir(std::string_view ref, std::string_view path, int
   return impl_->InContainerFs(c, [&](const container::Record& record) -> Status {
     // Symlinks are followed, the last one too: an archive may go to a link to a directory.
     BERTH_ASSIGN_OR_RETURN(std::string resolved,
-                           container::ResolveInScope(container::CleanPath(path), Readlink));
+                           container::ResolveInScope(GoClean("/" + std::string(path)), Readlink));
     BERTH_ASSIGN_OR_RETURN(PathStat stat, StatIn(resolved, path, ref));
     if ((stat.mode & container::kGoModeDir) == 0) {
       return Fail(ErrorKind::kInvalidArgument, "extraction point is not a directory");

@@ -1,13 +1,11 @@
 #include "daemon/container/archive_path.h"
 
-#include <vector>
+#include "base/path.h"
 
 namespace berth::daemon::container {
 namespace {
 
 constexpr int kMaxLinks = 255;
-
-bool SpecifiesCurrentDir(std::string_view path) { return BaseName(path) == "."; }
 
 }  // namespace
 
@@ -41,49 +39,12 @@ uint32_t GoFileMode(mode_t mode) {
   return go;
 }
 
-std::string CleanPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view part = path.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (std::string_view part : parts) {
-    out += '/';
-    out += part;
-  }
-  return out.empty() ? "/" : out;
-}
-
 std::string ContainerPath(std::string_view path) {
-  std::string cleaned = CleanPath(path);
-  if (!SpecifiesCurrentDir(cleaned) && SpecifiesCurrentDir(path)) {
-    if (cleaned.back() != '/') cleaned += '/';
-    cleaned += '.';
-  }
-  if (cleaned.back() != '/' && !path.empty() && path.back() == '/') cleaned += '/';
-  return cleaned;
-}
-
-std::string BaseName(std::string_view path) {
-  if (path.empty()) return ".";
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  if (path == "/") return "/";
-  const size_t slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+  return PreserveTrailingDotOrSeparator(GoClean("/" + std::string(path)), path);
 }
 
 bool InMount(std::string_view destination, std::string_view path) {
-  const std::string dest = CleanPath(destination);
+  const std::string dest = GoClean(destination);
   if (dest == "/") return true;
   return path == dest || (path.size() > dest.size() && path.substr(0, dest.size()) == dest &&
                           path[dest.size()] == '/');
@@ -98,7 +59,7 @@ Result<std::string> ResolveInScope(std::string_view path, const ReadlinkFn& read
     std::string part = rest.substr(0, slash);
     rest = slash == std::string::npos ? "" : rest.substr(slash + 1);
     if (part.empty()) continue;
-    const std::string clean = CleanPath("/" + resolved + part);
+    const std::string clean = GoClean("/" + resolved + part);
     if (clean == "/") {
       resolved.clear();
       continue;
@@ -115,7 +76,7 @@ Result<std::string> ResolveInScope(std::string_view path, const ReadlinkFn& read
     if (!target->empty() && target->front() == '/') resolved.clear();
     rest = *target + "/" + rest;
   }
-  return CleanPath("/" + resolved);
+  return GoClean("/" + resolved);
 }
 
 }  // namespace berth::daemon::container

@@ -3,7 +3,8 @@
 // "/" or "/." (moby's PreserveTrailingDotOrSeparator), the name of a path is Go's
 // filepath.Base, symlinks are followed within the container's root as moby's
 // FollowSymlinkInScope follows them, file modes are written as Go's os.FileMode bits, and the
-// stat of a path is what the X-Docker-Container-Path-Stat header carries. Thread-safe.
+// stat of a path is what the X-Docker-Container-Path-Stat header carries (Go's path functions
+// themselves are base/path.h's). Thread-safe.
 #pragma once
 
 #include <sys/stat.h>
@@ -33,16 +34,9 @@ inline constexpr uint32_t kGoModeSticky = 1u << 20;
 // GoFileMode converts a stat mode to Go's os.FileMode, as Go's os.Lstat fills it.
 uint32_t GoFileMode(mode_t mode);
 
-// CleanPath is Go's path.Clean of an absolute path: "//a/./b/../c/" → "/a/c"; ".." stops at "/".
-std::string CleanPath(std::string_view path);
-
 // ContainerPath is the path the archive endpoints work on: "/" joined with path and cleaned,
 // with a trailing "/" or "/." of path kept ("etc/" → "/etc/", "/etc/." → "/etc/.").
 std::string ContainerPath(std::string_view path);
-
-// BaseName is Go's filepath.Base: the last element after trailing slashes are dropped; "/" for
-// a path of slashes only, "." for "".
-std::string BaseName(std::string_view path);
 
 // InMount says whether path (absolute, cleaned) is destination or below it, as moby's
 // HasResource decides which mount a path is in.
@@ -60,7 +54,7 @@ Result<std::string> ResolveInScope(std::string_view path, const ReadlinkFn& read
 
 // What docker's archive endpoints say of a path.
 struct PathStat {
-  std::string name;  // BaseName of the path as asked for
+  std::string name;  // GoBase of the path as asked for
   int64_t size = 0;
   uint32_t mode = 0;  // Go's os.FileMode
   std::chrono::system_clock::time_point mtime;

@@ -32,16 +32,6 @@ TEST(ArchivePath, ContainerPathKeepsTrailingSlashAndDot) {
   EXPECT_EQ(ContainerPath(""), "/.");
 }
 
-TEST(ArchivePath, BaseNameIsGos) {
-  EXPECT_EQ(BaseName("/etc/passwd"), "passwd");
-  EXPECT_EQ(BaseName("/etc/"), "etc");
-  EXPECT_EQ(BaseName("/etc/."), ".");
-  EXPECT_EQ(BaseName("/"), "/");
-  EXPECT_EQ(BaseName("//"), "/");
-  EXPECT_EQ(BaseName(""), ".");
-  EXPECT_EQ(BaseName("file"), "file");
-}
-
 TEST(ArchivePath, InMountMatchesWholeComponents) {
   EXPECT_TRUE(InMount("/data", "/data"));
   EXPECT_TRUE(InMount("/data/", "/data/x/y"));
