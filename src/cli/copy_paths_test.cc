@@ -16,9 +16,9 @@ TEST(CopyPaths, SplitCpArgFindsTheContainer) {
 }
 
 TEST(CopyPaths, AbsolutePathKeepsTrailingSlashAndDot) {
-  EXPECT_EQ(AbsolutePath("out/", "/work"), "/work/out/");
-  EXPECT_EQ(AbsolutePath("dir/.", "/work"), "/work/dir/.");
-  EXPECT_EQ(AbsolutePath("/x/../y", "/work"), "/y");
+  EXPECT_EQ(AbsolutePath("out/", "/home/user"), "/home/user/out/");
+  EXPECT_EQ(AbsolutePath("dir/.", "/home/user"), "/home/user/dir/.");
+  EXPECT_EQ(AbsolutePath("/x/../y", "/home/user"), "/y");
 }
 
 TEST(CopyPaths, SplitPathDirEntryKeepsCurrentDir) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <utility>
 
+#include "base/path.h"
 #include "base/strings.h"
 #include "image/store/changes_lexer.h"
 #include "image/store/go_time.h"
@@ -505,26 +506,12 @@ Status DoVolume(State& state, const Instruction& ins) {
   return Ok();
 }
 
-// CleanPath is Go's path.Clean for an absolute path.
-std::string CleanPath(std::string_view path) {
-  std::vector<std::string> parts;
-  for (const std::string& part : Split(path, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  return "/" + Join(parts, "/");
-}
-
 Status DoWorkdir(State& state, const Instruction& ins) {
   BERTH_ASSIGN_OR_RETURN(std::string raw, ExactlyOne("WORKDIR", ins.args));
   BERTH_ASSIGN_OR_RETURN(std::string dir, ChangesLexer(state.config.env).Word(raw));
   if (dir.empty()) return Invalid("cannot normalize nothing");
   state.config.working_dir =
-      CleanPath(dir.front() == '/' ? dir : state.config.working_dir + "/" + dir);
+      GoClean("/" + (dir.front() == '/' ? dir : state.config.working_dir + "/" + dir));
   return Ok();
 }
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <string_view>
 
-#include "base/strings.h"
+#include "base/path.h"
 
 namespace berth::runtime::mount {
 namespace {
@@ -276,18 +276,7 @@ Result<std::vector<std::string>> PlanPaths(const std::vector<std::string>& paths
 
 }  // namespace
 
-std::string CleanPath(const std::string& path) {
-  std::vector<std::string> parts;
-  for (std::string& part : Split(path, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(std::move(part));
-  }
-  return "/" + Join(parts, "/");
-}
+std::string CleanPath(const std::string& path) { return GoClean("/" + path); }
 
 Result<RootfsPlan> Plan(const oci::Spec& spec, const PlanOptions& options) {
   RootfsPlan plan;
