@@ -13,6 +13,8 @@ namespace {
 
 constexpr int kListenBacklog = 64;
 
+}  // namespace
+
 Result<UniqueFd> BoundSocket(int type, const IpAddress& address, uint16_t port, uint16_t* bound) {
   std::string where = fmt::format("{}:{}", address.ToString(), port);
   const char* protocol = type == SOCK_DGRAM ? "udp" : "tcp";
@@ -39,8 +41,6 @@ Result<UniqueFd> BoundSocket(int type, const IpAddress& address, uint16_t port, 
                                             : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   return fd;
 }
-
-}  // namespace
 
 Status InNetworkNamespace(int netns_fd, const std::function<Status()>& fn) {
   Status status = Ok();

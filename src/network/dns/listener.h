@@ -19,6 +19,10 @@ struct Listeners {
   uint16_t tcp_port = 0;
 };
 
+// BoundSocket makes a non-blocking UDP (SOCK_DGRAM) or listening TCP (SOCK_STREAM) socket bound
+// to address:port, and sets *bound to the port it got.
+Result<UniqueFd> BoundSocket(int type, const IpAddress& address, uint16_t port, uint16_t* bound);
+
 // InNetworkNamespace runs fn on a new thread that first enters the network namespace netns_fd
 // (-1: the caller's own), and waits for it. The thread ends with fn, so no thread of the process
 // is left in another namespace.

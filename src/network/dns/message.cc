@@ -214,6 +214,23 @@ Result<std::vector<uint8_t>> EncodeName(std::string_view whole) {
   return out;
 }
 
+std::vector<uint8_t> FrameForTcp(std::span<const uint8_t> message) {
+  std::vector<uint8_t> out;
+  out.reserve(message.size() + 2);
+  Append16(out, static_cast<uint16_t>(message.size()));
+  out.insert(out.end(), message.begin(), message.end());
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> TakeFramedMessage(std::vector<uint8_t>& stream) {
+  if (stream.size() < 2) return std::nullopt;
+  auto end = stream.begin() + 2 + Read16(stream, 0);
+  if (stream.end() < end) return std::nullopt;
+  std::vector<uint8_t> message(stream.begin() + 2, end);
+  stream.erase(stream.begin(), end);
+  return message;
+}
+
 uint16_t MessageId(std::span<const uint8_t> m) { return Read16(m, 0); }
 
 void SetMessageId(std::span<uint8_t> m, uint16_t id) {

@@ -80,6 +80,12 @@ std::optional<std::vector<uint8_t>> ErrorReply(std::span<const uint8_t> message,
 // for PTR data. kInvalidArgument for an empty or too long label, or a name over 255 bytes.
 Result<std::vector<uint8_t>> EncodeName(std::string_view name);
 
+// Over TCP each message follows its length in two bytes (RFC 1035 4.2.2). FrameForTcp prefixes
+// the length; TakeFramedMessage removes the first whole message from the bytes a stream has
+// brought so far, if they hold one.
+std::vector<uint8_t> FrameForTcp(std::span<const uint8_t> message);
+std::optional<std::vector<uint8_t>> TakeFramedMessage(std::vector<uint8_t>& stream);
+
 // The header fields a relay reads and rewrites. Both need message.size() >= kHeaderSize.
 uint16_t MessageId(std::span<const uint8_t> message);
 void SetMessageId(std::span<uint8_t> message, uint16_t id);

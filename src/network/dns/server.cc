@@ -37,15 +37,6 @@ enum class Kind : uint64_t { kWake = 0, kUdpListener, kTcpListener, kTcpClient, 
 constexpr int kKindShift = 56;
 uint64_t Token(Kind kind, uint64_t id) { return static_cast<uint64_t>(kind) << kKindShift | id; }
 
-std::vector<uint8_t> Framed(std::span<const uint8_t> message) {
-  std::vector<uint8_t> out;
-  out.reserve(message.size() + 2);
-  out.push_back(static_cast<uint8_t>(message.size() >> 8));
-  out.push_back(static_cast<uint8_t>(message.size() & 0xff));
-  out.insert(out.end(), message.begin(), message.end());
-  return out;
-}
-
 // SendAll sends a whole message on a non-blocking stream; false when it could not (the peer does
 // not read, or is gone), after which the connection is dropped.
 bool SendAll(int fd, std::span<const uint8_t> data) {
@@ -302,15 +293,11 @@ void Server::Loop::ReadTcpClient(uint64_t client_id) {
   if (n <= 0) return DropClient(client_id);
   found->second.in.insert(found->second.in.end(), buffer, buffer + n);
   found->second.deadline = Clock::now() + kTcpIdleTimeout;
-  // Each message is preceded by its length (RFC 1035 4.2.2). Answering may drop the client.
+  // Answering may drop the client.
   while ((found = clients_.find(client_id)) != clients_.end()) {
-    std::vector<uint8_t>& in = found->second.in;
-    if (in.size() < 2) return;
-    size_t size = static_cast<size_t>(in[0] << 8 | in[1]);
-    if (in.size() < 2 + size) return;
-    std::vector<uint8_t> message(in.begin() + 2, in.begin() + 2 + static_cast<ptrdiff_t>(size));
-    in.erase(in.begin(), in.begin() + 2 + static_cast<ptrdiff_t>(size));
-    HandleTcpMessage(client_id, message);
+    std::optional<std::vector<uint8_t>> message = TakeFramedMessage(found->second.in);
+    if (!message) return;
+    HandleTcpMessage(client_id, *message);
   }
 }
 
@@ -327,7 +314,7 @@ void Server::Loop::HandleTcpMessage(uint64_t client_id, std::span<const uint8_t>
   const TcpClient& client = clients_.at(client_id);
   Answer answer = namespaces_.at(client.ns)->responder.Respond(message, /*over_tcp=*/true);
   if (answer.action == Answer::Action::kReply) {
-    if (!SendAll(client.fd.get(), Framed(answer.reply))) DropClient(client_id);
+    if (!SendAll(client.fd.get(), FrameForTcp(answer.reply))) DropClient(client_id);
   } else if (answer.action == Answer::Action::kForward) {
     Forward forward;
     forward.ns = client.ns;
@@ -344,7 +331,7 @@ void Server::Loop::HandleTcpMessage(uint64_t client_id, std::span<const uint8_t>
 void Server::Loop::SendToClient(const Forward& forward, std::span<const uint8_t> reply) {
   if (forward.tcp_client != 0) {
     auto client = clients_.find(forward.tcp_client);
-    if (client != clients_.end() && !SendAll(client->second.fd.get(), Framed(reply))) {
+    if (client != clients_.end() && !SendAll(client->second.fd.get(), FrameForTcp(reply))) {
       DropClient(forward.tcp_client);
     }
     return;
@@ -446,7 +433,7 @@ void Server::Loop::ReadUpstreamStream(uint64_t id, Forward& forward) {
     int error = 0;
     socklen_t size = sizeof(error);
     getsockopt(forward.fd.get(), SOL_SOCKET, SO_ERROR, &error, &size);
-    if (error != 0 || !SendAll(forward.fd.get(), Framed(forward.message))) {
+    if (error != 0 || !SendAll(forward.fd.get(), FrameForTcp(forward.message))) {
       return NextUpstream(id);
     }
     forward.connecting = false;
@@ -458,15 +445,12 @@ void Server::Loop::ReadUpstreamStream(uint64_t id, Forward& forward) {
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) return NextUpstream(id);
   forward.in.insert(forward.in.end(), buffer, buffer + n);
-  if (forward.in.size() < 2) return;
-  size_t size = static_cast<size_t>(forward.in[0] << 8 | forward.in[1]);
-  if (forward.in.size() < 2 + size) return;
-  std::vector<uint8_t> reply(forward.in.begin() + 2,
-                             forward.in.begin() + 2 + static_cast<ptrdiff_t>(size));
-  if (reply.size() < kHeaderSize || MessageId(reply) != MessageId(forward.message)) {
+  std::optional<std::vector<uint8_t>> reply = TakeFramedMessage(forward.in);
+  if (!reply) return;
+  if (reply->size() < kHeaderSize || MessageId(*reply) != MessageId(forward.message)) {
     return NextUpstream(id);
   }
-  Finish(id, std::move(reply));
+  Finish(id, std::move(*reply));
 }
 
 // Finish relays an upstream's reply unchanged but for the client's id, and ends the forward.

@@ -3,11 +3,11 @@
 #include "network/dns/server.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <map>
 
+#include "network/dns/listener.h"
 #include "network/dns/testing/dns_client.h"
 #include "network/dns/testing/fake_upstream.h"
 
@@ -36,13 +36,9 @@ Lookup MapLookup(std::map<std::string, std::vector<std::string>> names) {
 
 // A UDP port on which nothing listens (bound, read and closed again).
 uint16_t ClosedUdpPort() {
-  UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_storage addr;
-  socklen_t size = ToSocketAddress(kLoopback, 0, &addr);
-  EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), size), 0);
-  size = sizeof(addr);
-  getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &size);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  uint16_t port = 0;
+  EXPECT_TRUE(BoundSocket(SOCK_DGRAM, kLoopback, 0, &port));
+  return port;
 }
 
 class ServerTest : public ::testing::Test {

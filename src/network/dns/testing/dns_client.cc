@@ -133,9 +133,7 @@ Result<std::vector<uint8_t>> ExchangeUdp(const IpAddress& server, uint16_t port,
 Result<std::vector<uint8_t>> ExchangeTcp(const IpAddress& server, uint16_t port,
                                          std::span<const uint8_t> query) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connected(SOCK_STREAM, server, port));
-  std::vector<uint8_t> framed = {static_cast<uint8_t>(query.size() >> 8),
-                                 static_cast<uint8_t>(query.size() & 0xff)};
-  framed.insert(framed.end(), query.begin(), query.end());
+  std::vector<uint8_t> framed = FrameForTcp(query);
   if (send(fd.get(), framed.data(), framed.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(framed.size())) {
     return Fail(ErrnoNow("send"));

@@ -1,28 +1,16 @@
 #include "network/dns/testing/fake_upstream.h"
 
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "network/dns/address.h"
+#include "network/dns/listener.h"
 #include "network/dns/message.h"
 
 namespace berth::network::dns::testing {
 namespace {
-
-Result<UniqueFd> Bound(int type, uint16_t port) {
-  UniqueFd fd(socket(AF_INET, type | SOCK_CLOEXEC, 0));
-  if (!fd) return Fail(ErrnoNow("socket"));
-  sockaddr_storage addr;
-  socklen_t size = ToSocketAddress(IpAddress::V4(127, 0, 0, 1), port, &addr);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), size) != 0) {
-    return Fail(ErrnoNow("bind fake upstream"));
-  }
-  if (type == SOCK_STREAM && listen(fd.get(), 16) != 0) return Fail(ErrnoNow("listen"));
-  return fd;
-}
 
 std::vector<Record> Addresses(int count) {
   std::vector<Record> records;
@@ -36,14 +24,11 @@ std::vector<Record> Addresses(int count) {
 
 Result<std::unique_ptr<FakeUpstream>> FakeUpstream::Start() {
   std::unique_ptr<FakeUpstream> upstream(new FakeUpstream());
-  BERTH_ASSIGN_OR_RETURN(upstream->udp_, Bound(SOCK_DGRAM, 0));
-  sockaddr_in addr{};
-  socklen_t size = sizeof(addr);
-  if (getsockname(upstream->udp_.get(), reinterpret_cast<sockaddr*>(&addr), &size) != 0) {
-    return Fail(ErrnoNow("getsockname"));
-  }
-  upstream->port_ = ntohs(addr.sin_port);
-  BERTH_ASSIGN_OR_RETURN(upstream->tcp_, Bound(SOCK_STREAM, upstream->port_));
+  IpAddress loopback = IpAddress::V4(127, 0, 0, 1);
+  BERTH_ASSIGN_OR_RETURN(upstream->udp_, BoundSocket(SOCK_DGRAM, loopback, 0, &upstream->port_));
+  uint16_t tcp_port;
+  BERTH_ASSIGN_OR_RETURN(upstream->tcp_,
+                         BoundSocket(SOCK_STREAM, loopback, upstream->port_, &tcp_port));
   upstream->stop_ = UniqueFd(eventfd(0, EFD_CLOEXEC));
   if (!upstream->stop_) return Fail(ErrnoNow("eventfd"));
   upstream->thread_ = std::thread([u = upstream.get()] { u->Run(); });
@@ -99,9 +84,7 @@ void FakeUpstream::ServeTcp() {
   bool silent = false;
   std::vector<uint8_t> reply = Answer(query, /*over_tcp=*/true, &silent);
   if (silent) return;
-  std::vector<uint8_t> framed = {static_cast<uint8_t>(reply.size() >> 8),
-                                 static_cast<uint8_t>(reply.size() & 0xff)};
-  framed.insert(framed.end(), reply.begin(), reply.end());
+  std::vector<uint8_t> framed = FrameForTcp(reply);
   send(conn.get(), framed.data(), framed.size(), MSG_NOSIGNAL);
 }
 
