@@ -52,8 +52,9 @@ class Server {
 
   // Serve listens in the network namespace netns_fd (an open /proc/PID/ns/net or /run/netns
   // file; not kept; -1 for the caller's own namespace) and answers it from lookup; the loopback
-  // interface must be up there. search_domains are stripped from the names asked. Errors:
-  // entering the namespace, binding the address (kAlreadyExists when it is in use).
+  // interface must be up there. search_domains are stripped from the names asked. Errors: the
+  // system's, naming the step (entering the namespace; binding the address, errno EADDRINUSE
+  // when the namespace is served already).
   Result<Registration> Serve(int netns_fd, Lookup lookup, std::vector<std::string> search_domains);
   // Stop closes the registration's sockets; once it returns its Lookup is no longer called. An
   // unknown registration is ignored.

@@ -150,6 +150,10 @@ TEST_F(ServerRootTest, ListensOnlyInsideTheNamespace) {
 }
 
 TEST_F(ServerRootTest, StopClosesTheSocketsInTheNamespace) {
+  Result<Registration> twice = server_->Serve(netns_.get(), Lookup{}, {});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().sys_errno(), EADDRINUSE) << twice.error().message();
+  EXPECT_NE(twice.error().message().find("127.0.0.11:53"), std::string::npos);
   server_->Stop(registration_);
   Result<std::vector<uint8_t>> udp = Exchange(netns_.get(), false, MakeQuery(1, "db", kTypeA));
   ASSERT_FALSE(udp);

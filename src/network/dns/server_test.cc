@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <map>
+#include <optional>
 
 #include "network/dns/listener.h"
 #include "network/dns/testing/dns_client.h"
@@ -157,6 +158,41 @@ TEST_F(ServerTest, AnswersMalformedQueriesAndKeepsServing) {
   ASSERT_TRUE(reply) << reply.error().message();
   EXPECT_EQ(ParseReply(*reply)->rcode, Rcode::kFormErr);
   EXPECT_EQ(AnswerAddresses(Udp("db")), std::vector<std::string>{"10.0.0.4"});
+}
+
+// A TCP client may send several queries at once, and a query in pieces; each gets its reply.
+TEST_F(ServerTest, ReadsTcpQueriesAsTheyArrive) {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_storage addr;
+  socklen_t size = ToSocketAddress(kLoopback, registration_.tcp_port, &addr);
+  ASSERT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), size), 0);
+  std::vector<uint8_t> stream = FrameForTcp(MakeQuery(1, "db", kTypeA));
+  std::vector<uint8_t> second = FrameForTcp(MakeQuery(2, "example.org", kTypeA));
+  std::vector<uint8_t> third = FrameForTcp(MakeQuery(3, "web", kTypeA));
+  stream.insert(stream.end(), second.begin(), second.end());
+  stream.insert(stream.end(), third.begin(), third.begin() + 5);
+  ASSERT_EQ(send(fd.get(), stream.data(), stream.size(), 0), static_cast<ssize_t>(stream.size()));
+  std::vector<uint8_t> received;
+  std::map<uint16_t, std::vector<std::string>> answers;
+  auto read_reply = [&] {
+    std::optional<std::vector<uint8_t>> reply;
+    while (!(reply = TakeFramedMessage(received))) {
+      uint8_t buffer[4096];
+      ssize_t n = recv(fd.get(), buffer, sizeof(buffer), 0);
+      ASSERT_GT(n, 0);
+      received.insert(received.end(), buffer, buffer + n);
+    }
+    testing::Reply parsed = ParseReply(*reply).value();
+    answers[parsed.id] = AnswerAddresses(parsed);
+  };
+  read_reply();
+  read_reply();
+  ASSERT_EQ(send(fd.get(), third.data() + 5, third.size() - 5, 0),
+            static_cast<ssize_t>(third.size() - 5));
+  read_reply();
+  EXPECT_EQ(answers[1], std::vector<std::string>{"10.0.0.4"});
+  EXPECT_EQ(answers[2], std::vector<std::string>{"192.0.2.53"});
+  EXPECT_EQ(answers[3].size(), 2u);
 }
 
 TEST_F(ServerTest, StopClosesTheSockets) {
