@@ -103,13 +103,14 @@ Answer Responder::Respond(std::span<const uint8_t> message, bool over_tcp) {
 // wait for the upstream servers to deny a name they cannot know.
 std::vector<Record> Responder::AddressRecords(const Query& query, bool* known) {
   if (!lookup_.addresses || query.name.find('\\') != std::string::npos) return {};
-  std::string name = Lowercase(query.name);
+  const std::string asked = Lowercase(query.name);
+  std::string name = asked;
   std::vector<IpAddress> addresses = lookup_.addresses(name);
   for (size_t i = 0; addresses.empty() && i < search_domains_.size(); ++i) {
     const std::string& domain = search_domains_[i];
-    if (name.size() > domain.size() + 1 && name.ends_with(domain) &&
-        name[name.size() - domain.size() - 1] == '.') {
-      name.resize(name.size() - domain.size() - 1);
+    if (asked.size() > domain.size() + 1 && asked.ends_with(domain) &&
+        asked[asked.size() - domain.size() - 1] == '.') {
+      name = asked.substr(0, asked.size() - domain.size() - 1);
       addresses = lookup_.addresses(name);
     }
   }

@@ -52,8 +52,9 @@ TEST(ResponderTest, AnswersKnownNamesWithDockersTtl) {
 }
 
 TEST(ResponderTest, MatchesCaseTrailingDotAndSearchDomain) {
-  Responder responder(NetworkLookup(), {"Corp.Example."});
-  for (std::string_view name : {"SOLO", "solo.", "solo.corp.example", "Solo.CORP.example."}) {
+  Responder responder(NetworkLookup(), {"Corp.Example.", "example", "lab.example"});
+  for (std::string_view name :
+       {"SOLO", "solo.", "solo.corp.example", "Solo.CORP.example.", "solo.lab.example"}) {
     EXPECT_EQ(AnswerAddresses(Ask(responder, name, kTypeA)), std::vector<std::string>{"10.0.0.5"})
         << name;
   }

@@ -85,6 +85,7 @@ class Server::Loop {
         random_(std::random_device{}()) {}
 
   ~Loop() {
+    if (!thread_.joinable()) return;  // Begin failed
     Call([this] { stopping_ = true; });
     thread_.join();
   }
