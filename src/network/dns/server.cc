@@ -44,8 +44,6 @@ bool SendAll(int fd, std::span<const uint8_t> data) {
   return n == static_cast<ssize_t>(data.size());
 }
 
-}  // namespace
-
 struct Namespace {
   Responder responder;
   Listeners listeners;
@@ -75,6 +73,8 @@ struct Forward {
   std::vector<uint8_t> truncated;  // a truncated UDP reply, relayed if the TCP one does not fit
   Clock::time_point deadline;
 };
+
+}  // namespace
 
 class Server::Loop {
  public:
