@@ -87,10 +87,9 @@ Result<ParsedName> ParseName(std::span<const uint8_t> m, size_t at) {
   return name;
 }
 
-// ReadEdnsSize looks for an OPT record among the additional records that start at `at`, and
-// returns the UDP payload size it announces (RFC 6891 6.1.2).
-Result<size_t> ReadEdnsSize(std::span<const uint8_t> m, size_t at, uint16_t count) {
-  size_t udp_size = kClassicUdpSize;
+// ReadEdns looks for the OPT record among the additional records that start at `at`, and takes
+// the UDP payload size it announces (RFC 6891 6.1.2); more than one is malformed (6.1.1).
+Status ReadEdns(std::span<const uint8_t> m, size_t at, uint16_t count, Query& query) {
   for (uint16_t i = 0; i < count; ++i) {
     BERTH_ASSIGN_OR_RETURN(ParsedName owner, ParseName(m, at));
     size_t pos = owner.end;
@@ -101,11 +100,13 @@ Result<size_t> ReadEdnsSize(std::span<const uint8_t> m, size_t at, uint16_t coun
     if (pos + 10 + data_size > m.size()) return Fail(Malformed("record data runs past the end"));
     if (type == kTypeOpt) {
       if (!owner.text.empty()) return Fail(Malformed("OPT record not owned by the root"));
-      udp_size = std::max<size_t>(klass, kClassicUdpSize);
+      if (query.edns) return Fail(Malformed("more than one OPT record"));
+      query.edns = true;
+      query.udp_size = std::max<size_t>(klass, kClassicUdpSize);
     }
     at = pos + 10 + data_size;
   }
-  return udp_size;
+  return Ok();
 }
 
 }  // namespace
@@ -136,7 +137,7 @@ Result<Query> ParseQuery(std::span<const uint8_t> m) {
   // Answer and authority records have no place in a stub resolver's query; then the additional
   // section is not looked at.
   if (Read16(m, 6) == 0 && Read16(m, 8) == 0) {
-    BERTH_ASSIGN_OR_RETURN(query.udp_size, ReadEdnsSize(m, name.end + 4, Read16(m, 10)));
+    BERTH_TRY(ReadEdns(m, name.end + 4, Read16(m, 10), query));
   }
   return query;
 }
@@ -158,11 +159,14 @@ std::vector<uint8_t> EncodeReply(const Query& query, Rcode rcode, std::span<cons
   Append16(out, 0);
   Append16(out, 0);
   out.insert(out.end(), query.question.begin(), query.question.end());
+  // The OPT record: the root's name, type, payload size, extended rcode and flags, no data.
+  constexpr size_t kOptSize = 11;
+  size_t reserved = query.edns ? kOptSize : 0;
   uint16_t count = 0;
   for (const Record& record : answers) {
     // The owner is a pointer to the question's name, right after the header.
     size_t size = 2 + 10 + record.data.size();
-    if (out.size() + size > max_size) {
+    if (out.size() + size + reserved > max_size) {
       out[2] |= kFlagTruncated >> 8;
       break;
     }
@@ -176,6 +180,14 @@ std::vector<uint8_t> EncodeReply(const Query& query, Rcode rcode, std::span<cons
   }
   out[6] = static_cast<uint8_t>(count >> 8);
   out[7] = static_cast<uint8_t>(count & 0xff);
+  if (query.edns) {
+    out.push_back(0);
+    Append16(out, kTypeOpt);
+    Append16(out, kServerUdpSize);
+    Append32(out, 0);
+    Append16(out, 0);
+    out[11] = 1;
+  }
   return out;
 }
 

@@ -50,7 +50,12 @@ struct Query {
   std::vector<uint8_t> question;
   // The largest UDP reply the client takes: its EDNS0 payload size, never below 512.
   size_t udp_size = kClassicUdpSize;
+  // The query had an OPT record: the reply has one too (RFC 6891 7).
+  bool edns = false;
 };
+
+// The UDP payload size the server's own replies announce (RFC 6891 6.2.5).
+constexpr uint16_t kServerUdpSize = 1232;
 
 // ParseQuery reads a query. Errors: kFailedPrecondition when the message is no query at all (no
 // whole header, or a response), which is dropped; kNotImplemented for an opcode other than QUERY
@@ -68,7 +73,8 @@ struct Record {
 };
 
 // EncodeReply answers query (authoritative, recursion available) with rcode and as many of answers
-// as fit in max_size bytes; when some do not fit, the reply says it is truncated (TC).
+// as fit in max_size bytes; when some do not fit, the reply says it is truncated (TC). An EDNS0
+// query gets an OPT record after the answers.
 std::vector<uint8_t> EncodeReply(const Query& query, Rcode rcode, std::span<const Record> answers,
                                  size_t max_size);
 

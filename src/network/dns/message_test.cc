@@ -60,9 +60,22 @@ TEST(ParseQueryTest, ReadsTheEdnsPayloadSize) {
   Result<Query> query = ParseQuery(m);
   ASSERT_TRUE(query) << query.error().message();
   EXPECT_EQ(query->udp_size, 4096u);
-  m[m.size() - 8] = 0x00;  // payload size 0x0000 + 0x00: below 512, so 512
-  m[m.size() - 7] = 0x10;
+  EXPECT_TRUE(query->edns);
+  // The reply carries an OPT record of its own, after the answers, and counts it.
+  std::vector<Record> records = {{kTypeA, 600, {10, 0, 0, 2}}};
+  std::vector<uint8_t> reply = EncodeReply(*query, Rcode::kNoError, records, query->udp_size);
+  EXPECT_EQ(reply[11], 1);
+  EXPECT_EQ(std::vector<uint8_t>(reply.end() - 11, reply.end()),
+            (std::vector<uint8_t>{0, 0, 41, kServerUdpSize >> 8, kServerUdpSize & 0xff, 0, 0, 0, 0,
+                                  0, 0}));
+  EXPECT_EQ(ParseReply(reply)->answers.size(), 1u);
+  m[m.size() - 8] = 0x01;  // payload size 256: below 512, so 512
+  m[m.size() - 7] = 0x00;
   EXPECT_EQ(ParseQuery(m)->udp_size, kClassicUdpSize);
+  // Two OPT records are malformed.
+  m[11] = 2;
+  m.insert(m.end(), {0, 0, 41, 0x10, 0x00, 0, 0, 0, 0, 0, 0});
+  EXPECT_EQ(ParseQuery(m).error().kind(), ErrorKind::kInvalidArgument);
 }
 
 TEST(ParseQueryTest, RefusesWhatIsNoQuery) {
