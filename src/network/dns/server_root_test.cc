@@ -61,7 +61,8 @@ Result<std::vector<uint8_t>> Exchange(int netns, bool over_tcp, std::span<const 
 }
 
 // Nslookup runs busybox's nslookup against 127.0.0.11 inside the namespace and returns what it
-// printed.
+// printed. The names end in a dot, so that the search domains of the host's resolv.conf, which
+// nslookup reads, are not tried first.
 std::string Nslookup(int netns, const std::string& name) {
   SpawnOptions options;
   options.argv = {
@@ -104,13 +105,13 @@ class ServerRootTest : public ::testing::Test {
 };
 
 TEST_F(ServerRootTest, NslookupResolvesContainerNames) {
-  std::string out = Nslookup(netns_.get(), "db");
+  std::string out = Nslookup(netns_.get(), "db.");
   EXPECT_NE(out.find("Address: 10.0.0.4"), std::string::npos) << out;
 }
 
 TEST_F(ServerRootTest, NslookupSeesAliasesInRoundRobin) {
-  std::string first = Nslookup(netns_.get(), "web");
-  std::string second = Nslookup(netns_.get(), "web");
+  std::string first = Nslookup(netns_.get(), "web.");
+  std::string second = Nslookup(netns_.get(), "web.");
   size_t first_2 = first.find("10.0.0.2"), first_3 = first.find("10.0.0.3");
   size_t second_2 = second.find("10.0.0.2"), second_3 = second.find("10.0.0.3");
   ASSERT_NE(first_2, std::string::npos) << first;
@@ -121,7 +122,7 @@ TEST_F(ServerRootTest, NslookupSeesAliasesInRoundRobin) {
 }
 
 TEST_F(ServerRootTest, NslookupGetsOtherNamesFromTheHostsLoopbackUpstream) {
-  std::string out = Nslookup(netns_.get(), "example.org");
+  std::string out = Nslookup(netns_.get(), "example.org.");
   EXPECT_NE(out.find("Address: 192.0.2.53"), std::string::npos) << out;
   EXPECT_GE(upstream_->udp_queries(), 1);
 }
