@@ -98,8 +98,7 @@ TEST(ParseQueryTest, SaysWhatIsMalformed) {
   m = good;
   m[2] |= 0x10;  // opcode 2, STATUS
   EXPECT_EQ(kind_of(m), ErrorKind::kNotImplemented);
-  m = good;
-  m.resize(m.size() - 2);  // the class cut off
+  m.assign(good.begin(), good.end() - 2);  // the class cut off
   EXPECT_EQ(kind_of(m), ErrorKind::kInvalidArgument);
   m = good;
   m[12] = 60;  // a label longer than the message
