@@ -23,8 +23,9 @@ Status CheckName(std::string_view name) {
   const std::string what = fmt::format("create {}", std::string(name));
   if (name.size() == 1) {
     return Fail(ErrorKind::kInvalidArgument,
-                what + ": volume name is too short, names should be at least two alphanumeric "
-                       "characters");
+                what +
+                    ": volume name is too short, names should be at least two alphanumeric "
+                    "characters");
   }
   bool ok = !name.empty();
   for (size_t i = 0; ok && i < name.size(); ++i) ok = NameChar(name[i], i == 0);

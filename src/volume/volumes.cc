@@ -72,9 +72,9 @@ Result<Volume> Volumes::Create(std::string name, const std::string& driver,
                                const std::map<std::string, std::string>& options,
                                std::map<std::string, std::string> labels) {
   if (!driver.empty() && driver != kLocalDriver) {
-    return Fail(ErrorKind::kNotFound,
-                fmt::format("error looking up volume plugin {}: plugin \"{}\" not found", driver,
-                            driver));
+    return Fail(
+        ErrorKind::kNotFound,
+        fmt::format("error looking up volume plugin {}: plugin \"{}\" not found", driver, driver));
   }
   const bool anonymous = name.empty();
   if (anonymous) {

@@ -23,9 +23,10 @@ TEST(VolumesRootTest, TmpfsVolumeIsMountedWhileUsed) {
   ASSERT_TRUE(dir);
   VolumesOptions options{
       .root = *dir / "volumes",
-      .mount = [](const FilesystemMount& fs,
-                  const std::string& target) { return sys::Mount(fs.device, target, fs.type, 0,
-                                                                 fs.options); },
+      .mount =
+          [](const FilesystemMount& fs, const std::string& target) {
+            return sys::Mount(fs.device, target, fs.type, 0, fs.options);
+          },
       .unmount = [](const std::string& target) { return sys::Umount2(target, MNT_DETACH); }};
   Result<std::unique_ptr<Volumes>> volumes = Volumes::Open(options);
   ASSERT_TRUE(volumes);
