@@ -86,8 +86,11 @@ Status CopyUp(const std::string& rootfs, const std::string& destination, const s
     if (err == ENOENT || err == ENOTDIR) return Ok();  // nothing there in the image
     return Fail(std::move(source).error().Wrap(what));
   }
-  return Annotate(image::snapshot::CopyTree("/proc/self/fd/" + std::to_string(source->get()), data),
-                  what);
+  // The directory's path on the host, every symlink on the way resolved inside the rootfs.
+  BERTH_ASSIGN_OR_RETURN(
+      std::string resolved,
+      Annotate(sys::ReadlinkAt(AT_FDCWD, "/proc/self/fd/" + std::to_string(source->get())), what));
+  return Annotate(image::snapshot::CopyTree(resolved, data), what);
 }
 
 }  // namespace
