@@ -99,11 +99,11 @@ Result<ordered_json> Mount(const std::string& value) {
     } else if (key == "volume-label" || key == "volume-opt") {
       const size_t sep = val.find('=');
       const std::string name = val.substr(0, sep);
-      const std::string value = sep == std::string::npos ? "" : val.substr(sep + 1);
+      const std::string item = sep == std::string::npos ? "" : val.substr(sep + 1);
       if (key == "volume-label") {
-        mount["VolumeOptions"]["Labels"][name] = value;
+        mount["VolumeOptions"]["Labels"][name] = item;
       } else {
-        mount["VolumeOptions"]["DriverConfig"]["Options"][name] = value;
+        mount["VolumeOptions"]["DriverConfig"]["Options"][name] = item;
       }
     } else if (key == "tmpfs-size") {
       BERTH_ASSIGN_OR_RETURN(int64_t size, RamInBytes(val));

@@ -3,14 +3,16 @@
 # outlives their containers, an image VOLUME filled from the image into an anonymous volume that
 # rm -v removes, read-only binds and volumes, --mount's checks, a volume with tmpfs options
 # mounted while in use, in-use refusal, ls filters, prune, and volumes kept over a berthd restart.
-# Usage: tests/e2e/berthd_volume_test.sh BERTHD   (run as root)
+# berth's volume commands are checked beside docker's.
+# Usage: tests/e2e/berthd_volume_test.sh BERTHD BERTH   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
 
 # shellcheck source=tests/e2e/check_lib.sh
 . "$(dirname "$0")/check_lib.sh"
 
-[ $# -eq 1 ] || die "usage: $0 BERTHD"
+[ $# -eq 2 ] || die "usage: $0 BERTHD BERTH"
+berth="$(realpath "$2")" || die "berth $2 not found"
 # shellcheck source=tests/e2e/berthd_lib.sh
 . "$(dirname "$0")/berthd_lib.sh"
 start_daemon
@@ -127,6 +129,27 @@ record $? "prune removes the unused anonymous volumes only" "$(cat "$work/prune.
 expect_eq "prune keeps named volumes by default (API 1.42+)" "data empty fresh keep scratch" "$(named)"
 d volume prune -f --filter all=true >/dev/null 2>&1
 expect_eq "prune all=true removes every unused volume" "keep" "$(named)"
+
+# ---- berth's volume commands ----
+b() { timeout 60 "$berth" "$@"; }
+expect_eq "berth volume create prints the name" "bvol" "$(b volume create --label k=v -o type=tmpfs -o device=tmpfs bvol 2>&1)"
+expect_eq "berth volume ls shows what docker's shows" "$(d volume ls 2>&1)" "$(b volume ls 2>&1)"
+expect_eq "berth volume ls -q -f filters" "bvol" "$(b volume ls -q -f label=k=v 2>&1)"
+expect_eq "berth volume inspect --format" "local map[device:tmpfs type:tmpfs]" \
+  "$(b volume inspect --format '{{.Driver}} {{.Options}}' bvol 2>&1)"
+b create --name bholder -v bvol:/v bb true >/dev/null 2>&1
+out="$(b volume rm bvol 2>&1)"
+[[ "$out" == *"volume is in use"* ]]
+record $? "berth volume rm refuses a volume in use" "$out"
+b create --name banon bbvol true >/dev/null 2>&1
+banon="$(d inspect --format '{{range .Mounts}}{{.Name}}{{end}}' banon 2>&1)"
+b rm -v bholder banon >/dev/null 2>&1
+! d volume inspect "$banon" >/dev/null 2>&1
+record $? "berth rm -v removes the anonymous volume"
+expect_eq "berth volume rm removes it once unused" "bvol" "$(b volume rm bvol 2>&1)"
+out="$(b volume prune -f -a 2>&1)"
+[[ "$out" == *"Total reclaimed space:"* ]] && [ "$(named)" = keep ]
+record $? "berth volume prune -a" "$out"
 
 # ---- docker-py ----
 out="$(python3 - <<'PY' 2>&1
