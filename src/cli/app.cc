@@ -89,6 +89,13 @@ const std::vector<CommandEntry>& Commands() {
       {{"stats", "container stats"},
        "Display a live stream of container resource usage",
        StatsCommand},
+      {{"volume create"}, "Create a volume", VolumeCreateCommand},
+      {{"volume ls", "volume list"}, "List volumes", VolumeLsCommand},
+      {{"volume inspect"},
+       "Display detailed information on one or more volumes",
+       VolumeInspectCommand},
+      {{"volume rm", "volume remove"}, "Remove one or more volumes", VolumeRmCommand},
+      {{"volume prune"}, "Remove unused local volumes", VolumePruneCommand},
       {{"cp", "container cp"},
        "Copy files/folders between a container and the local filesystem",
        CpCommand},
@@ -118,7 +125,10 @@ std::string Usage() {
 }
 
 constexpr std::pair<std::string_view, std::string_view> kManagementCommands[] = {
-    {"container", "Manage containers"}, {"image", "Manage images"}, {"system", "Manage berth"}};
+    {"container", "Manage containers"},
+    {"image", "Manage images"},
+    {"system", "Manage berth"},
+    {"volume", "Manage volumes"}};
 
 // ManagementUsage lists the commands under a management command, as docker's help does.
 std::string ManagementUsage(std::string_view group, std::string_view summary) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@ namespace berth::cli {
 
 using Args = std::vector<std::string>;
 using CommandFunction = Result<int> (*)(Cli& cli, const std::string& path, const Args& args);
+
+// Shared by the commands: ForEach runs one request per name, printing the name on success
+// (docker echoes what was typed) and collecting the errors into one (container_commands.cc);
+// Confirm prints a prune's warning and docker's "[y/N]" question and says whether the answer
+// read from stdin is yes (image_commands.cc).
+Result<int> ForEach(Cli& cli, const std::vector<std::string>& names,
+                    const std::function<Result<std::string>(const std::string&)>& act);
+bool Confirm(Cli& cli, std::string_view warning);
 
 // system (system_commands.cc)
 Result<int> VersionCommand(Cli& cli, const std::string& path, const Args& args);
@@ -59,6 +68,13 @@ Result<int> LogsCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> TopCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> ExportCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> StatsCommand(Cli& cli, const std::string& path, const Args& args);
+
+// volumes (volume_commands.cc)
+Result<int> VolumeCreateCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> VolumeLsCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> VolumeInspectCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> VolumeRmCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> VolumePruneCommand(Cli& cli, const std::string& path, const Args& args);
 
 // files (container_cp_commands.cc)
 Result<int> CpCommand(Cli& cli, const std::string& path, const Args& args);

@@ -90,6 +90,21 @@ Result<ordered_json> Mount(const std::string& value) {
       mount["ReadOnly"] = eq == std::string::npos || val == "1" || val == "true";
     } else if (key == "bind-propagation") {
       mount["BindOptions"]["Propagation"] = val;
+    } else if (key == "bind-nonrecursive") {
+      mount["BindOptions"]["NonRecursive"] = eq == std::string::npos || val == "1" || val == "true";
+    } else if (key == "volume-nocopy") {
+      mount["VolumeOptions"]["NoCopy"] = eq == std::string::npos || val == "1" || val == "true";
+    } else if (key == "volume-driver") {
+      mount["VolumeOptions"]["DriverConfig"]["Name"] = val;
+    } else if (key == "volume-label" || key == "volume-opt") {
+      const size_t sep = val.find('=');
+      const std::string name = val.substr(0, sep);
+      const std::string item = sep == std::string::npos ? "" : val.substr(sep + 1);
+      if (key == "volume-label") {
+        mount["VolumeOptions"]["Labels"][name] = item;
+      } else {
+        mount["VolumeOptions"]["DriverConfig"]["Options"][name] = item;
+      }
     } else if (key == "tmpfs-size") {
       BERTH_ASSIGN_OR_RETURN(int64_t size, RamInBytes(val));
       mount["TmpfsOptions"]["SizeBytes"] = size;

@@ -141,6 +141,20 @@ TEST(ContainerOptionsTest, HostConfigFields) {
   EXPECT_EQ((*b)["ExposedPorts"], ordered_json::parse(R"({"80/tcp":{},"53/udp":{}})"));
 }
 
+TEST(ContainerOptionsTest, VolumeAndBindMountKeys) {
+  Result<ordered_json> b =
+      Body({"--mount",
+            "type=volume,src=db,dst=/db,volume-nocopy,volume-opt=type=tmpfs,"
+            "volume-opt=device=tmpfs,volume-label=team=a,volume-driver=local",
+            "--mount", "type=bind,src=/a,dst=/b,bind-nonrecursive", "busybox"});
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ((*b)["HostConfig"]["Mounts"], ordered_json::parse(R"([
+      {"Type":"volume","Source":"db","Target":"/db",
+       "VolumeOptions":{"NoCopy":true,"DriverConfig":{"Options":{"type":"tmpfs","device":"tmpfs"},
+                        "Name":"local"},"Labels":{"team":"a"}}},
+      {"Type":"bind","Source":"/a","Target":"/b","BindOptions":{"NonRecursive":true}}])"));
+}
+
 TEST(ContainerOptionsTest, RestartAndHealth) {
   Result<ordered_json> b =
       Body({"--restart", "on-failure:3", "--health-cmd", "true", "--health-interval", "1m30s",

@@ -354,6 +354,15 @@ Result<int> RmiCommand(Cli& cli, const std::string& path, const Args& args) {
   return Fail(ErrorKind::kUnknown, Join(errors, "\n"));
 }
 
+bool Confirm(Cli& cli, std::string_view warning) {
+  cli.Out(std::string(warning) + "\nAre you sure you want to continue? [y/N] ");
+  std::string answer;
+  int c;
+  while ((c = std::getchar()) != EOF && c != '\n') answer += static_cast<char>(c);
+  answer = std::string(TrimSpace(answer));
+  return answer == "y" || answer == "Y";
+}
+
 Result<int> ImagePruneCommand(Cli& cli, const std::string& path, const Args& args) {
   bool all = false, force = false;
   std::vector<std::string> filters;
@@ -364,19 +373,11 @@ Result<int> ImagePruneCommand(Cli& cli, const std::string& path, const Args& arg
   auto positional =
       cli.Parse(flags, args, {path, "[OPTIONS]", "Remove unused images", Arity::Exactly(0)});
   if (!positional) return cli.exit_code();
-  if (!force) {
-    cli.Out(all ? "WARNING! This will remove all images without at least one container "
-                  "associated to them.\nAre you sure you want to continue? [y/N] "
-                : "WARNING! This will remove all dangling images.\nAre you sure you want to "
-                  "continue? [y/N] ");
-    std::string answer;
-    int c;
-    while ((c = std::getchar()) != EOF && c != '\n') answer += static_cast<char>(c);
-    answer = std::string(TrimSpace(answer));
-    if (answer != "y" && answer != "Y") {
-      cli.Out("Total reclaimed space: 0B\n");
-      return 0;
-    }
+  if (!force && !Confirm(cli, all ? "WARNING! This will remove all images without at least one "
+                                    "container associated to them."
+                                  : "WARNING! This will remove all dangling images.")) {
+    cli.Out("Total reclaimed space: 0B\n");
+    return 0;
   }
   filters.push_back(all ? "dangling=false" : "dangling=true");
   BERTH_ASSIGN_OR_RETURN(std::string encoded, FiltersJson(filters));

@@ -119,8 +119,8 @@ Containers::~Containers() {
 
 Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
                                                      image::store::ImageStore& images,
-                                                     Events& events) {
-  auto impl = std::make_unique<Impl>(std::move(options), images, events);
+                                                     volume::Volumes& volumes, Events& events) {
+  auto impl = std::make_unique<Impl>(std::move(options), images, volumes, events);
   BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
   BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
   BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
@@ -164,6 +164,12 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
       (void)RemoveAll(impl->DataDir(id));
       (void)RemoveAll(impl->ExecDir(id));
       continue;
+    }
+    for (const container::MountPoint& p : record->mount_points) {
+      if (p.type != "volume") continue;
+      if (Status referenced = volumes.Reference(p.name, id); !referenced) {
+        log::Warn("container {}: {}", id, referenced.error().message());
+      }
     }
     auto c = std::make_shared<Container>();
     c->record = std::move(*record);
@@ -239,9 +245,15 @@ Result<std::string> Containers::Create(std::string_view name,
   BERTH_TRY(CheckExtraHosts(request.host_config));
   const std::string id = Impl::NewId();
   const std::string hostname = Hostname(request.config, request.host_config, id);
+  BERTH_ASSIGN_OR_RETURN(std::vector<container::MountPoint> mount_points,
+                         container::PlanMounts(request.config, request.host_config, image_config));
+  BERTH_TRY(d.CheckBindSources(mount_points));
   // What start will plan, planned now so that a bad field fails the create.
-  container::SpecInput probe{
-      .id = id, .hostname = hostname, .rootfs = "/", .init_path = d.options.init_path};
+  container::SpecInput probe{.id = id,
+                             .hostname = hostname,
+                             .rootfs = "/",
+                             .mounts = mount_points,
+                             .init_path = d.options.init_path};
   BERTH_TRY(container::BuildSpec(request.config, request.host_config, image_config, probe));
   Record record;
   record.id = id;
@@ -282,8 +294,15 @@ Result<std::string> Containers::Create(std::string_view name,
     std::lock_guard lock(d.mu);
     d.names.erase(record.name);
   };
-  // The record first, then the snapshot: Open drops a record whose snapshot is missing.
-  Status made = [&]() -> Status {
+  // The volumes, then the record, then the snapshot: Open drops a record whose snapshot is
+  // missing (its anonymous volumes stay, unused, for prune).
+  Status made = d.PrepareMounts(id, mount_points);
+  if (!made) {
+    release();
+    return Fail(std::move(made).error());
+  }
+  record.mount_points = std::move(mount_points);
+  made = [&]() -> Status {
     BERTH_TRY(MakeDirs(dir, 0710));
     BERTH_TRY(WriteEtcFiles(dir, hostname, record.host_config));
     BERTH_TRY(container::SaveRecord(dir, record));
@@ -291,6 +310,7 @@ Result<std::string> Containers::Create(std::string_view name,
   }();
   if (!made) {
     release();
+    d.ReleaseMounts(id, record.mount_points, true);
     (void)RemoveAll(dir);
     return Fail(std::move(made).error().Wrap("create container"));
   }
@@ -302,10 +322,10 @@ Result<std::string> Containers::Create(std::string_view name,
   return id;
 }
 
-Status Containers::Remove(std::string_view ref, bool force) {
+Status Containers::Remove(std::string_view ref, bool force, bool remove_volumes) {
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
   std::lock_guard op(c->op_mu);
-  return impl_->RemoveLocked(c, force);
+  return impl_->RemoveLocked(c, force, remove_volumes);
 }
 
 Status Containers::Rename(std::string_view ref, std::string_view new_name) {

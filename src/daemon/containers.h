@@ -9,6 +9,8 @@
 //   <data root>/containers/<id>/container.json   the record (container/record.h), atomic
 //   <data root>/containers/<id>/<id>-json.log    the log, json-file format, rotated .1, .2 ...
 //   <data root>/containers/<id>/{hostname,hosts,resolv.conf}   bind mounted into the container
+// Its volumes (volume/volumes.h) are made at create and referenced while it exists; they are
+// mounted (and filled from the image at their first use) while it runs.
 //   <exec root>/containers/<id>/                 the bundle and the shim's state directory:
 //       config.json, rootfs/ (the snapshot, mounted while the container runs), shim.pid,
 //       shim.sock, exit.json, shim.log
@@ -41,6 +43,7 @@
 #include "image/store/image_views.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/stats.h"
+#include "volume/volumes.h"
 
 namespace berth::daemon {
 
@@ -114,9 +117,11 @@ struct ContainerStats {
 
 class Containers {
  public:
-  // Open borrows images and events (where the containers' events are published).
+  // Open borrows images, volumes (which it tells of the containers' references) and events
+  // (where the containers' events are published).
   static Result<std::unique_ptr<Containers>> Open(ContainersOptions options,
-                                                  image::store::ImageStore& images, Events& events);
+                                                  image::store::ImageStore& images,
+                                                  volume::Volumes& volumes, Events& events);
   ~Containers();  // stops watching; the containers keep running
   Containers(const Containers&) = delete;
   Containers& operator=(const Containers&) = delete;
@@ -145,7 +150,8 @@ class Containers {
   Result<WaitResult> Wait(std::string_view ref, WaitCondition condition,
                           const std::function<Status()>& registered);
   // Remove deletes a container; a running one needs force (kConflict otherwise) and is killed.
-  Status Remove(std::string_view ref, bool force);
+  // remove_volumes also removes the anonymous volumes made for it (docker rm -v).
+  Status Remove(std::string_view ref, bool force, bool remove_volumes = false);
   Status Rename(std::string_view ref, std::string_view new_name);
 
   Result<ContainerView> Inspect(std::string_view ref, bool size = false);

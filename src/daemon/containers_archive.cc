@@ -28,7 +28,7 @@
 namespace berth::daemon {
 namespace {
 
-using container::Bind;
+using container::MountPoint;
 using container::PathStat;
 
 // The mount points docker keeps in a layer of their own below a container's writable layer (its
@@ -38,26 +38,20 @@ const std::set<std::string> kInitLayerPaths = {
     "/.dockerenv", "/dev/console", "/dev/pts",         "/dev/shm", "/etc/hostname",
     "/etc/hosts",  "/etc/mtab",    "/etc/resolv.conf", "/proc",    "/sys"};
 
-// BindsOf lists the container's bind mounts: HostConfig.Binds, then Mounts of type bind.
-Result<std::vector<Bind>> BindsOf(const container::HostConfig& host) {
-  std::vector<Bind> binds;
-  for (const std::string& spec : host.binds) {
-    BERTH_ASSIGN_OR_RETURN(Bind bind, container::ParseBind(spec));
-    binds.push_back(std::move(bind));
-  }
-  for (const container::MountSpec& m : host.mounts) {
-    if (m.type != "bind") continue;
-    binds.push_back({.source = m.source,
-                     .destination = m.target,
-                     .read_only = m.read_only,
-                     .recursive = !(m.bind_options && m.bind_options->non_recursive)});
+// BindsOf lists the container's mounts with a host source: its binds and volumes (a volume whose
+// filesystem is mounted only while it is in use shows its directory when the container is not
+// running).
+std::vector<MountPoint> BindsOf(const container::Record& record) {
+  std::vector<MountPoint> binds;
+  for (const MountPoint& point : record.mount_points) {
+    if (point.type == "bind" || point.type == "volume") binds.push_back(point);
   }
   return binds;
 }
 
 // MountBind attaches a copy of bind's source at its destination resolved inside the root (created
 // when missing, as docker does), read-only when the bind is.
-Status MountBind(int root_fd, const Bind& bind) {
+Status MountBind(int root_fd, const MountPoint& bind) {
   const std::string what = fmt::format("mount {} on {}", bind.source, bind.destination);
   BERTH_ASSIGN_OR_RETURN(struct stat source, Annotate(sys::Stat(bind.source), what));
   BERTH_ASSIGN_OR_RETURN(
@@ -65,11 +59,11 @@ Status MountBind(int root_fd, const Bind& bind) {
       Annotate(S_ISDIR(source.st_mode) ? sys::MkdirAllInRoot(root_fd, bind.destination, 0755)
                                        : sys::CreateFileInRoot(root_fd, bind.destination, 0755),
                what));
-  const unsigned recursive = bind.recursive ? AT_RECURSIVE : 0;
+  const unsigned recursive = bind.non_recursive ? 0 : AT_RECURSIVE;
   BERTH_ASSIGN_OR_RETURN(
       UniqueFd tree,
       Annotate(sys::OpenTree(AT_FDCWD, bind.source, OPEN_TREE_CLONE | recursive), what));
-  if (bind.read_only) {
+  if (!bind.rw) {
     BERTH_TRY(Annotate(
         sys::MountSetattr(tree.get(), "", AT_EMPTY_PATH | recursive, {.set = MOUNT_ATTR_RDONLY}),
         what));
@@ -128,7 +122,7 @@ Status Containers::Impl::InContainerFs(const std::shared_ptr<Container>& c,
     record = c->record;
     running = c->Running();
   }
-  BERTH_ASSIGN_OR_RETURN(std::vector<Bind> binds, BindsOf(record.host_config));
+  const std::vector<MountPoint> binds = BindsOf(record);
   std::vector<image::snapshot::Mount> mounts;
   std::optional<TempDir> temp;
   std::string root = ExecDir(record.id) + "/rootfs";
@@ -140,7 +134,7 @@ Status Containers::Impl::InContainerFs(const std::shared_ptr<Container>& c,
   }
   return image::snapshot::WithMounts(mounts, root, [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, sys::Open(root, O_PATH | O_DIRECTORY));
-    for (const Bind& bind : binds) BERTH_TRY(MountBind(root_fd.get(), bind));
+    for (const MountPoint& bind : binds) BERTH_TRY(MountBind(root_fd.get(), bind));
     BERTH_TRY(sys::Chroot(root));
     BERTH_TRY(sys::Chdir("/"));
     return fn(record);
@@ -185,11 +179,10 @@ Status Containers::ExtractToDir(std::string_view ref, std::string_view path, int
     if ((stat.mode & container::kGoModeDir) == 0) {
       return Fail(ErrorKind::kInvalidArgument, "extraction point is not a directory");
     }
-    BERTH_ASSIGN_OR_RETURN(std::vector<Bind> binds, BindsOf(record.host_config));
     bool in_volume = false;
-    for (const Bind& bind : binds) {
+    for (const MountPoint& bind : BindsOf(record)) {
       if (!container::InMount(bind.destination, resolved)) continue;
-      if (bind.read_only) {
+      if (!bind.rw) {
         return Fail(ErrorKind::kInvalidArgument, "mounted volume is marked read-only");
       }
       in_volume = true;

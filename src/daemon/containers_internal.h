@@ -3,7 +3,7 @@
 // containers_exec.cc: processes run in running containers; containers_image.cc: export, commit,
 // prune; containers_stats.cc: resource usage; containers_health.cc: health checks;
 // containers_update.cc: docker update; containers_archive.cc: docker cp's archives and docker
-// diff); not part of its interface.
+// diff; containers_volumes.cc: the volumes and binds of containers); not part of its interface.
 #pragma once
 
 #include <condition_variable>
@@ -98,6 +98,7 @@ struct Exec {
 struct Containers::Impl {
   ContainersOptions options;
   image::store::ImageStore& images;
+  volume::Volumes& volumes;
   Events& events;
 
   std::mutex mu;  // guards the maps and the task queue
@@ -130,8 +131,8 @@ struct Containers::Impl {
   std::thread monitor;
   std::thread worker;
 
-  Impl(ContainersOptions o, image::store::ImageStore& i, Events& e)
-      : options(std::move(o)), images(i), events(e) {}
+  Impl(ContainersOptions o, image::store::ImageStore& i, volume::Volumes& v, Events& e)
+      : options(std::move(o)), images(i), volumes(v), events(e) {}
 
   // Emit publishes a container event with docker's attributes (name, image, labels) and extra.
   void Emit(const container::Record& r, std::string action,
@@ -158,7 +159,8 @@ struct Containers::Impl {
   // StopLocked stops c (op_mu held); false when it was not running.
   Result<bool> StopLocked(const std::shared_ptr<Container>& c, std::optional<int> timeout_s,
                           std::optional<std::string> signal);
-  Status RemoveLocked(const std::shared_ptr<Container>& c, bool force);
+  // RemoveLocked removes c; remove_volumes removes its anonymous volumes too.
+  Status RemoveLocked(const std::shared_ptr<Container>& c, bool force, bool remove_volumes);
   // Watch adds a shim's pidfd to the monitor.
   Status Watch(const std::string& id, UniqueFd pidfd);
   // OnShimExit records the exit of c's shim and applies the restart policy.
@@ -193,6 +195,24 @@ struct Containers::Impl {
                    std::string output, std::optional<int> exec_exit);
   // RestartUnhealthy restarts c if it is still running and unhealthy (op_mu held).
   void RestartUnhealthy(const std::shared_ptr<Container>& c);
+
+  // ---- containers_volumes.cc ----
+  // CheckBindSources refuses a bind of --mount whose source does not exist (docker's words).
+  Status CheckBindSources(const std::vector<container::MountPoint>& points);
+  // PrepareMounts makes what container id's planned mounts need: a missing source of a -v bind,
+  // each volume (named ones created unless they exist, anonymous ones named), referenced by id.
+  // On failure what it made is undone.
+  Status PrepareMounts(const std::string& id, std::vector<container::MountPoint>& points);
+  // ReleaseMounts drops id's references to its volumes, removing those made for it when
+  // remove_anonymous.
+  void ReleaseMounts(const std::string& id, const std::vector<container::MountPoint>& points,
+                     bool remove_anonymous);
+  // ActivateMounts marks id's volumes in use (their filesystems mounted) and fills each empty one
+  // that asks for it from the image's content under rootfs (none when rootfs is empty);
+  // DeactivateMounts ends that use.
+  Status ActivateMounts(const std::string& id, std::vector<container::MountPoint>& points,
+                        const std::string& rootfs);
+  void DeactivateMounts(const std::string& id, const std::vector<container::MountPoint>& points);
 
   // ---- containers_archive.cc ----
   // InContainerFs runs fn on a thread whose root is c's filesystem with its bind mounts, in a

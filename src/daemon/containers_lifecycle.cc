@@ -95,6 +95,11 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
                          images.snapshotter().Mounts(id));
   BERTH_TRY(image::snapshot::MountAll(mounts, rootfs));
   ScopeExit unmount([&] { (void)image::snapshot::UnmountAll(rootfs); });
+  std::vector<container::MountPoint> mount_points = snapshot.mount_points;
+  bool activated = false;
+  ScopeExit deactivate([&] {
+    if (activated) DeactivateMounts(id, mount_points);
+  });
 
   auto fail_start = [&](Error error) -> Result<bool> {
     std::lock_guard relock(c->mu);
@@ -130,6 +135,9 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
             options.cgroup_layout && options.cgroup_layout->mode == runtime::cgroup::Mode::kV2};
     BERTH_ASSIGN_OR_RETURN(input.user,
                            container::ResolveUser(rootfs, user, snapshot.host_config.group_add));
+    BERTH_TRY(ActivateMounts(id, mount_points, rootfs));
+    activated = true;
+    input.mounts = mount_points;
     BERTH_ASSIGN_OR_RETURN(
         oci::Spec spec, container::BuildSpec(snapshot.config, snapshot.host_config, image, input));
     return WriteFile(bundle + "/config.json", oci::EncodeSpec(spec), 0600);
@@ -159,6 +167,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
   // From here the shim owns the bundle; the monitor cleans up when it exits.
   clean_bundle.Dismiss();
   unmount.Dismiss();
+  deactivate.Dismiss();
   const uint64_t exits_before = [&] {
     std::lock_guard relock(c->mu);
     return c->exits;
@@ -403,7 +412,8 @@ Result<WaitResult> Containers::Wait(std::string_view ref, WaitCondition conditio
 
 // ---- remove ----
 
-Status Containers::Impl::RemoveLocked(const std::shared_ptr<Container>& c, bool force) {
+Status Containers::Impl::RemoveLocked(const std::shared_ptr<Container>& c, bool force,
+                                      bool remove_volumes) {
   std::unique_lock lock(c->mu);
   Record& r = c->record;
   if (c->removed) return Ok();
@@ -426,6 +436,7 @@ Status Containers::Impl::RemoveLocked(const std::shared_ptr<Container>& c, bool 
   BERTH_TRY(Annotate(images.RemoveRootfs(id), "remove container " + id));
   BERTH_TRY(RemoveAll(DataDir(id)));
   (void)RemoveAll(ExecDir(id));
+  ReleaseMounts(id, r.mount_points, remove_volumes);
   Forget(id);
   Emit(r, "destroy");
   lock.lock();
@@ -458,6 +469,7 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
   (void)image::snapshot::UnmountAll(bundle + "/rootfs");
   (void)runtime::Delete({.root = RuntimeRoot()}, r.id, true);
   (void)RemoveAll(bundle);
+  DeactivateMounts(r.id, r.mount_points);
   r.state.status = ContainerStatus::kExited;
   r.state.pid = 0;
   DisarmHealth(*c);
@@ -497,6 +509,11 @@ void Containers::Impl::Recover(const std::shared_ptr<Container>& c) {
   const ContainerStatus status = c->record.state.status;
   const std::string id = c->record.id;
   if (status == ContainerStatus::kRunning || status == ContainerStatus::kPaused) {
+    // Its volumes are in use again (the filesystems mounted for it are still there).
+    std::vector<container::MountPoint> points = c->record.mount_points;
+    if (Status activated = ActivateMounts(id, points, ""); !activated) {
+      log::Warn("container {}: {}", id, activated.error().message());
+    }
     if (auto shim = container::OpenShim(ExecDir(id))) {
       if (Watch(id, std::move(shim->second))) {
         std::lock_guard lock(c->mu);
@@ -572,7 +589,8 @@ void Containers::Impl::WorkerLoop() {
     {
       std::lock_guard op(c->op_mu);
       if (task.kind == Task::Kind::kRemove) {
-        if (Status removed = RemoveLocked(c, false); !removed) {
+        // As docker: an auto-removed container takes its anonymous volumes with it.
+        if (Status removed = RemoveLocked(c, false, true); !removed) {
           log::Error("auto-remove {}: {}", task.id, removed.error().message());
         }
       } else if (task.kind == Task::Kind::kRestartUnhealthy) {

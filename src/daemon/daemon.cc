@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "daemon/host_info.h"
+#include "image/snapshot/mount.h"
 #include "runtime/cgroup/layout.h"
 
 namespace berth::daemon {
@@ -47,9 +48,25 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
   if (Result<std::string> meminfo = ReadFile("/proc/meminfo")) {
     containers.host_memory = ParseMemTotal(*meminfo);
   }
-  BERTH_ASSIGN_OR_RETURN(
-      daemon->containers_,
-      Annotate(Containers::Open(std::move(containers), *daemon->images_, daemon->events_), what));
+  // A volume's filesystem goes through the snapshots' mount applier, which sorts mount(8)'s
+  // flags from the filesystem's options.
+  volume::VolumesOptions volumes{
+      .root = o.data_root + "/volumes",
+      .mount =
+          [](const volume::FilesystemMount& fs, const std::string& target) {
+            image::snapshot::Mount mount{.type = fs.type, .source = fs.device};
+            for (std::string& option : Split(fs.options, ',')) {
+              if (!option.empty()) mount.options.push_back(std::move(option));
+            }
+            return image::snapshot::MountAll({mount}, target);
+          },
+      .unmount = [](const std::string& target) { return image::snapshot::UnmountAll(target); }};
+  BERTH_ASSIGN_OR_RETURN(daemon->volumes_,
+                         Annotate(volume::Volumes::Open(std::move(volumes)), what));
+  BERTH_ASSIGN_OR_RETURN(daemon->containers_,
+                         Annotate(Containers::Open(std::move(containers), *daemon->images_,
+                                                   *daemon->volumes_, daemon->events_),
+                                  what));
   return daemon;
 }
 

@@ -5,6 +5,7 @@
 // On disk, under the data root:
 //   engine-id     the daemon's id (a UUID), made once
 //   containers/   the containers (daemon/containers.h)
+//   volumes/      the volumes (volume/volumes.h)
 //   (the image store's files: image/store/image_store.h)
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "daemon/containers.h"
 #include "daemon/events.h"
 #include "image/store/image_store.h"
+#include "volume/volumes.h"
 
 namespace berth::daemon {
 
@@ -31,7 +33,8 @@ struct DaemonOptions {
 class Daemon {
  public:
   // Open creates the roots when missing, reads or makes the engine id, opens the image store
-  // (which repairs what a crash left) and the containers (which watch the running ones again).
+  // (which repairs what a crash left), the volumes and the containers (which watch the running
+  // ones again).
   // A data root another daemon holds is kUnavailable.
   static Result<std::unique_ptr<Daemon>> Open(DaemonOptions options);
 
@@ -40,6 +43,7 @@ class Daemon {
   std::chrono::system_clock::time_point started() const { return started_; }
   image::store::ImageStore& images() { return *images_; }
   Containers& containers() { return *containers_; }
+  volume::Volumes& volumes() { return *volumes_; }
   Events& events() { return events_; }
 
  private:
@@ -51,7 +55,8 @@ class Daemon {
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::unique_ptr<image::store::ImageStore> images_;
   Events events_;
-  std::unique_ptr<Containers> containers_;  // borrows images_ and events_: declared after them
+  std::unique_ptr<volume::Volumes> volumes_;
+  std::unique_ptr<Containers> containers_;  // borrows images_, volumes_ and events_
 };
 
 }  // namespace berth::daemon

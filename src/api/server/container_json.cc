@@ -22,6 +22,14 @@ std::string Since(const std::string& time, std::chrono::system_clock::time_point
   return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(now - *t));
 }
 
+ordered_json MountsJson(const daemon::container::Record& r) {
+  ordered_json mounts = ordered_json::array();
+  for (const auto& point : r.mount_points) {
+    mounts.push_back(daemon::container::MountPointJson(point));
+  }
+  return mounts;
+}
+
 }  // namespace
 
 std::string HumanDuration(std::chrono::seconds duration) {
@@ -112,7 +120,7 @@ ordered_json InspectJson(const daemon::ContainerView& view) {
   out["GraphDriver"] = image::store::GraphDriverJson(view.graph_driver);
   if (view.size_rw >= 0) out["SizeRw"] = view.size_rw;
   if (view.size_root >= 0) out["SizeRootFs"] = view.size_root;
-  out["Mounts"] = ordered_json::array();
+  out["Mounts"] = MountsJson(r);
   out["Config"] = daemon::container::ConfigJson(r.config);
   out["NetworkSettings"] = {{"Bridge", ""},
                             {"SandboxID", ""},
@@ -146,7 +154,7 @@ ordered_json SummaryJson(const daemon::ContainerView& view,
   out["HostConfig"] = {
       {"NetworkMode", r.host_config.network_mode.empty() ? "default" : r.host_config.network_mode}};
   out["NetworkSettings"] = {{"Networks", ordered_json::object()}};
-  out["Mounts"] = ordered_json::array();
+  out["Mounts"] = MountsJson(r);
   return out;
 }
 

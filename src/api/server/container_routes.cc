@@ -175,7 +175,8 @@ void AddContainerRoutes(http::Router& router, daemon::Daemon& daemon) {
     if (link) {
       return Fail(ErrorKind::kInvalidArgument, "links are not supported: remove with link=false");
     }
-    BERTH_TRY(c.Remove(req.params["id"], force));
+    BERTH_ASSIGN_OR_RETURN(bool volumes, req.QueryBool("v"));
+    BERTH_TRY(c.Remove(req.params["id"], force, volumes));
     return w.SendEmpty(204);
   });
   router.Add("POST", "/containers/{id}/pause", [&c](Request& req, ResponseWriter& w) -> Status {

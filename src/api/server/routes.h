@@ -20,6 +20,9 @@ void AddImageRoutes(http::Router& router, daemon::Daemon& daemon);
 // GET /events: the stream of container and image events, with since, until and filters.
 void AddEventRoutes(http::Router& router, daemon::Events& events);
 
+// /volumes/create, GET /volumes, GET and DELETE /volumes/{name}, /volumes/prune.
+void AddVolumeRoutes(http::Router& router, volume::Volumes& volumes);
+
 // /containers/create, /containers/json, /containers/{id}/json, start, stop, restart, kill, wait,
 // DELETE /containers/{id}, pause, unpause, rename, top, resize, update, export, /commit,
 // /containers/prune, logs, attach, exec.

@@ -40,6 +40,19 @@ static void Fields(V& v, S& s) {
   v("NonRecursive", s.non_recursive);
 }
 
+template <typename V, Is<DriverConfig> S>
+static void Fields(V& v, S& s) {
+  v("Name", s.name);
+  v("Options", s.options);
+}
+
+template <typename V, Is<VolumeOptions> S>
+static void Fields(V& v, S& s) {
+  v("NoCopy", s.no_copy);
+  v("Labels", s.labels);
+  v("DriverConfig", s.driver_config);
+}
+
 template <typename V, Is<TmpfsOptions> S>
 static void Fields(V& v, S& s) {
   v("SizeBytes", s.size_bytes);
@@ -53,6 +66,7 @@ static void Fields(V& v, S& s) {
   v("Target", s.target);
   v("ReadOnly", s.read_only);
   v("BindOptions", s.bind_options);
+  v("VolumeOptions", s.volume_options);
   v("TmpfsOptions", s.tmpfs_options);
 }
 
@@ -200,23 +214,6 @@ Status CheckHostConfig(const HostConfig& h) {
                    "logging driver '" + driver + "' is not supported (json-file, none)");
   }
   BERTH_TRY(ParseLogRotation(h.log_config));
-  for (size_t i = 0; i < h.mounts.size(); ++i) {
-    const MountSpec& m = h.mounts[i];
-    const std::string path = fmt::format("HostConfig.Mounts[{}]", i);
-    if (m.target.empty()) return Invalid(path + ".Target", "mount target must not be empty");
-    if (m.target[0] != '/') {
-      return Invalid(path + ".Target", "mount target '" + m.target + "' is not absolute");
-    }
-    if (m.type != "bind" && m.type != "tmpfs") {
-      return Invalid(path + ".Type", "mount type '" + m.type + "' is not supported (bind, tmpfs)");
-    }
-    if (m.type == "bind" && m.source.empty()) {
-      return Invalid(path + ".Source", "bind source must not be empty");
-    }
-    if (m.type == "tmpfs" && !m.source.empty()) {
-      return Invalid(path + ".Source", "tmpfs mounts take no source");
-    }
-  }
   for (const auto& [path, options] : h.tmpfs) {
     if (path.empty() || path[0] != '/') {
       return Invalid("HostConfig.Tmpfs", "tmpfs path '" + path + "' is not absolute");

@@ -54,6 +54,17 @@ struct TmpfsOptions {
   int64_t mode = 0;
 };
 
+struct DriverConfig {
+  std::string name;                            // the volume driver ("local")
+  std::map<std::string, std::string> options;  // its options (type, device, o)
+};
+
+struct VolumeOptions {
+  bool no_copy = false;
+  std::map<std::string, std::string> labels;
+  std::optional<DriverConfig> driver_config;
+};
+
 // One entry of HostConfig.Mounts (docker's mount.Mount).
 struct MountSpec {
   std::string type;  // bind, tmpfs, volume
@@ -61,6 +72,7 @@ struct MountSpec {
   std::string target;
   bool read_only = false;
   std::optional<BindOptions> bind_options;
+  std::optional<VolumeOptions> volume_options;
   std::optional<TmpfsOptions> tmpfs_options;
 };
 
@@ -133,7 +145,8 @@ struct CreateRequest {
 // DecodeCreateRequest reads the body: Config's fields at the top level, HostConfig under
 // "HostConfig". Beyond JSON types it checks what docker refuses at create: a restart policy name,
 // a retry count without on-failure, auto-remove with a restart policy, negative limits, NanoCpus
-// with CpuQuota/CpuPeriod, a log driver other than json-file and none, mounts without a target.
+// with CpuQuota/CpuPeriod, a log driver other than json-file and none (mounts are checked by
+// mounts.h's PlanMounts).
 // Errors are kInvalidArgument naming the field.
 [[nodiscard]] Result<CreateRequest> DecodeCreateRequest(const nlohmann::json& body);
 

@@ -131,6 +131,25 @@ static void Fields(V& v, S& s) {
   v("Log", s.log, Emit::kAlways);
 }
 
+template <typename V, Is<MountPoint> S>
+static void Fields(V& v, S& s) {
+  v("Type", s.type, Emit::kRequired);
+  v("Name", s.name);
+  v("Source", s.source);
+  v("Destination", s.destination, Emit::kRequired);
+  v("Driver", s.driver);
+  v("Mode", s.mode);
+  v("RW", s.rw, Emit::kAlways);
+  v("Propagation", s.propagation);
+  v("NonRecursive", s.non_recursive);
+  v("CopyData", s.copy_data);
+  v("Anonymous", s.anonymous);
+  v("FromBinds", s.from_binds);
+  v("TmpfsOptions", s.tmpfs_options);
+  v("VolumeOptions", s.volume_options);
+  v("VolumeLabels", s.volume_labels);
+}
+
 template <typename V, Is<State> S>
 static void Fields(V& v, S& s) {
   v("Status", StatusFieldOf<S>{s.status}, Emit::kRequired);
@@ -156,6 +175,7 @@ static void Fields(V& v, S& s) {
   v("State", s.state, Emit::kRequired);
   v("RestartCount", s.restart_count);
   v("LogPath", s.log_path);
+  v("MountPoints", s.mount_points);
 }
 
 OrderedJson HealthJson(const Health& health) { return oci::json_codec::ToJson(health); }

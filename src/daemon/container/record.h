@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "daemon/container/config.h"
 #include "daemon/container/health.h"
+#include "daemon/container/mounts.h"
 
 namespace berth::daemon::container {
 
@@ -46,7 +47,8 @@ struct Record {
   HostConfig host_config;
   State state;
   int restart_count = 0;
-  std::string log_path;  // the json-file log; "" with the "none" driver
+  std::string log_path;                  // the json-file log; "" with the "none" driver
+  std::vector<MountPoint> mount_points;  // planned at create, volumes named (mounts.h)
 };
 
 // HealthJson is State.Health as the record and inspect show it (Status, FailingStreak, Log).

@@ -29,5 +29,32 @@ TEST(RecordTest, HealthRoundTrips) {
       << bad.error().message();
 }
 
+TEST(RecordTest, MountPointsRoundTrip) {
+  Record r{.id = std::string(64, 'a'),
+           .name = "/db",
+           .created = "2026-01-01T00:00:00Z",
+           .image_id = "sha256:" + std::string(64, 'b')};
+  r.mount_points = {{.type = "volume",
+                     .name = "data",
+                     .source = "/v/data/_data",
+                     .destination = "/data",
+                     .driver = "local",
+                     .mode = "z",
+                     .copy_data = true,
+                     .anonymous = true,
+                     .volume_options = {{"type", "tmpfs"}},
+                     .volume_labels = {{"a", "b"}}},
+                    {.type = "bind",
+                     .source = "/srv",
+                     .destination = "/srv",
+                     .rw = false,
+                     .propagation = "rprivate",
+                     .non_recursive = true,
+                     .from_binds = true}};
+  Result<Record> decoded = DecodeRecord(EncodeRecord(r));
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(decoded->mount_points, r.mount_points);
+}
+
 }  // namespace
 }  // namespace berth::daemon::container

@@ -109,52 +109,8 @@ std::vector<oci::Mount> DefaultMounts(std::vector<oci::Mount> mounts, const Host
   return mounts;
 }
 
-oci::Mount BindMount(const Bind& bind) {
-  std::vector<std::string> options = {bind.recursive ? "rbind" : "bind", bind.propagation};
-  if (bind.read_only) options.push_back("ro");
-  return {
-      .destination = bind.destination, .type = "bind", .source = bind.source, .options = options};
-}
-
-// TmpfsMount: docker's defaults (noexec, nosuid, nodev) under the options given.
-oci::Mount TmpfsMount(const std::string& destination, const std::string& options) {
-  std::vector<std::string> list = {"noexec", "nosuid", "nodev"};
-  for (const std::string& option : Split(options, ',')) {
-    if (!option.empty()) list.push_back(option);
-  }
-  return {.destination = destination, .type = "tmpfs", .source = "tmpfs", .options = list};
-}
-
-Result<std::vector<oci::Mount>> UserMounts(const HostConfig& host) {
-  std::vector<oci::Mount> mounts;
-  for (const std::string& spec : host.binds) {
-    BERTH_ASSIGN_OR_RETURN(Bind bind, ParseBind(spec));
-    mounts.push_back(BindMount(bind));
-  }
-  for (const MountSpec& m : host.mounts) {
-    if (m.type == "bind") {
-      Bind bind{.source = m.source,
-                .destination = m.target,
-                .read_only = m.read_only,
-                .propagation = "rprivate"};
-      if (m.bind_options) {
-        if (!m.bind_options->propagation.empty()) bind.propagation = m.bind_options->propagation;
-        bind.recursive = !m.bind_options->non_recursive;
-      }
-      mounts.push_back(BindMount(bind));
-    } else {
-      std::string options;
-      if (m.tmpfs_options && m.tmpfs_options->size_bytes > 0) {
-        options = fmt::format("size={}", m.tmpfs_options->size_bytes);
-      }
-      if (m.tmpfs_options && m.tmpfs_options->mode > 0) {
-        options += fmt::format("{}mode={:o}", options.empty() ? "" : ",", m.tmpfs_options->mode);
-      }
-      oci::Mount mount = TmpfsMount(m.target, options);
-      if (m.read_only) mount.options.push_back("ro");
-      mounts.push_back(std::move(mount));
-    }
-  }
+std::vector<oci::Mount> UserMounts(const HostConfig& host, const SpecInput& input) {
+  std::vector<oci::Mount> mounts = OciMounts(input.mounts);
   for (const auto& [path, options] : host.tmpfs) mounts.push_back(TmpfsMount(path, options));
   return mounts;
 }
@@ -316,38 +272,6 @@ std::vector<std::string> Environment(const Config& config, const oci::ContainerC
   return env;
 }
 
-Result<Bind> ParseBind(std::string_view spec) {
-  const std::string field = fmt::format("HostConfig.Binds: \"{}\"", std::string(spec));
-  std::vector<std::string> parts = Split(spec, ':');
-  if (parts.size() < 2 || parts.size() > 3 || parts[1].empty()) {
-    return Fail(ErrorKind::kInvalidArgument, field + ": invalid volume specification");
-  }
-  Bind bind{.source = parts[0], .destination = parts[1], .propagation = "rprivate"};
-  if (bind.source.empty() || bind.source[0] != '/') {
-    return Fail(ErrorKind::kInvalidArgument,
-                field + ": named volumes are not supported; the source must be an absolute path");
-  }
-  if (bind.destination[0] != '/') {
-    return Fail(ErrorKind::kInvalidArgument, field + ": the destination must be absolute");
-  }
-  if (parts.size() == 3) {
-    static const std::set<std::string> kPropagation = {"shared", "rshared", "slave",
-                                                       "rslave", "private", "rprivate"};
-    for (const std::string& option : Split(parts[2], ',')) {
-      if (option == "ro") {
-        bind.read_only = true;
-      } else if (option == "rw") {
-        bind.read_only = false;
-      } else if (kPropagation.contains(option)) {
-        bind.propagation = option;
-      } else if (option != "z" && option != "Z" && option != "nocopy") {
-        return Fail(ErrorKind::kInvalidArgument, field + ": invalid mode: " + option);
-      }
-    }
-  }
-  return bind;
-}
-
 Result<oci::Spec> BuildSpec(const Config& config, const HostConfig& host,
                             const oci::ContainerConfig& image, const SpecInput& input) {
   BERTH_TRY(CheckModes(host));
@@ -379,7 +303,7 @@ Result<oci::Spec> BuildSpec(const Config& config, const HostConfig& host,
   if (host.uts_mode == "host") spec.hostname.clear();
   const oci::Spec defaults = oci::DefaultSpec(false);
   spec.mounts = DefaultMounts(defaults.mounts, host, input);
-  BERTH_ASSIGN_OR_RETURN(std::vector<oci::Mount> user_mounts, UserMounts(host));
+  const std::vector<oci::Mount> user_mounts = UserMounts(host, input);
   // A user's mount on a default destination (a bigger /dev/shm) replaces the default.
   for (const oci::Mount& mount : user_mounts) {
     std::erase_if(spec.mounts,

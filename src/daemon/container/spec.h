@@ -1,7 +1,7 @@
 // The OCI runtime config of a container, planned from its image config and what it was created
 // with, as dockerd plans it: the command from Entrypoint and Cmd, the environment, docker's
-// default mounts, capabilities, masked paths and device rules, HostConfig's binds, tmpfs mounts,
-// limits and security options. Pure (the caller resolves the user and writes the files bind
+// default mounts, capabilities, masked paths and device rules, the planned mount points, tmpfs
+// mounts, limits and security options. Pure (the caller resolves the user and writes the files bind
 // mounted into the container), thread-safe. Errors are kInvalidArgument naming the field.
 #pragma once
 
@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "daemon/container/config.h"
+#include "daemon/container/mounts.h"
 #include "oci/image_spec.h"
 #include "oci/runtime_spec.h"
 
@@ -33,19 +34,6 @@ std::string CgroupsPath(const HostConfig& host, const std::string& id);
 // without MemorySwap allows as much swap as memory) and its device rules.
 oci::Resources ResourcesOf(const HostConfig& host);
 
-// A bind mount's parts, from "src:dst[:opts]" (HostConfig.Binds) or a bind MountSpec.
-struct Bind {
-  std::string source;
-  std::string destination;
-  bool read_only = false;
-  std::string propagation;  // "rprivate" unless given
-  bool recursive = true;
-};
-
-// ParseBind reads one HostConfig.Binds entry; a relative or empty source (a named volume) and an
-// unknown option are errors naming the entry.
-Result<Bind> ParseBind(std::string_view spec);
-
 struct SpecInput {
   std::string id;
   std::string hostname;  // the container's (Config.Hostname or the id's first 12 digits)
@@ -56,6 +44,7 @@ struct SpecInput {
   std::string hostname_file;
   std::string hosts_file;
   std::string resolv_conf_file;
+  std::vector<MountPoint> mounts;  // planned (mounts.h), each volume's source filled in
   std::string init_path;  // the init binary for HostConfig.Init (docker-init); "" when missing
   bool cgroupns_private_default = false;  // docker's default: private on cgroup v2 only
 };
