@@ -240,8 +240,11 @@ Result<std::string> Containers::Create(std::string_view name,
   const std::string id = Impl::NewId();
   const std::string hostname = Hostname(request.config, request.host_config, id);
   // What start will plan, planned now so that a bad field fails the create.
-  container::SpecInput probe{
-      .id = id, .hostname = hostname, .rootfs = "/", .init_path = d.options.init_path};
+  container::SpecInput probe{.id = id,
+                             .hostname = hostname,
+                             .rootfs = "/",
+                             .init_path = d.options.init_path,
+                             .seccomp_host = d.options.seccomp_host};
   BERTH_TRY(container::BuildSpec(request.config, request.host_config, image_config, probe));
   Record record;
   record.id = id;

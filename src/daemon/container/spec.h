@@ -1,8 +1,9 @@
 // The OCI runtime config of a container, planned from its image config and what it was created
 // with, as dockerd plans it: the command from Entrypoint and Cmd, the environment, docker's
 // default mounts, capabilities, masked paths and device rules, HostConfig's binds, tmpfs mounts,
-// limits and security options. Pure (the caller resolves the user and writes the files bind
-// mounted into the container), thread-safe. Errors are kInvalidArgument naming the field.
+// limits and security options (the seccomp profile: seccomp_profile.h). Pure (the caller resolves
+// the user and writes the files bind mounted into the container), thread-safe. Errors are
+// kInvalidArgument naming the field.
 #pragma once
 
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "base/result.h"
 #include "daemon/container/config.h"
+#include "daemon/container/seccomp_profile.h"
 #include "oci/image_spec.h"
 #include "oci/runtime_spec.h"
 
@@ -58,6 +60,7 @@ struct SpecInput {
   std::string resolv_conf_file;
   std::string init_path;  // the init binary for HostConfig.Init (docker-init); "" when missing
   bool cgroupns_private_default = false;  // docker's default: private on cgroup v2 only
+  SeccompHost seccomp_host;               // what the seccomp profile's rules are checked against
 };
 
 // BuildSpec plans the container's config.json.
