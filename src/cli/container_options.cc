@@ -154,6 +154,31 @@ Status AddPort(const std::string& spec, ordered_json& exposed, ordered_json& bin
   return Ok();
 }
 
+// SecurityOpts is --security-opt as the docker CLI sends it: a seccomp profile named by its path
+// is sent as its content.
+Result<std::vector<std::string>> SecurityOpts(const std::vector<std::string>& options) {
+  std::vector<std::string> out;
+  for (const std::string& option : options) {
+    const size_t sep = option.find_first_of("=:");
+    const std::string value = sep == std::string::npos ? "" : option.substr(sep + 1);
+    if (option.substr(0, sep) != "seccomp" || value == "unconfined" || value == "builtin") {
+      out.push_back(option);
+      continue;
+    }
+    Result<std::string> text = ReadFile(value);
+    if (!text) {
+      return Fail(Invalid(
+          fmt::format("opening seccomp profile ({}) failed: {}", value, text.error().message())));
+    }
+    const ordered_json profile = ordered_json::parse(*text, nullptr, false);
+    if (profile.is_discarded()) {
+      return Fail(Invalid(fmt::format("compacting json for seccomp profile ({}) failed", value)));
+    }
+    out.push_back("seccomp=" + profile.dump());
+  }
+  return out;
+}
+
 Result<ordered_json> Healthcheck(const ContainerOptions& o) {
   const bool configured = !o.health_cmd.empty() || !o.health_interval.empty() ||
                           !o.health_timeout.empty() || !o.health_start_period.empty() ||
@@ -252,7 +277,9 @@ Result<ordered_json> HostConfig(const ContainerOptions& o, const FlagSet& flags,
     BERTH_ASSIGN_OR_RETURN(ordered_json u, Ulimit(ulimit));
     host["Ulimits"].push_back(std::move(u));
   }
-  if (!o.security_opt.empty()) host["SecurityOpt"] = o.security_opt;
+  if (!o.security_opt.empty()) {
+    BERTH_ASSIGN_OR_RETURN(host["SecurityOpt"], SecurityOpts(o.security_opt));
+  }
   BERTH_ASSIGN_OR_RETURN(host["RestartPolicy"], RestartPolicy(o.restart));
   if (o.auto_remove && host["RestartPolicy"]["Name"] != "no") {
     return Fail(Invalid("conflicting options: cannot specify both --restart and --rm"));

@@ -238,5 +238,31 @@ TEST(ContainerOptionsTest, EnvFiles) {
   EXPECT_FALSE(ParseEnvFile(dir / "missing"));
 }
 
+TEST(ContainerOptionsTest, SeccompProfileIsSentAsItsContent) {
+  TempDir dir = TempDir::Make("berth-cli-test").value();
+  ASSERT_TRUE(WriteFile(dir / "profile.json", "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n"));
+  ASSERT_TRUE(WriteFile(dir / "broken.json", "{\"defaultAction\":"));
+  Result<ordered_json> b = Body({"--security-opt", "seccomp=" + std::string(dir / "profile.json"),
+                                 "--security-opt", "no-new-privileges", "img"});
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ(b->at("HostConfig").at("SecurityOpt"),
+            ordered_json({R"(seccomp={"defaultAction":"SCMP_ACT_ALLOW"})", "no-new-privileges"}));
+  b = Body({"--security-opt", "seccomp=unconfined", "img"});
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->at("HostConfig").at("SecurityOpt"), ordered_json({"seccomp=unconfined"}));
+
+  Result<ordered_json> missing =
+      Body({"--security-opt", "seccomp=" + std::string(dir / "missing.json"), "img"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("opening seccomp profile (" +
+                                           std::string(dir / "missing.json") + ") failed"),
+            std::string::npos);
+  Result<ordered_json> broken =
+      Body({"--security-opt", "seccomp=" + std::string(dir / "broken.json"), "img"});
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message().find("compacting json for seccomp profile"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace berth::cli

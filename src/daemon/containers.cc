@@ -253,7 +253,8 @@ Result<std::string> Containers::Create(std::string_view name,
                              .hostname = hostname,
                              .rootfs = "/",
                              .mounts = mount_points,
-                             .init_path = d.options.init_path};
+                             .init_path = d.options.init_path,
+                             .seccomp_host = d.options.seccomp_host};
   BERTH_TRY(container::BuildSpec(request.config, request.host_config, image_config, probe));
   Record record;
   record.id = id;

@@ -37,6 +37,7 @@
 #include "daemon/container/config.h"
 #include "daemon/container/log_reader.h"
 #include "daemon/container/record.h"
+#include "daemon/container/seccomp_profile.h"
 #include "daemon/events.h"
 #include "image/layer/changes.h"
 #include "image/store/image_store.h"
@@ -56,6 +57,7 @@ struct ContainersOptions {
   // containers get a cgroup namespace of their own by default (docker: on pure v2 only).
   std::optional<runtime::cgroup::Layout> cgroup_layout;  // nullopt when it cannot be read
   int64_t host_memory = 0;                               // bytes; 0 when unknown
+  container::SeccompHost seccomp_host;  // the machine's architecture and kernel version
   bool debug = false;
 };
 

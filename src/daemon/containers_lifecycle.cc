@@ -132,7 +132,8 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
         .resolv_conf_file = data_dir + "/resolv.conf",
         .init_path = options.init_path,
         .cgroupns_private_default =
-            options.cgroup_layout && options.cgroup_layout->mode == runtime::cgroup::Mode::kV2};
+            options.cgroup_layout && options.cgroup_layout->mode == runtime::cgroup::Mode::kV2,
+        .seccomp_host = options.seccomp_host};
     BERTH_ASSIGN_OR_RETURN(input.user,
                            container::ResolveUser(rootfs, user, snapshot.host_config.group_add));
     BERTH_TRY(ActivateMounts(id, mount_points, rootfs));

@@ -41,6 +41,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
                                .exec_root = o.exec_root,
                                .shim_path = o.shim_path,
                                .init_path = o.init_path,
+                               .seccomp_host = container::CurrentSeccompHost(),
                                .debug = o.debug};
   if (Result<runtime::cgroup::Layout> layout = runtime::cgroup::DetectLayout()) {
     containers.cgroup_layout = std::move(*layout);

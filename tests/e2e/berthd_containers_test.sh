@@ -71,6 +71,43 @@ out="$(d run --rm nosuchimage true 2>&1)"
 [ $? -ne 0 ] && [[ "$out" == *"nosuchimage"* ]]
 record $? "a missing image is an error naming it" "$out"
 
+# ---- seccomp ----
+# The default profile refuses new namespaces to a container without CAP_SYS_ADMIN; busybox's
+# unshare prints "unshare(0x10000000): Operation not permitted" then.
+expect_eq "the default seccomp profile refuses unshare" "refused" \
+  "$(d run --rm bb sh -c 'unshare -U true 2>/dev/null && echo allowed || echo refused' 2>&1)"
+expect_eq "seccomp=unconfined lifts it" "allowed" \
+  "$(d run --rm --security-opt seccomp=unconfined bb sh -c 'unshare -U true && echo allowed' 2>&1)"
+expect_eq "CAP_SYS_ADMIN lifts it, as the profile's rules say" "allowed" \
+  "$(d run --rm --cap-add SYS_ADMIN bb sh -c 'unshare -U true && echo allowed' 2>&1)"
+cat >"$work/seccomp.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]}
+JSON
+out="$(d run --rm --security-opt "seccomp=$work/seccomp.json" bb mkdir /x 2>&1)"
+[[ "$out" == *"can't create directory '/x': "*"not supported"* ]]
+record $? "a profile file of the client's applies (ENOTSUP from mkdir)" "$out"
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"]}]}' >"$work/bad-seccomp.json"
+out="$(d run --rm --security-opt "seccomp=$work/bad-seccomp.json" bb true 2>&1)"
+status=$?
+[ $status = 125 ] && [[ "$out" == *"seccomp profile: syscalls[0].action: missing"* ]]
+record $? "a bad profile is refused at create, naming the field" "$status: $out"
+expect_eq "docker info lists the seccomp profile" "[name=seccomp,profile=builtin]" \
+  "$(d info --format '{{.SecurityOptions}}' 2>&1)"
+
+# ---- OOM kills ----
+# A shell variable of 60 MB in a container limited to 16 MiB (docker allows as much swap again;
+# the machines this runs on have none or little): the kernel kills it.
+d run --name oomer -m 16m bb sh -c 'a=$(head -c 60000000 /dev/zero | tr "\0" x); echo survived' \
+  >/dev/null 2>&1
+expect_eq "an OOM kill exits 137" 137 $?
+expect_eq "inspect reports it" "true 137" \
+  "$(d inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' oomer 2>&1)"
+expect_eq "and an oom event is published" "oom oomer" \
+  "$(d events --since 5m --until 0s --filter container=oomer --filter event=oom \
+    --format '{{.Action}} {{.Actor.Attributes.name}}' 2>&1)"
+d rm oomer >/dev/null 2>&1
+
 # ---- detached: ps, logs, top, stop, start, restart ----
 id="$(d run -d --name web bb sh -c 'echo started; echo warn >&2; exec sleep 1000' 2>&1)"
 [[ "$id" =~ ^[0-9a-f]{64}$ ]]

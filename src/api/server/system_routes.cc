@@ -91,7 +91,7 @@ Result<ordered_json> InfoJson(daemon::Daemon& daemon, const http::ServerOptions&
                       {"Swarm", {{"LocalNodeState", "inactive"}, {"ControlAvailable", false}}},
                       {"LiveRestoreEnabled", true},
                       {"Isolation", ""},
-                      {"SecurityOptions", ordered_json::array()},
+                      {"SecurityOptions", ordered_json::array({"name=seccomp,profile=builtin"})},
                       {"Warnings", ordered_json::array()}};
 }
 

@@ -180,7 +180,12 @@ oci::Resources ResourcesOf(const HostConfig& host) {
 
 namespace {
 
-Status ApplySecurityOptions(const HostConfig& host, oci::Spec& spec) {
+// ApplySecurityOptions applies HostConfig.SecurityOpt to spec, whose capabilities are planned:
+// no-new-privileges, and seccomp — docker's default profile unless the container is privileged,
+// "seccomp=unconfined", or a profile's JSON (the docker CLI sends a file's content).
+Status ApplySecurityOptions(const HostConfig& host, const SeccompHost& seccomp_host,
+                            oci::Spec& spec) {
+  std::optional<std::string> seccomp;
   for (const std::string& option : host.security_opt) {
     const size_t sep = option.find_first_of("=:");
     const std::string key = option.substr(0, sep);
@@ -191,10 +196,7 @@ Status ApplySecurityOptions(const HostConfig& host, oci::Spec& spec) {
       }
       spec.process->no_new_privileges = value != "false";
     } else if (key == "seccomp") {
-      if (value != "unconfined") {
-        return Invalid("HostConfig.SecurityOpt",
-                       "seccomp profiles are not supported; only seccomp=unconfined is");
-      }
+      seccomp = value;
     } else if (key == "apparmor" || key == "label") {
       // Neither AppArmor nor SELinux is managed by berth; docker accepts these on hosts
       // without them, and so does berth.
@@ -202,6 +204,15 @@ Status ApplySecurityOptions(const HostConfig& host, oci::Spec& spec) {
       return Invalid("HostConfig.SecurityOpt", "invalid --security-opt: " + option);
     }
   }
+  if (host.privileged || seccomp == "unconfined") return Ok();
+  const std::vector<std::string>& caps = spec.process->capabilities->bounding;
+  if (!seccomp || seccomp == "builtin") {
+    spec.linux->seccomp = PlanSeccomp(DefaultSeccompProfile(), caps, seccomp_host);
+    return Ok();
+  }
+  BERTH_ASSIGN_OR_RETURN(SeccompProfile profile,
+                         Annotate(DecodeSeccompProfile(*seccomp), "HostConfig.SecurityOpt"));
+  spec.linux->seccomp = PlanSeccomp(profile, caps, seccomp_host);
   return Ok();
 }
 
@@ -331,7 +342,7 @@ Result<oci::Spec> BuildSpec(const Config& config, const HostConfig& host,
         host.readonly_paths.empty() ? defaults.linux->readonly_paths : host.readonly_paths;
   }
   spec.linux = std::move(linux);
-  BERTH_TRY(ApplySecurityOptions(host, spec));
+  BERTH_TRY(ApplySecurityOptions(host, input.seccomp_host, spec));
   return spec;
 }
 

@@ -1,8 +1,9 @@
 // The OCI runtime config of a container, planned from its image config and what it was created
 // with, as dockerd plans it: the command from Entrypoint and Cmd, the environment, docker's
 // default mounts, capabilities, masked paths and device rules, the planned mount points, tmpfs
-// mounts, limits and security options. Pure (the caller resolves the user and writes the files bind
-// mounted into the container), thread-safe. Errors are kInvalidArgument naming the field.
+// mounts, limits and security options (the seccomp profile: seccomp_profile.h). Pure (the caller
+// resolves the user and writes the files bind mounted into the container), thread-safe. Errors are
+// kInvalidArgument naming the field.
 #pragma once
 
 #include <string>
@@ -11,6 +12,7 @@
 #include "base/result.h"
 #include "daemon/container/config.h"
 #include "daemon/container/mounts.h"
+#include "daemon/container/seccomp_profile.h"
 #include "oci/image_spec.h"
 #include "oci/runtime_spec.h"
 
@@ -47,6 +49,7 @@ struct SpecInput {
   std::vector<MountPoint> mounts;  // planned (mounts.h), each volume's source filled in
   std::string init_path;  // the init binary for HostConfig.Init (docker-init); "" when missing
   bool cgroupns_private_default = false;  // docker's default: private on cgroup v2 only
+  SeccompHost seccomp_host;               // what the seccomp profile's rules are checked against
 };
 
 // BuildSpec plans the container's config.json.
