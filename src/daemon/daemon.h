@@ -16,6 +16,7 @@
 #include "daemon/containers.h"
 #include "daemon/events.h"
 #include "image/store/image_store.h"
+#include "registry/client/hosts.h"
 
 namespace berth::daemon {
 
@@ -26,6 +27,8 @@ struct DaemonOptions {
   std::string shim_path = "berth-shim";  // searched in PATH unless absolute
   std::string init_path;                 // docker-init for --init; "" when none is installed
   bool debug = false;
+  registry::client::RegistryConfig registry;  // mirrors, insecure registries, certificates
+  int max_concurrent_downloads = 3;
 };
 
 class Daemon {
