@@ -47,6 +47,7 @@ const std::vector<CommandEntry>& Commands() {
        "Import the contents from a tarball to create a filesystem image",
        ImportCommand},
       {{"pull", "image pull"}, "Pull an image or a repository from a registry", PullCommand},
+      {{"push", "image push"}, "Push an image or a repository to a registry", PushCommand},
       {{"run", "container run"}, "Create and run a new container from an image", RunCommand},
       {{"create", "container create"}, "Create a new container", CreateCommand},
       {{"start", "container start"}, "Start one or more stopped containers", StartCommand},

@@ -34,6 +34,7 @@ Result<int> LoadCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> SaveCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> PushCommand(Cli& cli, const std::string& path, const Args& args);
 // PullImage pulls name ("busybox", "busybox:1") showing the daemon's progress on out (nullptr:
 // nowhere), as run does for a missing image.
 Status PullImage(client::Client& client, const std::string& name, std::FILE* out);

@@ -122,6 +122,27 @@ Status PullImage(client::Client& client, const std::string& name, std::FILE* out
   return DisplayJsonStream(*stream, out != nullptr && isatty(fileno(out)) == 1, out);
 }
 
+Result<int> PushCommand(Cli& cli, const std::string& path, const Args& args) {
+  bool quiet = false, all_tags = false;
+  FlagSet flags;
+  flags.Bool(&all_tags, "a,all-tags", "Push all tagged images in the repository");
+  flags.Bool(&quiet, "q,quiet", "Suppress verbose output");
+  auto names = cli.Parse(flags, args,
+                         {path, "[OPTIONS] NAME[:TAG]",
+                          "Push an image or a repository to a registry", Arity::Exactly(1)});
+  if (!names) return cli.exit_code();
+  BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*names)[0]));
+  client::Request request{.method = "POST", .path = "/images/" + named.familiar + "/push"};
+  // Without a tag the daemon pushes every tag of the repository; -a says so, docker's default
+  // without it is "latest".
+  if (!all_tags) request.query.emplace_back("tag", named.tag.empty() ? "latest" : named.tag);
+  BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client->Stream(request));
+  BERTH_TRY(DisplayJsonStream(*stream, Cli::OutIsTerminal(), quiet ? nullptr : stdout));
+  if (quiet) cli.Out(named.repository + ":" + (named.tag.empty() ? "latest" : named.tag) + "\n");
+  return 0;
+}
+
 Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args) {
   bool quiet = false, all_tags = false;
   std::string platform;

@@ -29,9 +29,12 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
       {"hosts", &next.hosts},
       {"registry-mirrors", &next.registry_mirrors},
       {"insecure-registries", &next.insecure_registries}};
+  std::map<std::string, int*> counts = {
+      {"max-concurrent-downloads", &next.max_concurrent_downloads},
+      {"max-concurrent-uploads", &next.max_concurrent_uploads}};
   std::vector<std::string> unknown, twice;
   for (const auto& [key, value] : json.items()) {
-    if (!lists.contains(key) && !strings.contains(key) && key != "max-concurrent-downloads") {
+    if (!lists.contains(key) && !strings.contains(key) && !counts.contains(key)) {
       unknown.push_back(key);
       continue;
     }
@@ -47,11 +50,11 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
         if (!item.is_string()) return Refuse(path, expected);
         lists[key]->push_back(item.get<std::string>());
       }
-    } else if (key == "max-concurrent-downloads") {
+    } else if (counts.contains(key)) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024) {
-        return Refuse(path, "max-concurrent-downloads: expected a number from 1 to 1024");
+        return Refuse(path, fmt::format("{}: expected a number from 1 to 1024", key));
       }
-      next.max_concurrent_downloads = value.get<int>();
+      *counts[key] = value.get<int>();
     } else if (!value.is_string()) {
       return Refuse(path, fmt::format("{}: expected a string", key));
     } else {

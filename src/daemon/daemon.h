@@ -29,6 +29,8 @@ struct DaemonOptions {
   bool debug = false;
   registry::client::RegistryConfig registry;  // mirrors, insecure registries, certificates
   int max_concurrent_downloads = 3;
+  int max_concurrent_uploads = 5;
+  int64_t upload_chunk_size = 64 << 20;  // blobs larger than this are pushed in chunks
 };
 
 class Daemon {

@@ -12,4 +12,8 @@ namespace berth::api::server {
 // JSON progress stream; an unknown repository or tag is an HTTP error before the stream.
 Status PullImage(daemon::Daemon& daemon, http::Request& req, http::ResponseWriter& w);
 
+// POST /auth (a login checked against the registry), POST /images/{name}/push (docker's push
+// stream) and GET /distribution/{name}/json.
+void AddRegistryRoutes(http::Router& router, daemon::Daemon& daemon);
+
 }  // namespace berth::api::server

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/http/server.h"
+#include "api/server/registry_routes.h"
 #include "api/server/routes.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -88,10 +89,13 @@ Result<int> Run(daemon::DaemonConfig config) {
                             .init_path = InitBinary(),
                             .debug = level == log::Level::kDebug,
                             .registry = registries,
-                            .max_concurrent_downloads = config.max_concurrent_downloads}));
+                            .max_concurrent_downloads = config.max_concurrent_downloads,
+                            .max_concurrent_uploads = config.max_concurrent_uploads,
+                            .upload_chunk_size = config.upload_chunk_size}));
   api::http::ServerOptions server_options{.server_version = kVersion};
   api::http::Router router;
   api::server::AddSystemRoutes(router, *d, server_options);
+  api::server::AddRegistryRoutes(router, *d);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
   api::server::AddEventRoutes(router, d->events());
@@ -155,7 +159,14 @@ int main(int argc, char** argv) {
       {"max-concurrent-downloads",
        app.add_option("--max-concurrent-downloads", config.max_concurrent_downloads,
                       "the most blobs one pull fetches at once")
+           ->check(CLI::Range(1, 1024))},
+      {"max-concurrent-uploads",
+       app.add_option("--max-concurrent-uploads", config.max_concurrent_uploads,
+                      "the most blobs one push sends at once")
            ->check(CLI::Range(1, 1024))}};
+  app.add_option("--registry-upload-chunk-size", config.upload_chunk_size,
+                 "push blobs larger than this many bytes in chunks of that size")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   CLI::Option* config_flag =
       app.add_option("--config-file", config_file, "daemon configuration file");
   CLI11_PARSE(app, argc, argv);

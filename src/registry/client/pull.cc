@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
-#include <thread>
 
 #include "base/log.h"
 #include "image/store/unpack.h"
@@ -20,34 +17,15 @@ namespace store = image::store;
 namespace metadata = image::metadata;
 namespace content = image::content;
 
-// Serialised wraps a sink so that the download threads report one at a time.
-class Serialised {
- public:
-  explicit Serialised(const PullSink& sink) : sink_(sink) {}
-  Status operator()(const PullEvent& event) {
-    if (!sink_) return Ok();
-    std::lock_guard lock(mu_);
-    return sink_(event);
-  }
-
- private:
-  const PullSink& sink_;
-  std::mutex mu_;
-};
-
-PullEvent Line(std::string status, std::string id = "") {
-  return {.status = std::move(status), .id = std::move(id)};
-}
-
 // StoreEvent turns the store's unpack events into docker's pull lines.
-std::optional<PullEvent> StoreEvent(const store::ProgressEvent& event) {
+std::optional<ProgressLine> StoreEvent(const store::ProgressEvent& event) {
   switch (event.action) {
     case store::ProgressAction::kExtracting:
-      return PullEvent{.status = "Extracting",
-                       .id = event.id,
-                       .current = event.current,
-                       .total = event.total,
-                       .with_bar = true};
+      return ProgressLine{.status = "Extracting",
+                          .id = event.id,
+                          .current = event.current,
+                          .total = event.total,
+                          .with_bar = true};
     case store::ProgressAction::kLayerDone:
       return Line("Pull complete", event.id);
     default:
@@ -115,48 +93,28 @@ Result<std::unique_ptr<Pull>> Pull::Resolve(store::ImageStore& store, image::Ref
 }
 
 Status Pull::FetchLayers(store::Lease& lease, const std::vector<oci::Descriptor>& layers,
-                         const PullSink& sink) {
-  std::atomic<size_t> next = 0;
-  std::atomic<bool> failed = false;
-  std::mutex mu;
-  std::optional<Error> first_error;
-  auto worker = [&] {
-    for (size_t i = next++; i < layers.size() && !failed; i = next++) {
-      const oci::Descriptor& layer = layers[i];
-      const std::string id = store::ShortId(layer.digest);
-      Status fetched = FetchBlob(
-          *session_, store_, lease, layer,
-          [&](int64_t current) {
-            return sink({.status = "Downloading",
-                         .id = id,
-                         .current = current,
-                         .total = layer.size,
-                         .with_bar = true});
-          },
-          [&] { return failed.load(); });
-      if (fetched) fetched = sink(Line("Verifying Checksum", id));
-      if (fetched) fetched = sink(Line("Download complete", id));
-      if (!fetched) {
-        std::lock_guard lock(mu);
-        if (!first_error || first_error->kind() == ErrorKind::kCancelled) {
-          first_error = std::move(fetched).error();
-        }
-        failed = true;
-      }
-    }
-  };
-  const size_t count =
-      std::min(layers.size(), static_cast<size_t>(std::max(1, options_.concurrent_downloads)));
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < count; ++i) threads.emplace_back(worker);
-  worker();
-  for (std::thread& thread : threads) thread.join();
-  if (first_error) return Fail(std::move(*first_error));
-  return Ok();
+                         const LineSink& sink) {
+  return RunParallel(layers.size(), options_.concurrent_downloads,
+                     [&](size_t i, const std::function<bool()>& stop) -> Status {
+                       const oci::Descriptor& layer = layers[i];
+                       const std::string id = store::ShortId(layer.digest);
+                       BERTH_TRY(FetchBlob(
+                           *session_, store_, lease, layer,
+                           [&](int64_t current) {
+                             return sink({.status = "Downloading",
+                                          .id = id,
+                                          .current = current,
+                                          .total = layer.size,
+                                          .with_bar = true});
+                           },
+                           stop));
+                       BERTH_TRY(sink(Line("Verifying Checksum", id)));
+                       return sink(Line("Download complete", id));
+                     });
 }
 
-Result<PullResult> Pull::RunHeld(store::Lease& lease, const PullSink& raw_sink) {
-  Serialised sink(raw_sink);
+Result<PullResult> Pull::RunHeld(store::Lease& lease, const LineSink& raw_sink) {
+  SerialisedSink sink(raw_sink);
   const bool by_digest = reference_.digest.has_value();
   BERTH_TRY(sink(Line("Pulling from " + reference_.path,
                       by_digest ? reference_.digest->String() : reference_.tag)));
@@ -194,13 +152,13 @@ Result<PullResult> Pull::RunHeld(store::Lease& lease, const PullSink& raw_sink) 
         sink(Line(have ? "Already exists" : "Pulling fs layer", store::ShortId(layer.digest))));
     if (!have) missing.push_back(layer);
   }
-  BERTH_TRY(FetchLayers(lease, missing, [&](const PullEvent& event) {
+  BERTH_TRY(FetchLayers(lease, missing, [&](const ProgressLine& event) {
     // The config is fetched like a layer but, as docker does, not shown.
     if (!have_config && event.id == store::ShortId(manifest.config.digest)) return Status(Ok());
     return sink(event);
   }));
   BERTH_TRY(store_.PutImage(lease, input, [&](const store::ProgressEvent& event) -> Status {
-    std::optional<PullEvent> line = StoreEvent(event);
+    std::optional<ProgressLine> line = StoreEvent(event);
     return line ? sink(*line) : Ok();
   }));
   BERTH_TRY(sink(Line("Digest: " + top.String())));
@@ -210,7 +168,7 @@ Result<PullResult> Pull::RunHeld(store::Lease& lease, const PullSink& raw_sink) 
   return PullResult{.id = manifest.config.digest, .digest = top, .up_to_date = up_to_date};
 }
 
-Result<PullResult> Pull::Run(const PullSink& sink) {
+Result<PullResult> Pull::Run(const LineSink& sink) {
   Result<PullResult> result = [&]() -> Result<PullResult> {
     BERTH_ASSIGN_OR_RETURN(store::Lease lease, store_.NewLease("pull"));
     return RunHeld(lease, sink);

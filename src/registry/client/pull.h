@@ -22,23 +22,12 @@
 #include "oci/image_spec.h"
 #include "registry/client/auth.h"
 #include "registry/client/hosts.h"
+#include "registry/client/parallel.h"
 #include "registry/client/session.h"
 
 namespace berth::registry::client {
 
 inline constexpr int kDefaultConcurrentDownloads = 3;
-
-// One line of docker's progress stream: {"status", "id", "progressDetail"}; with_bar when
-// current and total make a bar ("Downloading", "Extracting").
-struct PullEvent {
-  std::string status;
-  std::string id;
-  int64_t current = 0;
-  int64_t total = 0;
-  bool with_bar = false;
-};
-
-using PullSink = std::function<Status(const PullEvent&)>;
 
 struct PullOptions {
   RegistryConfig registry;
@@ -69,7 +58,7 @@ class Pull {
 
   // Run fetches what the store lacks, unpacks and records the image, sending docker's progress
   // lines to sink (serialised) from "Pulling from" to "Status: ...".
-  Result<PullResult> Run(const PullSink& sink);
+  Result<PullResult> Run(const LineSink& sink);
 
   const image::Reference& reference() const { return reference_; }
 
@@ -81,9 +70,9 @@ class Pull {
         options_(std::move(options)),
         session_(std::move(session)) {}
 
-  Result<PullResult> RunHeld(image::store::Lease& lease, const PullSink& sink);
+  Result<PullResult> RunHeld(image::store::Lease& lease, const LineSink& sink);
   Status FetchLayers(image::store::Lease& lease, const std::vector<oci::Descriptor>& layers,
-                     const PullSink& sink);
+                     const LineSink& sink);
 
   image::store::ImageStore& store_;
   image::Reference reference_;

@@ -62,7 +62,8 @@ Result<HttpResponse> Session::Do(HttpRequest request, const std::string& path) {
   }
   if (chosen) {
     const Endpoint& endpoint = endpoints_[*chosen];
-    return Send(endpoint, std::move(request), endpoint.url + path);
+    return Send(endpoint, std::move(request),
+                path.starts_with("/") ? endpoint.url + path : ResolveUrl(endpoint.url, path));
   }
   std::optional<Error> last;
   for (size_t i = 0; i < endpoints_.size(); ++i) {

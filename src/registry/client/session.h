@@ -26,8 +26,9 @@ class Session {
   Session(std::vector<Endpoint> endpoints, std::string repository, Credentials credentials,
           std::string actions);
 
-  // Do sends request with path (beginning "/v2/") on the session's endpoint, answering a 401
-  // once. The response may be any status: the caller judges it (CheckStatus).
+  // Do sends request with path (beginning "/v2/") on the session's endpoint, or to path when it
+  // is a whole URL (an upload's Location), answering a 401 once. The response may be any status:
+  // the caller judges it (CheckStatus).
   Result<HttpResponse> Do(HttpRequest request, const std::string& path);
 
   // Ping is GET /v2/: it fails when the credentials are refused (kUnauthenticated) or no

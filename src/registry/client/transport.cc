@@ -82,7 +82,7 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   const int64_t left = r.body_size - t->sent;
   if (left <= 0) return 0;
   const size_t want = std::min(size * count, static_cast<size_t>(left));
-  ssize_t n = pread(r.body_fd, buffer, want, t->sent);
+  ssize_t n = pread(r.body_fd, buffer, want, r.body_offset + t->sent);
   if (n <= 0) {
     t->failure = n < 0 ? Fail(ErrnoNow("read the upload"))
                        : Fail(ErrorKind::kDataLoss, "read the upload: the file is shorter");

@@ -33,7 +33,8 @@ struct HttpRequest {
   std::string url;
   HttpHeaders headers;
   std::string body;  // sent when body_fd is -1
-  int body_fd = -1;  // sent from offset 0 with pread, body_size bytes (the caller's fd)
+  int body_fd = -1;  // body_size bytes from body_offset sent with pread (the caller's fd)
+  int64_t body_offset = 0;
   int64_t body_size = 0;
   // For a 2xx response: called once its headers are in, then with each piece of the body. An
   // error returned stops the transfer and is the call's result. Other responses are collected.
