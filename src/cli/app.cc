@@ -48,6 +48,8 @@ const std::vector<CommandEntry>& Commands() {
        ImportCommand},
       {{"pull", "image pull"}, "Pull an image or a repository from a registry", PullCommand},
       {{"push", "image push"}, "Push an image or a repository to a registry", PushCommand},
+      {{"login"}, "Log in to a registry", LoginCommand},
+      {{"logout"}, "Log out from a registry", LogoutCommand},
       {{"run", "container run"}, "Create and run a new container from an image", RunCommand},
       {{"create", "container create"}, "Create a new container", CreateCommand},
       {{"start", "container start"}, "Start one or more stopped containers", StartCommand},

@@ -4,7 +4,8 @@
 # back after rmi and runs what was pulled; skopeo pushes and berth pulls, skopeo inspects what
 # berth pushed; docker's errors for a bad reference and an unknown tag; a pull by digest,
 # RepoDigests, GET /distribution; docker-py's pull and push; a registry behind htpasswd (Basic):
-# docker login with good and bad credentials, pulls refused without them and allowed with them.
+# docker login and berth login with good and bad credentials (shared through docker's config
+# file), pulls refused without them and allowed with them, logout.
 # Usage: tests/e2e/registry_client_test.sh BERTH BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -180,5 +181,21 @@ record $? "pull with the stored credentials" "$out"
 out="$(d push "$sreg/private:1" 2>&1)"
 grep -Eq '^[0-9a-f]{12}: Layer already exists$' <<<"$out"
 record $? "push with the stored credentials" "$out"
+out="$(echo wrong | b login -u alice --password-stdin "$sreg" 2>&1)"
+[ $? -ne 0 ] && grep -q "401 Unauthorized" <<<"$out"
+record $? "berth login with a bad password fails" "$out"
+d logout "$sreg" >/dev/null
+d rmi "$sreg/private:1" >/dev/null
+out="$(echo s3cret | b login -u alice --password-stdin "$sreg" 2>&1)"
+grep -q "Login Succeeded" <<<"$out"
+record $? "berth login" "$out"
+out="$(d pull "$sreg/private:1" 2>&1)"
+record $? "docker pulls with the login berth stored" "$out"
+out="$(b logout "$sreg" 2>&1)"
+grep -q "Removing login credentials for $sreg" <<<"$out"
+record $? "berth logout" "$out"
+out="$(b pull "$sreg/private:1" 2>&1)"
+[ $? -ne 0 ]
+record $? "berth pull after logout is refused" "$out"
 
 summary

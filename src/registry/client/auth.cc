@@ -101,20 +101,6 @@ Result<Credentials> DecodeRegistryAuth(std::string_view header) {
   return credentials;
 }
 
-std::string EncodeRegistryAuth(const Credentials& credentials) {
-  nlohmann::ordered_json json = {{"username", credentials.username},
-                                 {"password", credentials.password},
-                                 {"serveraddress", credentials.server_address}};
-  if (!credentials.identity_token.empty()) json["identitytoken"] = credentials.identity_token;
-  if (!credentials.registry_token.empty()) json["registrytoken"] = credentials.registry_token;
-  std::string out = Base64Encode(json.dump());
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
 Result<Challenge> ParseChallenge(std::string_view header) {
   Reader r(header);
   r.SkipSpace();

@@ -31,9 +31,6 @@ struct Credentials {
 // is anonymous. kInvalidArgument names what is wrong.
 Result<Credentials> DecodeRegistryAuth(std::string_view header);
 
-// EncodeRegistryAuth is the header's value for credentials (base64url of the JSON).
-std::string EncodeRegistryAuth(const Credentials& credentials);
-
 // One challenge of a WWW-Authenticate header: its scheme in lowercase ("basic", "bearer") and its
 // auth-params with lowercase names.
 struct Challenge {

@@ -53,22 +53,19 @@ TEST(RegistryAuth, DecodesBase64UrlWithAndWithoutPadding) {
   }
 }
 
-TEST(RegistryAuth, EmptyIsAnonymousAndRoundTrips) {
+TEST(RegistryAuth, EmptyIsAnonymousTokensAreNot) {
   Result<Credentials> empty = DecodeRegistryAuth("");
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->Empty());
   Result<Credentials> braces = DecodeRegistryAuth(Base64Encode("{}"));
   ASSERT_TRUE(braces);
   EXPECT_TRUE(braces->Empty());
-  Credentials c{.username = "a",
-                .password = "b",
-                .identity_token = "t",
-                .registry_token = "",
-                .server_address = "s"};
-  Result<Credentials> back = DecodeRegistryAuth(EncodeRegistryAuth(c));
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->username, "a");
-  EXPECT_EQ(back->identity_token, "t");
+  Result<Credentials> tokens = DecodeRegistryAuth(
+      Base64Encode(R"({"identitytoken":"t","registrytoken":"r","serveraddress":"s"})"));
+  ASSERT_TRUE(tokens);
+  EXPECT_EQ(tokens->identity_token, "t");
+  EXPECT_EQ(tokens->registry_token, "r");
+  EXPECT_FALSE(tokens->Empty());
 }
 
 TEST(RegistryAuth, LegacyAuthField) {
