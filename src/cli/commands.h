@@ -43,9 +43,15 @@ Result<int> LoadCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> SaveCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args);
-// PullImage pulls name ("busybox", "busybox:1") showing the daemon's progress on out (nullptr:
-// nowhere), as run does for a missing image.
-Status PullImage(client::Client& client, const std::string& name, std::FILE* out);
+Result<int> PushCommand(Cli& cli, const std::string& path, const Args& args);
+// PullImage pulls name ("busybox", "busybox:1") for platform ("": the daemon's) with the login
+// stored for its registry, showing the daemon's progress on out (nullptr: nowhere), as run does
+// for a missing image.
+Status PullImage(Cli& cli, client::Client& client, const std::string& name, std::FILE* out,
+                 const std::string& platform = "");
+// registry (registry_commands.cc)
+Result<int> LoginCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> LogoutCommand(Cli& cli, const std::string& path, const Args& args);
 
 // containers (container_run_commands.cc, container_commands.cc, container_list_commands.cc)
 Result<int> CreateCommand(Cli& cli, const std::string& path, const Args& args);

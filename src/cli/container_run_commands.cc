@@ -47,7 +47,7 @@ Result<std::string> CreateContainer(Cli& cli, client::Client& client, const json
     BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(image));
     cli.Err(fmt::format("Unable to find image '{}:{}' locally\n", named.familiar,
                         named.tag.empty() ? "latest" : named.tag));
-    BERTH_TRY(PullImage(client, image, stderr));
+    BERTH_TRY(PullImage(cli, client, image, stderr));
     made = client.DoJson(request);
   }
   BERTH_ASSIGN_OR_RETURN(json created, std::move(made));

@@ -5,6 +5,7 @@
 
 #include "base/unique_fd.h"
 #include "cli/commands.h"
+#include "cli/docker_config.h"
 #include "cli/json_stream.h"
 #include "cli/output.h"
 #include "cli/reference.h"
@@ -113,13 +114,46 @@ Result<int> ImportCommand(Cli& cli, const std::string& path, const Args& args) {
   return 0;
 }
 
-Status PullImage(client::Client& client, const std::string& name, std::FILE* out) {
+// AddAuthHeader sends the login stored for the repository's registry, if any.
+Status AddAuthHeader(const Cli& cli, const NamedTag& named, client::Request& request) {
+  BERTH_ASSIGN_OR_RETURN(std::optional<std::string> auth,
+                         AuthHeaderFor(ConfigFilePath(cli.options().config_dir), named.repository));
+  if (auth) request.headers.emplace_back("X-Registry-Auth", *auth);
+  return Ok();
+}
+
+Status PullImage(Cli& cli, client::Client& client, const std::string& name, std::FILE* out,
+                 const std::string& platform) {
   BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(name));
   client::Request request{.method = "POST", .path = "/images/create"};
   request.query = {{"fromImage", named.familiar},
                    {"tag", named.tag.empty() ? "latest" : named.tag}};
+  if (!platform.empty()) request.query.emplace_back("platform", platform);
+  BERTH_TRY(AddAuthHeader(cli, named, request));
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client.Stream(request));
   return DisplayJsonStream(*stream, out != nullptr && isatty(fileno(out)) == 1, out);
+}
+
+Result<int> PushCommand(Cli& cli, const std::string& path, const Args& args) {
+  bool quiet = false, all_tags = false;
+  FlagSet flags;
+  flags.Bool(&all_tags, "a,all-tags", "Push all tagged images in the repository");
+  flags.Bool(&quiet, "q,quiet", "Suppress verbose output");
+  auto names = cli.Parse(flags, args,
+                         {path, "[OPTIONS] NAME[:TAG]",
+                          "Push an image or a repository to a registry", Arity::Exactly(1)});
+  if (!names) return cli.exit_code();
+  BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*names)[0]));
+  client::Request request{.method = "POST", .path = "/images/" + named.familiar + "/push"};
+  // Without a tag the daemon pushes every tag of the repository; -a says so, docker's default
+  // without it is "latest".
+  if (!all_tags) request.query.emplace_back("tag", named.tag.empty() ? "latest" : named.tag);
+  BERTH_TRY(AddAuthHeader(cli, named, request));
+  BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client->Stream(request));
+  BERTH_TRY(DisplayJsonStream(*stream, Cli::OutIsTerminal(), quiet ? nullptr : stdout));
+  if (quiet) cli.Out(named.repository + ":" + (named.tag.empty() ? "latest" : named.tag) + "\n");
+  return 0;
 }
 
 Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args) {
@@ -136,7 +170,7 @@ Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*names)[0]));
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   if (!quiet && named.tag.empty() && !all_tags) cli.Out("Using default tag: latest\n");
-  BERTH_TRY(PullImage(*client, (*names)[0], quiet ? nullptr : stdout));
+  BERTH_TRY(PullImage(cli, *client, (*names)[0], quiet ? nullptr : stdout, platform));
   cli.Out(named.repository + ":" + (named.tag.empty() ? "latest" : named.tag) + "\n");
   return 0;
 }

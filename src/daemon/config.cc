@@ -25,9 +25,16 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
       {"data-root", &next.data_root}, {"exec-root", &next.exec_root},
       {"pidfile", &next.pidfile},     {"log-level", &next.log_level},
       {"group", &next.group},         {"storage-driver", &next.storage_driver}};
+  std::map<std::string, std::vector<std::string>*> lists = {
+      {"hosts", &next.hosts},
+      {"registry-mirrors", &next.registry_mirrors},
+      {"insecure-registries", &next.insecure_registries}};
+  std::map<std::string, int*> counts = {
+      {"max-concurrent-downloads", &next.max_concurrent_downloads},
+      {"max-concurrent-uploads", &next.max_concurrent_uploads}};
   std::vector<std::string> unknown, twice;
   for (const auto& [key, value] : json.items()) {
-    if (key != "hosts" && !strings.contains(key)) {
+    if (!lists.contains(key) && !strings.contains(key) && !counts.contains(key)) {
       unknown.push_back(key);
       continue;
     }
@@ -35,13 +42,19 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
       twice.push_back(key);
       continue;
     }
-    if (key == "hosts") {
-      if (!value.is_array()) return Refuse(path, "hosts: expected a list of addresses");
-      next.hosts.clear();
-      for (const auto& host : value) {
-        if (!host.is_string()) return Refuse(path, "hosts: expected a list of addresses");
-        next.hosts.push_back(host.get<std::string>());
+    if (lists.contains(key)) {
+      const std::string expected = fmt::format("{}: expected a list of strings", key);
+      if (!value.is_array()) return Refuse(path, expected);
+      lists[key]->clear();
+      for (const auto& item : value) {
+        if (!item.is_string()) return Refuse(path, expected);
+        lists[key]->push_back(item.get<std::string>());
       }
+    } else if (counts.contains(key)) {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024) {
+        return Refuse(path, fmt::format("{}: expected a number from 1 to 1024", key));
+      }
+      *counts[key] = value.get<int>();
     } else if (!value.is_string()) {
       return Refuse(path, fmt::format("{}: expected a string", key));
     } else {

@@ -1,9 +1,11 @@
 // DaemonConfig: berthd's settings, from dockerd's flags and from daemon.json (the same keys as
 // dockerd's: "hosts", "data-root", "exec-root", "pidfile", "log-level", "group",
-// "storage-driver"). A setting given both as a flag and in the file is refused, as dockerd refuses
-// it; so is a key berthd does not know. Pure.
+// "storage-driver", "registry-mirrors", "insecure-registries", "max-concurrent-downloads",
+// "max-concurrent-uploads"). A setting given both as a flag and in the file is refused, as dockerd
+// refuses it; so is a key berthd does not know. Pure.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -22,6 +24,11 @@ struct DaemonConfig {
   std::string log_level = "info";
   std::string group = "berth";  // the unix sockets' group, when it exists
   std::string storage_driver;   // "overlay2" or "native"; empty: overlay when it works
+  std::vector<std::string> registry_mirrors;     // docker.io mirrors, URLs
+  std::vector<std::string> insecure_registries;  // host:port or CIDR
+  int max_concurrent_downloads = 3;              // blobs fetched at once by a pull
+  int max_concurrent_uploads = 5;                // blobs sent at once by a push
+  int64_t upload_chunk_size = 64 << 20;          // larger blobs are pushed in chunks (a flag only)
 };
 
 // MergeDaemonJson applies the JSON text of a daemon.json (path names it in errors) over config.

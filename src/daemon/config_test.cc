@@ -37,9 +37,23 @@ TEST(DaemonConfigTest, UnknownKeysAndKeysAlsoGivenAsFlagsAreRefused) {
   EXPECT_EQ(config.data_root, "/var/lib/berth");
 }
 
+TEST(DaemonConfigTest, RegistryKeys) {
+  DaemonConfig config;
+  Status merged = MergeDaemonJson(
+      R"({"registry-mirrors":["https://mirror.example"],"insecure-registries":["10.0.0.0/8",)"
+      R"("reg:5000"],"max-concurrent-downloads":5})",
+      "d.json", {}, &config);
+  ASSERT_TRUE(merged) << merged.error().message();
+  EXPECT_EQ(config.registry_mirrors, std::vector<std::string>{"https://mirror.example"});
+  EXPECT_EQ(config.insecure_registries, (std::vector<std::string>{"10.0.0.0/8", "reg:5000"}));
+  EXPECT_EQ(config.max_concurrent_downloads, 5);
+}
+
 TEST(DaemonConfigTest, MalformedFilesAndValuesAreRefused) {
   for (const char* bad :
-       {"{", "[]", R"({"hosts":"unix:///a"})", R"({"hosts":[1]})", R"({"pidfile":3})"}) {
+       {"{", "[]", R"({"hosts":"unix:///a"})", R"({"hosts":[1]})", R"({"pidfile":3})",
+        R"({"registry-mirrors":"https://m"})", R"({"max-concurrent-downloads":0})",
+        R"({"max-concurrent-downloads":"3"})"}) {
     DaemonConfig config;
     Status r = MergeDaemonJson(bad, "d.json", {}, &config);
     ASSERT_FALSE(r) << bad;

@@ -17,6 +17,7 @@
 #include "daemon/containers.h"
 #include "daemon/events.h"
 #include "image/store/image_store.h"
+#include "registry/client/hosts.h"
 #include "volume/volumes.h"
 
 namespace berth::daemon {
@@ -28,6 +29,10 @@ struct DaemonOptions {
   std::string shim_path = "berth-shim";  // searched in PATH unless absolute
   std::string init_path;                 // docker-init for --init; "" when none is installed
   bool debug = false;
+  registry::client::RegistryConfig registry;  // mirrors, insecure registries, certificates
+  int max_concurrent_downloads = 3;
+  int max_concurrent_uploads = 5;
+  int64_t upload_chunk_size = 64 << 20;  // blobs larger than this are pushed in chunks
 };
 
 class Daemon {

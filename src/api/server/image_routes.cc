@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/server/filters.h"
+#include "api/server/registry_routes.h"
 #include "api/server/routes.h"
 #include "api/server/streams.h"
 #include "api/types/json_message.h"
@@ -109,13 +110,11 @@ Result<store::ImportOptions> ImportOptionsOf(const Request& req) {
   return options;
 }
 
-// CreateImage is POST /images/create. Of its two jobs, berthd does the import of a tarball sent
-// as the body (fromSrc=-); pulling (fromImage) and fetching a URL are refused with a message.
-Status CreateImage(store::ImageStore& images, Request& req, ResponseWriter& w) {
-  if (req.Query("fromImage")) {
-    return Fail(ErrorKind::kNotImplemented,
-                "pull: berthd cannot pull from registries; load the image with docker load");
-  }
+// CreateImage is POST /images/create: a pull (fromImage, registry_routes.cc) or the import of
+// a tarball sent as the body (fromSrc=-); fetching a URL is refused with a message.
+Status CreateImage(daemon::Daemon& daemon, Request& req, ResponseWriter& w) {
+  if (req.Query("fromImage")) return PullImage(daemon, req, w);
+  store::ImageStore& images = daemon.images();
   const std::string source = req.Query("fromSrc").value_or("");
   if (source != "-") {
     return Fail(ErrorKind::kInvalidArgument,
@@ -178,7 +177,7 @@ void AddImageRoutes(http::Router& router, daemon::Daemon& daemon) {
     return SaveImages(images, {req.params["name"]}, w);
   });
   router.Add("POST", "/images/create",
-             [&images](Request& req, ResponseWriter& w) { return CreateImage(images, req, w); });
+             [&daemon](Request& req, ResponseWriter& w) { return CreateImage(daemon, req, w); });
   router.Add("POST", "/images/prune", [&images, users](Request& req, ResponseWriter& w) {
     return PruneImages(images, users, req, w);
   });

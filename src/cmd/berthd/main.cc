@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/http/server.h"
+#include "api/server/registry_routes.h"
 #include "api/server/routes.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -73,18 +74,28 @@ Result<int> Run(daemon::DaemonConfig config) {
   if (config.hosts.empty()) config.hosts = {"unix://" + config.exec_root + "/berth.sock"};
   if (config.pidfile.empty()) config.pidfile = config.exec_root + "/berthd.pid";
 
+  registry::client::RegistryConfig registries;
+  registries.mirrors = config.registry_mirrors;
+  registries.insecure = config.insecure_registries;
+  BERTH_TRY(registry::client::ValidateRegistryConfig(registries));
   BERTH_TRY(MakeDirs(config.exec_root, 0700));
   BERTH_ASSIGN_OR_RETURN(cmd::PidFile pidfile, cmd::PidFile::Create(config.pidfile));
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<daemon::Daemon> d,
-                         daemon::Daemon::Open({.data_root = config.data_root,
-                                               .exec_root = config.exec_root,
-                                               .snapshotter = snapshotter,
-                                               .shim_path = Sibling("berth-shim"),
-                                               .init_path = InitBinary(),
-                                               .debug = level == log::Level::kDebug}));
+  BERTH_ASSIGN_OR_RETURN(
+      std::unique_ptr<daemon::Daemon> d,
+      daemon::Daemon::Open({.data_root = config.data_root,
+                            .exec_root = config.exec_root,
+                            .snapshotter = snapshotter,
+                            .shim_path = Sibling("berth-shim"),
+                            .init_path = InitBinary(),
+                            .debug = level == log::Level::kDebug,
+                            .registry = registries,
+                            .max_concurrent_downloads = config.max_concurrent_downloads,
+                            .max_concurrent_uploads = config.max_concurrent_uploads,
+                            .upload_chunk_size = config.upload_chunk_size}));
   api::http::ServerOptions server_options{.server_version = kVersion};
   api::http::Router router;
   api::server::AddSystemRoutes(router, *d, server_options);
+  api::server::AddRegistryRoutes(router, *d);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
   api::server::AddVolumeRoutes(router, d->volumes());
@@ -140,7 +151,23 @@ int main(int argc, char** argv) {
        app.add_option("-l,--log-level", config.log_level, "debug, info, warn, error or fatal")},
       {"group", app.add_option("-G,--group", config.group, "group of the unix sockets")},
       {"storage-driver",
-       app.add_option("-s,--storage-driver", config.storage_driver, "overlay2 or native")}};
+       app.add_option("-s,--storage-driver", config.storage_driver, "overlay2 or native")},
+      {"registry-mirrors", app.add_option("--registry-mirror", config.registry_mirrors,
+                                          "preferred registry mirror (for docker.io)")},
+      {"insecure-registries",
+       app.add_option("--insecure-registry", config.insecure_registries,
+                      "registry reached by plain HTTP or unverified TLS (host:port or CIDR)")},
+      {"max-concurrent-downloads",
+       app.add_option("--max-concurrent-downloads", config.max_concurrent_downloads,
+                      "the most blobs one pull fetches at once")
+           ->check(CLI::Range(1, 1024))},
+      {"max-concurrent-uploads",
+       app.add_option("--max-concurrent-uploads", config.max_concurrent_uploads,
+                      "the most blobs one push sends at once")
+           ->check(CLI::Range(1, 1024))}};
+  app.add_option("--registry-upload-chunk-size", config.upload_chunk_size,
+                 "push blobs larger than this many bytes in chunks of that size")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   CLI::Option* config_flag =
       app.add_option("--config-file", config_file, "daemon configuration file");
   CLI11_PARSE(app, argc, argv);

@@ -235,35 +235,15 @@ Result<std::optional<oci::Manifest>> StoredManifest(ImageStore& store,
 
 Result<SavedImage> Describe(ImageStore& store, metadata::ImageRecord image) {
   SavedImage saved{.record = std::move(image)};
-  const metadata::ImageRecord& record = saved.record;
-  BERTH_ASSIGN_OR_RETURN(std::string config_json, store.ReadBlob(record.id));
-  BERTH_ASSIGN_OR_RETURN(oci::ImageConfig config, oci::DecodeImageConfig(config_json));
-  std::optional<oci::Platform> platform;
-  if (!config.architecture.empty() && !config.os.empty()) platform = oci::PlatformOf(config);
-  BERTH_ASSIGN_OR_RETURN(std::optional<oci::Manifest> stored, StoredManifest(store, record));
-  if (stored) {
-    BERTH_ASSIGN_OR_RETURN(content::Info info, store.content().Stat(record.target->digest));
-    saved.manifest = {.media_type = record.target->media_type,
-                      .digest = info.digest,
-                      .size = info.size,
-                      .platform = platform};
-    for (const oci::Descriptor& layer : stored->layers) saved.layers.push_back(layer.digest);
-    return saved;
+  BERTH_ASSIGN_OR_RETURN(ImageManifest manifest, ManifestOf(store, saved.record));
+  saved.manifest = {.media_type = manifest.media_type,
+                    .digest = manifest.digest,
+                    .size = static_cast<int64_t>(manifest.bytes.size()),
+                    .platform = manifest.platform};
+  for (const oci::Descriptor& layer : manifest.manifest.layers) {
+    saved.layers.push_back(layer.digest);
   }
-  oci::Manifest manifest{.media_type = std::string(oci::kMediaTypeOciManifest),
-                         .config = {.media_type = std::string(oci::kMediaTypeOciConfig),
-                                    .digest = record.id,
-                                    .size = static_cast<int64_t>(config_json.size())}};
-  for (const metadata::LayerRecord& layer : record.layers) {
-    BERTH_ASSIGN_OR_RETURN(oci::Descriptor blob, LayerBlobOf(store, record, layer));
-    saved.layers.push_back(blob.digest);
-    manifest.layers.push_back(std::move(blob));
-  }
-  saved.made = oci::EncodeManifest(manifest);
-  saved.manifest = {.media_type = std::string(oci::kMediaTypeOciManifest),
-                    .digest = Digest::OfSha256(*saved.made),
-                    .size = static_cast<int64_t>(saved.made->size()),
-                    .platform = platform};
+  if (manifest.made) saved.made = std::move(manifest.bytes);
   return saved;
 }
 
@@ -362,6 +342,34 @@ Status WriteImages(ImageStore& store, const std::vector<SavedImage>& images, Out
 }
 
 }  // namespace
+
+Result<ImageManifest> ManifestOf(ImageStore& store, const metadata::ImageRecord& image) {
+  ImageManifest out;
+  BERTH_ASSIGN_OR_RETURN(std::string config_json, store.ReadBlob(image.id));
+  BERTH_ASSIGN_OR_RETURN(oci::ImageConfig config, oci::DecodeImageConfig(config_json));
+  if (!config.architecture.empty() && !config.os.empty()) out.platform = oci::PlatformOf(config);
+  BERTH_ASSIGN_OR_RETURN(std::optional<oci::Manifest> stored, StoredManifest(store, image));
+  if (stored) {
+    BERTH_ASSIGN_OR_RETURN(out.bytes, store.ReadBlob(image.target->digest));
+    out.media_type = image.target->media_type;
+    out.digest = image.target->digest;
+    out.manifest = std::move(*stored);
+    return out;
+  }
+  out.manifest = {.media_type = std::string(oci::kMediaTypeOciManifest),
+                  .config = {.media_type = std::string(oci::kMediaTypeOciConfig),
+                             .digest = image.id,
+                             .size = static_cast<int64_t>(config_json.size())}};
+  for (const metadata::LayerRecord& layer : image.layers) {
+    BERTH_ASSIGN_OR_RETURN(oci::Descriptor blob, LayerBlobOf(store, image, layer));
+    out.manifest.layers.push_back(std::move(blob));
+  }
+  out.bytes = oci::EncodeManifest(out.manifest);
+  out.media_type = std::string(oci::kMediaTypeOciManifest);
+  out.digest = Digest::OfSha256(out.bytes);
+  out.made = true;
+  return out;
+}
 
 Status Save(ImageStore& store, const std::vector<std::string>& refs, int fd,
             const SaveOptions& options) {

@@ -10,10 +10,29 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "base/digest.h"
 #include "base/result.h"
+#include "image/metadata/records.h"
 #include "image/store/image_store.h"
+#include "oci/image_spec.h"
 
 namespace berth::image::store {
+
+// The manifest an image is saved or pushed with.
+struct ImageManifest {
+  std::string bytes;
+  std::string media_type;
+  Digest digest;
+  oci::Manifest manifest;
+  std::optional<oci::Platform> platform;  // from the config, when it names one
+  bool made = false;                      // made here (bytes not in the content store)
+};
+
+// ManifestOf is the image's stored manifest when the store holds it and its layer blobs, else an
+// OCI manifest made from its config and layer blobs (the same bytes every time).
+Result<ImageManifest> ManifestOf(ImageStore& store, const metadata::ImageRecord& image);
 
 struct SaveOptions {
   ProgressSink progress;  // kWriting events, one item per blob

@@ -1,0 +1,102 @@
+#include "cli/docker_config.h"
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/strings.h"
+
+namespace berth::cli {
+namespace {
+
+constexpr std::string_view kDockerHubKey = "https://index.docker.io/v1/";
+
+Result<nlohmann::ordered_json> ReadConfig(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (!text && text.error().kind() == ErrorKind::kNotFound) return nlohmann::ordered_json::object();
+  BERTH_TRY(text);
+  nlohmann::ordered_json json = nlohmann::ordered_json::parse(*text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return Fail(ErrorKind::kInvalidArgument, path + ": not a JSON object");
+  }
+  return json;
+}
+
+Status WriteConfig(const std::string& path, const nlohmann::ordered_json& json) {
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos) BERTH_TRY(MakeDirs(path.substr(0, slash), 0700));
+  return WriteFileAtomic(path, json.dump(1, '\t') + "\n", 0600);
+}
+
+}  // namespace
+
+std::string ConfigFilePath(const std::string& config_dir) {
+  if (!config_dir.empty()) return config_dir + "/config.json";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "/root") + "/.docker/config.json";
+}
+
+std::string ServerKey(std::string_view domain) {
+  if (domain.empty() || domain == "docker.io" || domain == "index.docker.io") {
+    return std::string(kDockerHubKey);
+  }
+  return std::string(domain);
+}
+
+Result<std::optional<RegistryLogin>> LookupLogin(const std::string& path,
+                                                 const std::string& server) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
+  auto auths = json.find("auths");
+  if (auths == json.end() || !auths->is_object()) return std::nullopt;
+  auto entry = auths->find(server);
+  if (entry == auths->end() || !entry->is_object() || !entry->contains("auth") ||
+      !(*entry)["auth"].is_string()) {
+    return std::nullopt;
+  }
+  Result<std::string> pair = Base64Decode((*entry)["auth"].get<std::string>());
+  const size_t colon = pair ? pair->find(':') : std::string::npos;
+  if (colon == std::string::npos) {
+    return Fail(ErrorKind::kInvalidArgument,
+                path + ": auths[\"" + server + "\"].auth: not base64 of user:password");
+  }
+  return RegistryLogin{.username = pair->substr(0, colon), .password = pair->substr(colon + 1)};
+}
+
+Status StoreLogin(const std::string& path, const std::string& server, const RegistryLogin& login) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
+  if (!json.contains("auths") || !json["auths"].is_object()) {
+    json["auths"] = nlohmann::ordered_json::object();
+  }
+  json["auths"][server] = {{"auth", Base64Encode(login.username + ":" + login.password)}};
+  return WriteConfig(path, json);
+}
+
+Status EraseLogin(const std::string& path, const std::string& server) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
+  if (!json.contains("auths") || !json["auths"].is_object() || !json["auths"].contains(server)) {
+    return Fail(ErrorKind::kNotFound, "not logged in to " + server);
+  }
+  json["auths"].erase(server);
+  return WriteConfig(path, json);
+}
+
+std::string RegistryAuthHeader(const RegistryLogin& login, const std::string& server) {
+  const nlohmann::ordered_json json = {
+      {"username", login.username}, {"password", login.password}, {"serveraddress", server}};
+  std::string out = Base64Encode(json.dump());
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> AuthHeaderFor(const std::string& path,
+                                                 std::string_view repository) {
+  const std::string server = ServerKey(repository.substr(0, repository.find('/')));
+  BERTH_ASSIGN_OR_RETURN(std::optional<RegistryLogin> login, LookupLogin(path, server));
+  if (!login) return std::nullopt;
+  return RegistryAuthHeader(*login, server);
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,88 @@
+// Pulling an image from a registry into the image store, as `docker pull` does: the manifest of
+// a tag or digest (OCI or docker schema 2), through an index or manifest list to the manifest of
+// the wanted platform; the config and the layers not yet in the content store fetched in
+// parallel (each streamed into the store, hashed, verified, resumed after a broken connection);
+// then the image unpacked and recorded by the store (image/store's UnpackImage, which extracts
+// the layers in parallel) with its tag and its repo digest. Progress is docker's pull stream.
+// Everything is held by one lease: on error nothing is recorded and what was written is
+// collected. A Pull belongs to one thread; its work runs on threads of its own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/digest.h"
+#include "base/result.h"
+#include "image/reference/reference.h"
+#include "image/store/image_store.h"
+#include "oci/image_spec.h"
+#include "registry/client/auth.h"
+#include "registry/client/hosts.h"
+#include "registry/client/parallel.h"
+#include "registry/client/session.h"
+
+namespace berth::registry::client {
+
+inline constexpr int kDefaultConcurrentDownloads = 3;
+
+struct PullOptions {
+  RegistryConfig registry;
+  Credentials credentials;
+  std::optional<oci::Platform> platform;  // the host's when unset
+  int concurrent_downloads = kDefaultConcurrentDownloads;
+};
+
+struct PullResult {
+  Digest id;      // the image id (its config's digest)
+  Digest digest;  // the manifest or index the reference resolved to
+  bool up_to_date = false;
+};
+
+// PlatformManifest selects the manifest of an index for platform (oci::SelectManifest) and
+// names the index's platforms in the error when none matches: "no matching manifest for
+// linux/s390x in the manifest list entries".
+Result<oci::Descriptor> PlatformManifest(std::string_view index_json,
+                                         const oci::Platform& platform);
+
+class Pull {
+ public:
+  // Resolve reads the manifest reference names (and the platform's manifest of an index), so
+  // that an unknown repository or tag fails before any progress is sent. reference carries a
+  // tag or a digest.
+  static Result<std::unique_ptr<Pull>> Resolve(image::store::ImageStore& store,
+                                               image::Reference reference, PullOptions options);
+
+  // Run fetches what the store lacks, unpacks and records the image, sending docker's progress
+  // lines to sink (serialised) from "Pulling from" to "Status: ...".
+  Result<PullResult> Run(const LineSink& sink);
+
+  const image::Reference& reference() const { return reference_; }
+
+ private:
+  Pull(image::store::ImageStore& store, image::Reference reference, PullOptions options,
+       std::unique_ptr<Session> session)
+      : store_(store),
+        reference_(std::move(reference)),
+        options_(std::move(options)),
+        session_(std::move(session)) {}
+
+  Result<PullResult> RunHeld(image::store::Lease& lease, const LineSink& sink);
+  Status FetchLayers(image::store::Lease& lease, const std::vector<oci::Descriptor>& layers,
+                     const LineSink& sink);
+
+  image::store::ImageStore& store_;
+  image::Reference reference_;
+  PullOptions options_;
+  std::unique_ptr<Session> session_;
+  std::optional<std::string> index_;  // the index the reference named, if any
+  Digest index_digest_;
+  std::string manifest_;
+  std::string manifest_media_type_;
+  Digest manifest_digest_;
+};
+
+}  // namespace berth::registry::client
