@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "api/http/server.h"
 #include "api/server/routes.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -18,6 +17,7 @@
 #include "cmd/berthd/pidfile.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "http/server.h"
 
 namespace {
 
@@ -82,13 +82,13 @@ Result<int> Run(daemon::DaemonConfig config) {
                                                .shim_path = Sibling("berth-shim"),
                                                .init_path = InitBinary(),
                                                .debug = level == log::Level::kDebug}));
-  api::http::ServerOptions server_options{.server_version = kVersion};
-  api::http::Router router;
-  api::server::AddSystemRoutes(router, *d, server_options);
+  api::version::EngineVersions versions{.server_version = kVersion};
+  http::Router router;
+  api::server::AddSystemRoutes(router, *d, versions);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
   api::server::AddEventRoutes(router, d->events());
-  api::http::Server server(std::move(router), server_options);
+  http::Server server(std::move(router), api::version::EngineServerOptions(versions));
   for (const std::string& host : config.hosts) {
     BERTH_ASSIGN_OR_RETURN(std::string bound,
                            server.Listen({.address = host, .unix_group = config.group}));

@@ -8,10 +8,10 @@
 #include <memory>
 #include <mutex>
 
-#include "api/http/server.h"
 #include "base/unique_fd.h"
+#include "http/server.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 // SocketGuard lets Server::Stop shut a connection's socket down while its thread is blocked on
 // it, and never touch it once the connection released it (to close it, or to a hijacking
@@ -51,4 +51,4 @@ class ConnectionServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -9,7 +9,7 @@
 
 #include "base/result.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 using QueryValues = std::multimap<std::string, std::string>;
 
@@ -21,4 +21,4 @@ Result<std::string> DecodeQueryComponent(std::string_view escaped);
 // separator is refused (as Go 1.17 and later refuse it).
 Result<QueryValues> ParseQuery(std::string_view query);
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,7 +1,7 @@
 // Server: the accept loop polls every listener and an eventfd that Stop signals; each accepted
 // connection is served on a thread of its own (connection.cc) and tracked so that Stop can shut
 // its socket down and join the thread. Finished threads are joined as new connections arrive.
-#include "api/http/server.h"
+#include "http/server.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -19,12 +19,12 @@
 #include <thread>
 #include <vector>
 
-#include "api/http/connection.h"
-#include "api/http/listener.h"
 #include "base/check.h"
 #include "base/log.h"
+#include "http/connection.h"
+#include "http/listener.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 // After accept fails for want of descriptors or memory, the loop waits this long before trying
@@ -184,4 +184,4 @@ void Server::Stop() {
   }
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -8,11 +8,11 @@
 
 #include <string>
 
-#include "api/http/server.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "http/server.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 class Listener {
  public:
@@ -46,4 +46,4 @@ class Listener {
   ino_t unix_ino_ = 0;
 };
 
-}  // namespace berth::api::http
+}  // namespace berth::http

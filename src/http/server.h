@@ -1,10 +1,11 @@
-// The HTTP/1.1 server under the Engine API: listeners on unix sockets and TCP, one thread per
-// connection (handlers may block: a load streams gigabytes, a log follow lasts hours), requests
-// parsed by Boost.Beast, routed by method and path pattern after the "/vX.Y" prefix is taken off
-// and checked against the versions the server speaks. Handlers answer through a ResponseWriter:
-// a whole response, a chunked stream, or a hijacked connection (attach, exec). Beast stays inside
-// connection.cc. Thread-safety: Router is filled before Serve and read-only afterwards; one
-// Request and one ResponseWriter belong to the thread of their connection.
+// A generic HTTP/1.1 server (under the Engine API and the registry): listeners on unix sockets and
+// TCP, one thread per connection (handlers may block: a load streams gigabytes, a log follow
+// lasts hours), requests parsed by Boost.Beast, given to a hook of the server's user (the Engine
+// API takes its "/vX.Y" prefix off there) and routed by method and path pattern. Handlers answer
+// through a ResponseWriter: a whole response, a chunked stream, or a hijacked connection (attach,
+// exec). Beast stays inside connection.cc. Thread-safety: Router is filled before Serve and
+// read-only afterwards; one Request and one ResponseWriter belong to the thread of their
+// connection.
 #pragma once
 
 #include <sys/types.h>
@@ -25,7 +26,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -43,8 +44,8 @@ class BodyReader {
 struct Request {
   std::string method;  // "GET", "HEAD", "POST", "PUT", "DELETE"
   std::string target;  // as received: "/v1.41/images/json?all=1"
-  std::string path;    // decoded, without the version prefix and the query: "/images/json"
-  // "1.41" from the prefix; the server's own version when the path has none.
+  std::string path;    // decoded, without the query (and what prepare took off): "/images/json"
+  // Set by ServerOptions::prepare: the Engine API's version ("1.41"); empty otherwise.
   std::string api_version;
   Headers headers;
   std::multimap<std::string, std::string> query;  // decoded
@@ -70,7 +71,7 @@ struct Request {
 };
 
 // ResponseWriter answers one request, in exactly one of three ways. Every response carries the
-// headers the server adds (Api-Version, Ostype, Server, Docker-Experimental, Date). Answering a
+// headers the server adds (Server, Date and ServerOptions::response_headers). Answering a
 // second time is kFailedPrecondition; a failed write is kUnavailable (the client went away).
 class ResponseWriter {
  public:
@@ -135,8 +136,11 @@ class Router {
 };
 
 struct ServerOptions {
-  std::string api_version = "1.45";      // the newest version spoken; unversioned paths get it
-  std::string min_api_version = "1.24";  // older "/vX.Y" prefixes are 400
+  // Headers every response carries besides Server and Date.
+  Headers response_headers;
+  // prepare, when set, sees each request once its path is decoded, before routing: it may rewrite
+  // path and set api_version; an error it returns is the response (SendError).
+  std::function<Status(Request&)> prepare;
   // The Server header: "berth/<version> (linux)", or "berth (linux)" without a version.
   std::string server_name = "berth";
   std::string server_version;
@@ -176,4 +180,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,6 +1,6 @@
-#include "api/http/url.h"
+#include "http/url.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 int HexValue(char c) {
@@ -62,4 +62,4 @@ Result<QueryValues> ParseQuery(std::string_view query) {
   return values;
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "api/http/server.h"
 #include "base/unique_fd.h"
+#include "http/server.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 struct RawResponse {
   int status = 0;
@@ -57,4 +57,4 @@ class TestClient {
   std::string buffer_;
 };
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,4 +1,4 @@
-#include "api/http/listener.h"
+#include "http/listener.h"
 
 #include <arpa/inet.h>
 #include <grp.h>
@@ -17,7 +17,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 constexpr std::string_view kUnixScheme = "unix://";
@@ -227,4 +227,4 @@ Result<Listener> Listener::OpenTcp(const ListenSpec& spec) {
   return listener;
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,8 +1,8 @@
-#include "api/http/url.h"
+#include "http/url.h"
 
 #include <gtest/gtest.h>
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 TEST(UrlTest, DecodePathUndoesEscapesButKeepsPlus) {
@@ -34,4 +34,4 @@ TEST(UrlTest, ParseQueryRefusesSemicolonsAndBadEscapes) {
 }
 
 }  // namespace
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,9 +1,9 @@
 // ResponseWriter's helpers over the three ways of answering: JSON documents, errors as docker
 // shapes them ({"message": ...} with the status of the error's kind) and empty responses.
-#include "api/http/server.h"
-#include "api/http/status.h"
+#include "http/server.h"
+#include "http/status.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 namespace {
 
@@ -30,4 +30,4 @@ Status ResponseWriter::SendError(const Error& error) {
 
 Status ResponseWriter::SendEmpty(int status) { return Send(status, {}, {}); }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

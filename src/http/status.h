@@ -5,11 +5,11 @@
 
 #include "base/error.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 // HttpStatus returns the status of an error of this kind; kinds docker has no class for (and
 // kInternal, kUnknown, kDataLoss, kCancelled, kDeadlineExceeded, kResourceExhausted, as dockerd
 // reports system errors) are 500.
 int HttpStatus(ErrorKind kind);
 
-}  // namespace berth::api::http
+}  // namespace berth::http

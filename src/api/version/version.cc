@@ -1,9 +1,9 @@
-#include "api/http/version.h"
+#include "api/version/version.h"
 
 #include <cstdint>
 #include <string>
 
-namespace berth::api::http {
+namespace berth::api::version {
 namespace {
 
 // NextPart returns the number before the next '.' of rest (0 when empty or not a number, as Go's
@@ -63,4 +63,24 @@ Status CheckApiVersion(std::string_view version, std::string_view min_version,
   return Ok();
 }
 
-}  // namespace berth::api::http
+http::ServerOptions EngineServerOptions(const EngineVersions& versions) {
+  http::ServerOptions options;
+  options.response_headers = {
+      {"Api-Version", versions.api_version}, {"Docker-Experimental", "false"}, {"Ostype", "linux"}};
+  options.server_name = "berth";
+  options.server_version = versions.server_version;
+  options.prepare = [versions](http::Request& request) -> Status {
+    VersionedPath versioned = SplitApiVersion(request.path);
+    if (versioned.version.empty()) {
+      request.api_version = versions.api_version;
+      return Ok();
+    }
+    BERTH_TRY(CheckApiVersion(versioned.version, versions.min_api_version, versions.api_version));
+    request.api_version = std::string(versioned.version);
+    request.path = std::string(versioned.path);
+    return Ok();
+  };
+  return options;
+}
+
+}  // namespace berth::api::version

@@ -3,9 +3,9 @@
 #include <map>
 #include <string>
 
-#include "api/http/server.h"
+#include "http/server.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 using Params = std::map<std::string, std::string>;
@@ -102,4 +102,4 @@ TEST_F(RouterTest, FirstAddedWinsBetweenEquallyPreciseRoutes) {
 }
 
 }  // namespace
-}  // namespace berth::api::http
+}  // namespace berth::http

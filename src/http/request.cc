@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "api/http/server.h"
 #include "base/strings.h"
+#include "http/server.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 // The deepest nesting of arrays and objects a request body may have. Documents of the API nest a
@@ -119,4 +119,4 @@ Result<nlohmann::json> Request::ReadJson(size_t limit) {
   }
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "api/http/server.h"
 #include "base/check.h"
+#include "http/server.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 // Kinds in order of precedence: a literal beats a one-segment capture beats a greedy one.
@@ -128,4 +128,4 @@ Result<const Handler*> Router::Match(std::string_view method, std::string_view p
   return Fail(ErrorKind::kNotFound, "page not found");
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

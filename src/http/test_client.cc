@@ -1,4 +1,4 @@
-#include "api/http/test_client.h"
+#include "http/test_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 UniqueFd Connected(int family, const sockaddr* addr, socklen_t len) {
@@ -150,4 +150,4 @@ std::string TestClient::ReadToEnd() {
 
 bool TestClient::AtEnd() { return buffer_.empty() && !Fill(); }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,4 +1,4 @@
-#include "api/http/connection.h"
+#include "http/connection.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,11 +27,10 @@
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "api/http/url.h"
-#include "api/http/version.h"
 #include "base/log.h"
+#include "http/url.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -78,15 +77,14 @@ std::string OneLine(std::string_view value) {
   return line;
 }
 
-// MakeHead starts a response with the headers every response of the Engine API carries.
+// MakeHead starts a response with the headers every response carries.
 Head MakeHead(const ServerOptions& options, int status, std::string_view content_type,
               const Headers& extra) {
   Head head;
   head.version(11);
   head.result(static_cast<unsigned>(status >= 100 && status <= 999 ? status : 500));
-  head.set("Api-Version", options.api_version);
-  head.set("Docker-Experimental", "false");
-  head.set("Ostype", "linux");
+  for (const auto& [name, value] : options.response_headers)
+    head.set(OneLine(name), OneLine(value));
   std::string server = options.server_name;
   if (!options.server_version.empty()) server += "/" + options.server_version;
   head.set(bhttp::field::server, server + " (linux)");
@@ -365,7 +363,7 @@ class Connection {
  private:
   // ServeOne answers one request; false when the connection is over.
   bool ServeOne();
-  // Dispatch checks the version prefix, routes and calls the handler.
+  // Dispatch decodes the path, runs the prepare hook, routes and calls the handler.
   Status Dispatch(Request& request, ResponseWriter& writer) const;
   // Reject answers a request that could not be read (when the client can still hear it).
   void Reject(const beast::error_code& ec);
@@ -431,14 +429,8 @@ Status Connection::Dispatch(Request& request, ResponseWriter& writer) const {
   if (raw_path.empty() || raw_path.front() != '/') {
     return Fail(ErrorKind::kInvalidArgument, "malformed request target \"" + request.target + "\"");
   }
-  BERTH_ASSIGN_OR_RETURN(std::string path, DecodePath(raw_path));
-  VersionedPath versioned = SplitApiVersion(path);
-  request.api_version =
-      versioned.version.empty() ? options_.api_version : std::string(versioned.version);
-  request.path = std::string(versioned.path);
-  if (!versioned.version.empty()) {
-    BERTH_TRY(CheckApiVersion(versioned.version, options_.min_api_version, options_.api_version));
-  }
+  BERTH_ASSIGN_OR_RETURN(request.path, DecodePath(raw_path));
+  if (options_.prepare) BERTH_TRY(options_.prepare(request));
   Result<const Handler*> handler = router_.Match(request.method, request.path, &request.params);
   if (!handler && handler.error().kind() == ErrorKind::kFailedPrecondition) {
     return writer.SendJson(405, nlohmann::json{{"message", handler.error().message()}});
@@ -518,4 +510,4 @@ void ConnectionServer::Serve(UniqueFd fd, int family, SocketGuard* guard) const 
   connection.Run();
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

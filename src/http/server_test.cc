@@ -1,7 +1,7 @@
 // The server over a real unix socket (and TCP on 127.0.0.1), driven by a raw client that writes
-// requests byte for byte: routing, version prefixes, queries, bodies, streams, hijacking, the
+// requests byte for byte: routing, the prepare hook, queries, bodies, streams, hijacking, the
 // headers every response carries, malformed requests, listening and stopping.
-#include "api/http/server.h"
+#include "http/server.h"
 
 #include <grp.h>
 #include <gtest/gtest.h>
@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include "api/http/test_client.h"
 #include "base/temp_dir.h"
+#include "http/test_client.h"
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 using nlohmann::json;
@@ -42,6 +42,16 @@ class ServerTest : public ::testing::Test {
   std::string StartServer(const std::string& extra = "") {
     ServerOptions options;
     options.server_version = "1.2.3";
+    options.response_headers = {{"X-Served-By", "test"}};
+    // /alias/... is served as /...; /forbidden/... is refused.
+    options.prepare = [](Request& r) -> Status {
+      if (r.path.starts_with("/forbidden/")) return Fail(ErrorKind::kPermissionDenied, "no");
+      if (r.path.starts_with("/alias/")) {
+        r.path.erase(0, 6);
+        r.api_version = "alias";
+      }
+      return Ok();
+    };
     server_ = std::make_unique<Server>(MakeRouter(), options);
     Result<std::string> unix_address = server_->Listen({.address = "unix://" + socket_path_});
     EXPECT_TRUE(unix_address) << unix_address.error().message();
@@ -163,13 +173,11 @@ Router ServerTest::MakeRouter() {
   return router;
 }
 
-TEST_F(ServerTest, EveryResponseCarriesTheEngineHeaders) {
+TEST_F(ServerTest, EveryResponseCarriesTheServersHeaders) {
   StartServer();
-  for (std::string target : {"/_ping", "/nowhere", "/v1.99/_ping"}) {
+  for (std::string target : {"/_ping", "/nowhere", "/forbidden/_ping"}) {
     RawResponse response = Get(target);
-    EXPECT_EQ(response.Header("Api-Version"), "1.45") << target;
-    EXPECT_EQ(response.Header("Ostype"), "linux") << target;
-    EXPECT_EQ(response.Header("Docker-Experimental"), "false") << target;
+    EXPECT_EQ(response.Header("X-Served-By"), "test") << target;
     EXPECT_EQ(response.Header("Server"), "berth/1.2.3 (linux)") << target;
     EXPECT_TRUE(response.Header("Date")) << target;
   }
@@ -196,7 +204,7 @@ TEST_F(ServerTest, RoutesLiteralsBeforeCapturesAndNamesWithSlashes) {
             "docker.io/library/busybox:latest");
 
   TestClient client = Connect();
-  client.Send("DELETE /v1.41/images/localhost:5000/app/json HTTP/1.1\r\nHost: b\r\n\r\n");
+  client.Send("DELETE /images/localhost:5000/app/json HTTP/1.1\r\nHost: b\r\n\r\n");
   json deleted = JsonOf(client.ReadResponse());
   EXPECT_EQ(deleted["route"], "delete image");
   EXPECT_EQ(deleted["params"]["name"], "localhost:5000/app/json");
@@ -211,38 +219,29 @@ TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
   EXPECT_EQ(Get("/containers//json").status, 404);
 
   TestClient client = Connect();
-  client.Send("POST /v1.45/containers/json HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n");
+  client.Send("POST /containers/json HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n");
   RawResponse wrong = client.ReadResponse();
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(JsonOf(wrong), json({{"message", "method not allowed"}}));
 }
 
-TEST_F(ServerTest, VersionPrefixIsCheckedAndPassedToHandlers) {
+TEST_F(ServerTest, PrepareHookRewritesOrRefusesBeforeRouting) {
   StartServer();
-  json versioned = JsonOf(Get("/v1.41/containers/json"));
-  EXPECT_EQ(versioned["version"], "1.41");
-  EXPECT_EQ(versioned["path"], "/containers/json");
-  EXPECT_EQ(JsonOf(Get("/containers/json"))["version"], "1.45");
-  EXPECT_EQ(JsonOf(Get("/v1.24/containers/json"))["version"], "1.24");
+  json aliased = JsonOf(Get("/alias/containers/json"));
+  EXPECT_EQ(aliased["route"], "list");
+  EXPECT_EQ(aliased["version"], "alias");
+  EXPECT_EQ(aliased["path"], "/containers/json");
+  EXPECT_EQ(JsonOf(Get("/containers/json"))["version"], "");
 
-  RawResponse too_new = Get("/v1.99/containers/json");
-  EXPECT_EQ(too_new.status, 400);
-  EXPECT_EQ(JsonOf(too_new)["message"],
-            "client version 1.99 is too new. Maximum supported API version is 1.45");
-  RawResponse too_old = Get("/v1.12/containers/json");
-  EXPECT_EQ(too_old.status, 400);
-  EXPECT_EQ(JsonOf(too_old)["message"],
-            "client version 1.12 is too old. Minimum supported API version is 1.24, please "
-            "upgrade your client to a newer version");
-  RawResponse malformed = Get("/vabc/containers/json");
-  EXPECT_EQ(malformed.status, 404);
-  EXPECT_EQ(JsonOf(malformed)["message"], "page not found");
+  RawResponse refused = Get("/forbidden/containers/json");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(JsonOf(refused)["message"], "no");
 }
 
 TEST_F(ServerTest, QueryValuesAreDecodedAndBooleansRead) {
   StartServer();
   RawResponse response =
-      Get("/v1.45/query?filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D&name=my+app&t=x&t=y&all");
+      Get("/query?filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D&name=my+app&t=x&t=y&all");
   ASSERT_EQ(response.status, 200) << response.body;
   json body = JsonOf(response);
   EXPECT_EQ(body["values"]["filters"][0], R"({"label":["a=b"]})");
@@ -308,7 +307,7 @@ TEST_F(ServerTest, ChunkedRequestBodyIsStreamedToTheHandler) {
   StartServer();
   TestClient client = Connect();
   client.Send(
-      "POST /v1.45/echo HTTP/1.1\r\nHost: b\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: b\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n");
   // The handler gets the first chunk while the rest of the body is still unsent.
   std::future<std::string> first = first_piece_.get_future();
@@ -365,7 +364,7 @@ TEST_F(ServerTest, LargeUnreadBodyClosesTheConnectionAfterTheResponse) {
 TEST_F(ServerTest, StreamedResponseReachesTheClientChunkByChunk) {
   StartServer();
   TestClient client = Connect();
-  client.Send("GET /v1.45/stream HTTP/1.1\r\nHost: b\r\n\r\n");
+  client.Send("GET /stream HTTP/1.1\r\nHost: b\r\n\r\n");
   RawResponse head = client.ReadHead();
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.Header("Transfer-Encoding"), "chunked");
@@ -393,7 +392,7 @@ TEST_F(ServerTest, HijackWithUpgradeAnswers101AndCarriesBytesBothWays) {
   StartServer();
   TestClient client = Connect();
   client.Send(
-      "POST /v1.45/attach HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n"
+      "POST /attach HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n"
       "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\nearly");
   RawResponse head = client.ReadHead();
   EXPECT_EQ(head.status, 101);
@@ -401,7 +400,7 @@ TEST_F(ServerTest, HijackWithUpgradeAnswers101AndCarriesBytesBothWays) {
   EXPECT_EQ(head.Header("Content-Type"), "application/vnd.docker.raw-stream");
   EXPECT_EQ(head.Header("Connection"), "Upgrade");
   EXPECT_EQ(head.Header("Upgrade"), "tcp");
-  EXPECT_EQ(head.Header("Api-Version"), "1.45");
+  EXPECT_EQ(head.Header("X-Served-By"), "test");
   std::future<std::string> already = already_read_.get_future();
   ASSERT_EQ(already.wait_for(kWait), std::future_status::ready);
   EXPECT_EQ(already.get(), "early");
@@ -433,9 +432,9 @@ TEST_F(ServerTest, HeadRequestGetsTheHeadersWithoutBody) {
   RawResponse head = client.ReadResponse(/*head_request=*/true);
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.Header("Content-Length"), "2");
-  EXPECT_EQ(head.Header("Api-Version"), "1.45");
+  EXPECT_EQ(head.Header("X-Served-By"), "test");
   // Had a body been sent, it would now be read as the start of the next response.
-  client.Send("GET /v1.45/_ping HTTP/1.1\r\nHost: b\r\n\r\n");
+  client.Send("GET /_ping HTTP/1.1\r\nHost: b\r\n\r\n");
   RawResponse get = client.ReadResponse();
   EXPECT_EQ(get.status, 200);
   EXPECT_EQ(get.body, "OK");
@@ -558,11 +557,11 @@ TEST_F(ServerTest, TcpPortZeroIsReplacedByThePortChosen) {
   int port = std::atoi(address.substr(16).c_str());
   ASSERT_GT(port, 0);
   TestClient client = TestClient::ConnectTcp("127.0.0.1", port);
-  client.Send("GET /v1.45/_ping HTTP/1.1\r\nHost: b\r\n\r\n");
+  client.Send("GET /_ping HTTP/1.1\r\nHost: b\r\n\r\n");
   RawResponse response = client.ReadResponse();
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "OK");
 }
 
 }  // namespace
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,6 +1,6 @@
-#include "api/http/status.h"
+#include "http/status.h"
 
-namespace berth::api::http {
+namespace berth::http {
 
 int HttpStatus(ErrorKind kind) {
   switch (kind) {
@@ -31,4 +31,4 @@ int HttpStatus(ErrorKind kind) {
   return 500;
 }
 
-}  // namespace berth::api::http
+}  // namespace berth::http

@@ -1,8 +1,8 @@
-#include "api/http/status.h"
+#include "http/status.h"
 
 #include <gtest/gtest.h>
 
-namespace berth::api::http {
+namespace berth::http {
 namespace {
 
 TEST(HttpStatusTest, FollowsDockersErrorClasses) {
@@ -26,4 +26,4 @@ TEST(HttpStatusTest, SystemErrorsAreInternalServerErrors) {
 }
 
 }  // namespace
-}  // namespace berth::api::http
+}  // namespace berth::http
