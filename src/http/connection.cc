@@ -9,6 +9,7 @@
 #include <ctime>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <boost/asio/buffer.hpp>
@@ -149,6 +150,8 @@ class Exchange final : public BodyReader, public ResponseWriter {
   Status Send(int status, std::string_view content_type, std::string_view body,
               const Headers& extra) override;
   Status BeginStream(int status, std::string_view content_type, const Headers& extra) override;
+  Status BeginBody(int status, std::string_view content_type, uint64_t length,
+                   const Headers& extra) override;
   Status Write(std::string_view data) override;
   Status End() override;
   Result<UniqueFd> Hijack(std::string_view content_type, std::string* already_read) override;
@@ -184,6 +187,8 @@ class Exchange final : public BodyReader, public ResponseWriter {
   bool body_failed_ = false;
   State state_ = State::kIdle;
   int status_ = 0;
+  std::optional<uint64_t> body_length_;  // set by BeginBody: the stream is that long, unchunked
+  uint64_t body_written_ = 0;
 };
 
 Result<size_t> Exchange::Read(char* data, size_t size) {
@@ -271,6 +276,17 @@ Status Exchange::BeginStream(int status, std::string_view content_type, const He
   return Written(WriteHead(socket_, std::move(head)));
 }
 
+Status Exchange::BeginBody(int status, std::string_view content_type, uint64_t length,
+                           const Headers& extra) {
+  BERTH_TRY(Start(status, "begin response body"));
+  Head head = MakeHead(options_, status, content_type, extra);
+  head.set(bhttp::field::content_length, std::to_string(length));
+  if (!keep_alive_) head.set(bhttp::field::connection, "close");
+  state_ = State::kStreaming;
+  body_length_ = head_request_ ? 0 : length;
+  return Written(WriteHead(socket_, std::move(head)));
+}
+
 Status Exchange::Write(std::string_view data) {
   if (state_ != State::kStreaming) {
     return Fail(ErrorKind::kFailedPrecondition, "write response: no stream is open");
@@ -279,7 +295,14 @@ Status Exchange::Write(std::string_view data) {
   if (data.empty() || head_request_) return Ok();
   beast::error_code ec;
   asio::const_buffer buffer(data.data(), data.size());
-  if (http10_) {
+  if (body_length_) {
+    if (data.size() > *body_length_ - body_written_) {
+      state_ = State::kBroken;
+      return Fail(ErrorKind::kFailedPrecondition, "write response: more than its Content-Length");
+    }
+    body_written_ += data.size();
+    asio::write(socket_, buffer, ec);
+  } else if (http10_) {
     asio::write(socket_, buffer, ec);
   } else {
     asio::write(socket_, bhttp::make_chunk(buffer), ec);
@@ -291,8 +314,14 @@ Status Exchange::End() {
   if (state_ != State::kStreaming) {
     return Fail(ErrorKind::kFailedPrecondition, "end response: no stream is open");
   }
+  if (body_length_ && body_written_ != *body_length_) {
+    state_ = State::kBroken;
+    return Fail(ErrorKind::kFailedPrecondition, "end response: " + std::to_string(body_written_) +
+                                                    " of its " + std::to_string(*body_length_) +
+                                                    " bytes were written");
+  }
   state_ = State::kEnded;
-  if (http10_ || head_request_) return Ok();
+  if (http10_ || head_request_ || body_length_) return Ok();
   beast::error_code ec;
   asio::write(socket_, bhttp::make_chunk_last(), ec);
   return Written(ec);

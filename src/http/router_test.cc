@@ -36,6 +36,7 @@ class RouterTest : public ::testing::Test {
       return Ok();
     }
     Status BeginStream(int, std::string_view, const Headers&) override { return Ok(); }
+    Status BeginBody(int, std::string_view, uint64_t, const Headers&) override { return Ok(); }
     Status Write(std::string_view) override { return Ok(); }
     Status End() override { return Ok(); }
     Result<UniqueFd> Hijack(std::string_view, std::string*) override { return UniqueFd(); }

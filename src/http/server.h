@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -88,6 +89,12 @@ class ResponseWriter {
                              const Headers& extra = {}) = 0;
   virtual Status Write(std::string_view data) = 0;
   virtual Status End() = 0;
+  // BeginBody writes the head of a response of length bytes (Content-Length) whose body follows
+  // through Write (a file sent piece by piece); End then checks that length bytes were written
+  // (kFailedPrecondition, and the connection is closed, when not; more is refused by Write). A
+  // response to HEAD gets the head only.
+  virtual Status BeginBody(int status, std::string_view content_type, uint64_t length,
+                           const Headers& extra = {}) = 0;
   // Hijack hands over the connection for a raw duplex stream, as docker's attach and exec start
   // do: "101 UPGRADED" with "Connection: Upgrade" and "Upgrade: tcp" when the client asked to
   // upgrade (its request has an Upgrade header, as dockerd decides), else "200 OK" with no

@@ -145,6 +145,15 @@ Router ServerTest::MakeRouter() {
     BERTH_ASSIGN_OR_RETURN(size_t n, r.body->Read(piece, sizeof(piece)));
     return w.Send(200, "text/plain", std::string_view(piece, n));
   });
+  auto sized = [](Request& r, ResponseWriter& w) -> Status {
+    // /sized?short=1 promises ten bytes and writes five.
+    BERTH_TRY(w.BeginBody(200, "application/octet-stream", 10, {{"X-Sized", "yes"}}));
+    BERTH_TRY(w.Write("01234"));
+    if (!r.Query("short")) BERTH_TRY(w.Write("56789"));
+    return w.End();
+  };
+  router.Add("GET", "/sized", sized);
+  router.Add("HEAD", "/sized", sized);
   router.Add("GET", "/stream", [this](Request&, ResponseWriter& w) -> Status {
     BERTH_TRY(w.BeginStream(200, "application/json"));
     BERTH_TRY(w.Write("{\"n\":1}\n"));
@@ -423,6 +432,32 @@ TEST_F(ServerTest, HijackWithoutUpgradeAnswers200WithoutLength) {
   EXPECT_EQ(client.ReadExactly(25), "hello from the container\n");
   client.Send("input");
   EXPECT_EQ(client.ReadToEnd(), "echo:input");
+}
+
+TEST_F(ServerTest, BodyOfAKnownLengthIsWrittenInPieces) {
+  StartServer();
+  TestClient client = Connect();
+  client.Send("GET /sized HTTP/1.1\r\nHost: b\r\n\r\n");
+  RawResponse whole = client.ReadResponse();
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.Header("Content-Length"), "10");
+  EXPECT_FALSE(whole.Header("Transfer-Encoding"));
+  EXPECT_EQ(whole.Header("X-Sized"), "yes");
+  EXPECT_EQ(whole.body, "0123456789");
+  // The connection carries the next request.
+  client.Send("HEAD /sized HTTP/1.1\r\nHost: b\r\n\r\n");
+  RawResponse head = client.ReadResponse(/*head_request=*/true);
+  EXPECT_EQ(head.Header("Content-Length"), "10");
+  EXPECT_EQ(head.body, "");
+  client.Send("GET /_ping HTTP/1.1\r\nHost: b\r\n\r\n");
+  EXPECT_EQ(client.ReadResponse().body, "OK");
+
+  // A body shorter than its length ends the connection: the client sees it cut short.
+  TestClient cut = Connect();
+  cut.Send("GET /sized?short=1 HTTP/1.1\r\nHost: b\r\n\r\n");
+  RawResponse cut_head = cut.ReadHead();
+  EXPECT_EQ(cut_head.Header("Content-Length"), "10");
+  EXPECT_EQ(cut.ReadToEnd(), "01234");
 }
 
 TEST_F(ServerTest, HeadRequestGetsTheHeadersWithoutBody) {
