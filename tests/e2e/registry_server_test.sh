@@ -70,23 +70,13 @@ rootfs="$repo/build/fixtures/busybox-rootfs"
 [ -n "${BERTH_BUILD_DIR:-}" ] && rootfs="$BERTH_BUILD_DIR/fixtures/busybox-rootfs"
 bash "$repo/tests/fixtures/make-busybox-rootfs.sh" "$rootfs" || die "cannot build the busybox rootfs"
 layout="$work/layout"
-mkdir -p "$layout/blobs/sha256"
 tar -C "$rootfs" --exclude ./.complete --sort=name --mtime=@0 -cf - . | gzip -n >"$work/layer.tgz" ||
   die "cannot tar the rootfs"
 layer="$(sha "$work/layer.tgz")"
-cp "$work/layer.tgz" "$layout/blobs/sha256/$layer"
-printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-  "$(gzip -dc "$work/layer.tgz" | sha256sum | cut -d' ' -f1)" >"$work/config.json"
-config="$(sha "$work/config.json")"
-cp "$work/config.json" "$layout/blobs/sha256/$config"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
-  "$config" "$(stat -c %s "$work/config.json")" "$layer" "$(stat -c %s "$work/layer.tgz")" \
-  >"$work/manifest.json"
-manifest="$(sha "$work/manifest.json")"
-cp "$work/manifest.json" "$layout/blobs/sha256/$manifest"
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
-  "$manifest" "$(stat -c %s "$work/manifest.json")" >"$layout/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+manifest="$(bash "$repo/tests/fixtures/make-oci-layout.sh" "$layout" "$work/layer.tgz")" ||
+  die "cannot make the OCI layout"
+manifest="${manifest#sha256:}"
+cp "$layout/blobs/sha256/$manifest" "$work/manifest.json"
 
 start_server
 base="$(curl -s -D - -o /dev/null "http://$addr/v2/" | tr -d '\r' |
