@@ -55,7 +55,12 @@ fi
 command -v docker-registry skopeo hyperfine >/dev/null
 
 work="$(mktemp -d /tmp/berth-registry-bench.XXXXXX)"
-trap 'for p in "$work"/*.pid; do kill "$(cat "$p")" 2>/dev/null; done; rm -rf "$work"' EXIT
+cleanup() {
+  local pidfile
+  for pidfile in "$work"/*.pid; do kill "$(cat "$pidfile")" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 echo "$registry_bin" >"$work/berth.bin"
 echo "127.0.0.1:$(free_port)" >"$work/berth.addr"

@@ -152,9 +152,8 @@ expect_eq "the right password: 200" "200 " "$(api GET /v2/ -u alice:s3cret)"
 sk copy --dest-tls-verify=false --dest-creds alice:s3cret "oci:$layout:latest" \
   "docker://$addr/auth/busybox:v1" >/dev/null 2>&1
 record $? "skopeo pushes with credentials"
-sk copy --dest-tls-verify=false --dest-creds alice:nope "oci:$layout:latest" \
+! sk copy --dest-tls-verify=false --dest-creds alice:nope "oci:$layout:latest" \
   "docker://$addr/auth/busybox:v2" >/dev/null 2>&1
-[ $? != 0 ]
 record $? "skopeo is refused with a wrong password"
 stop_server
 
@@ -192,8 +191,7 @@ expect_eq "the committed tags are still there" "v1 v2" \
 echo stray >"$work/stray"
 stray="$(sha "$work/stray")"
 api POST "/v2/test/busybox/blobs/uploads/?digest=sha256:$stray" --data-binary "@$work/stray" >/dev/null
-"$registry_bin" gc --root "$root" >"$work/gc.log" 2>&1
-[ $? != 0 ] && grep -q "in use" "$work/gc.log"
+! "$registry_bin" gc --root "$root" >"$work/gc.log" 2>&1 && grep -q "in use" "$work/gc.log"
 record $? "gc refuses to run beside a server" "$(cat "$work/gc.log")"
 stop_server
 "$registry_bin" gc --root "$root" >"$work/gc.log" 2>&1
