@@ -19,8 +19,8 @@ std::string_view MediaTypeOf(std::string_view content_type) {
 }
 
 bool IsKnown(std::string_view type) {
-  return type == kDockerManifest || type == kDockerManifestList || type == kOciManifest ||
-         type == kOciIndex;
+  return type == oci::kMediaTypeDockerManifest || type == oci::kMediaTypeDockerManifestList ||
+         type == oci::kMediaTypeOciManifest || type == oci::kMediaTypeOciIndex;
 }
 
 // ReadDescriptor appends the digest of a descriptor to out (unless it is a foreign layer, whose
@@ -85,7 +85,7 @@ ApiResult<ParsedManifest> ParseManifest(std::string_view content_type, std::stri
   }
   ParsedManifest parsed;
   parsed.media_type = type;
-  parsed.is_index = type == kDockerManifestList || type == kOciIndex;
+  parsed.is_index = type == oci::kMediaTypeDockerManifestList || type == oci::kMediaTypeOciIndex;
   tl::expected<void, ApiError> read;
   if (parsed.is_index) {
     read = ReadDescriptors(document, "manifests", true, &parsed.children);

@@ -1,7 +1,7 @@
 // Manifests as the registry accepts them: docker's image manifest (schema 2) and manifest list,
 // OCI's image manifest and index. Parsing checks the shape the registry relies on and gives the
 // digests a manifest references: an image manifest's config and layers (blobs), an index's
-// manifests. Pure; thread-safe.
+// manifests. The media types are oci/image_spec.h's. Pure; thread-safe.
 #pragma once
 
 #include <string>
@@ -9,16 +9,10 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "oci/image_spec.h"
 #include "registry/server/parse.h"
 
 namespace berth::registry::server {
-
-inline constexpr std::string_view kDockerManifest =
-    "application/vnd.docker.distribution.manifest.v2+json";
-inline constexpr std::string_view kDockerManifestList =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
-inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 
 // The largest manifest accepted.
 inline constexpr size_t kMaxManifestBytes = 4 << 20;

@@ -17,12 +17,12 @@ json Descriptor(char c) {
 
 TEST(ManifestTest, ImageManifestGivesConfigAndLayers) {
   json manifest = {{"schemaVersion", 2},
-                   {"mediaType", kDockerManifest},
+                   {"mediaType", oci::kMediaTypeDockerManifest},
                    {"config", Descriptor('a')},
                    {"layers", {Descriptor('b'), Descriptor('c')}}};
-  ApiResult<ParsedManifest> parsed = ParseManifest(kDockerManifest, manifest.dump());
+  ApiResult<ParsedManifest> parsed = ParseManifest(oci::kMediaTypeDockerManifest, manifest.dump());
   ASSERT_TRUE(parsed) << parsed.error().message;
-  EXPECT_EQ(parsed->media_type, kDockerManifest);
+  EXPECT_EQ(parsed->media_type, oci::kMediaTypeDockerManifest);
   EXPECT_FALSE(parsed->is_index);
   ASSERT_EQ(parsed->blobs.size(), 3u);
   EXPECT_EQ(parsed->blobs[0].hex, Hex('a'));
@@ -32,27 +32,27 @@ TEST(ManifestTest, ImageManifestGivesConfigAndLayers) {
   // OCI's manifest may leave mediaType out; the content type decides.
   manifest.erase("mediaType");
   ApiResult<ParsedManifest> oci =
-      ParseManifest(std::string(kOciManifest) + "; charset=utf-8", manifest.dump());
+      ParseManifest(std::string(oci::kMediaTypeOciManifest) + "; charset=utf-8", manifest.dump());
   ASSERT_TRUE(oci);
-  EXPECT_EQ(oci->media_type, kOciManifest);
+  EXPECT_EQ(oci->media_type, oci::kMediaTypeOciManifest);
   // A foreign layer (with urls) is not the registry's to hold.
   json foreign = Descriptor('d');
   foreign["urls"] = {"https://example.com/layer"};
   manifest["layers"].push_back(foreign);
-  EXPECT_EQ(ParseManifest(kOciManifest, manifest.dump())->blobs.size(), 3u);
+  EXPECT_EQ(ParseManifest(oci::kMediaTypeOciManifest, manifest.dump())->blobs.size(), 3u);
 }
 
 TEST(ManifestTest, IndexGivesManifests) {
   json index = {{"schemaVersion", 2},
-                {"mediaType", kOciIndex},
+                {"mediaType", oci::kMediaTypeOciIndex},
                 {"manifests", {Descriptor('e'), Descriptor('f')}}};
   ApiResult<ParsedManifest> parsed = ParseManifest("", index.dump());
   ASSERT_TRUE(parsed);
   EXPECT_TRUE(parsed->is_index);
   EXPECT_TRUE(parsed->blobs.empty());
   ASSERT_EQ(parsed->children.size(), 2u);
-  index["mediaType"] = kDockerManifestList;
-  EXPECT_TRUE(ParseManifest(kDockerManifestList, index.dump()));
+  index["mediaType"] = oci::kMediaTypeDockerManifestList;
+  EXPECT_TRUE(ParseManifest(oci::kMediaTypeDockerManifestList, index.dump()));
 }
 
 TEST(ManifestTest, RefusesWhatItCannotServe) {
@@ -65,21 +65,21 @@ TEST(ManifestTest, RefusesWhatItCannotServe) {
   EXPECT_EQ(code("", good.dump()), Code::kManifestInvalid);  // no type anywhere
   EXPECT_EQ(code("application/vnd.docker.distribution.manifest.v1+prettyjws", "{}"),
             Code::kUnsupported);
-  EXPECT_EQ(code(kOciManifest, "{not json"), Code::kManifestInvalid);
-  EXPECT_EQ(code(kOciManifest, "[]"), Code::kManifestInvalid);
+  EXPECT_EQ(code(oci::kMediaTypeOciManifest, "{not json"), Code::kManifestInvalid);
+  EXPECT_EQ(code(oci::kMediaTypeOciManifest, "[]"), Code::kManifestInvalid);
   json wrong_version = good;
   wrong_version["schemaVersion"] = 1;
-  EXPECT_EQ(code(kOciManifest, wrong_version.dump()), Code::kManifestInvalid);
+  EXPECT_EQ(code(oci::kMediaTypeOciManifest, wrong_version.dump()), Code::kManifestInvalid);
   json contradicting = good;
-  contradicting["mediaType"] = kDockerManifest;
-  EXPECT_EQ(code(kOciManifest, contradicting.dump()), Code::kManifestInvalid);
+  contradicting["mediaType"] = oci::kMediaTypeDockerManifest;
+  EXPECT_EQ(code(oci::kMediaTypeOciManifest, contradicting.dump()), Code::kManifestInvalid);
   json bad_digest = good;
   bad_digest["config"]["digest"] = "sha256:beef";
-  EXPECT_EQ(code(kOciManifest, bad_digest.dump()), Code::kManifestInvalid);
+  EXPECT_EQ(code(oci::kMediaTypeOciManifest, bad_digest.dump()), Code::kManifestInvalid);
   json no_layers = good;
   no_layers.erase("layers");
-  EXPECT_EQ(code(kOciManifest, no_layers.dump()), Code::kManifestInvalid);
-  EXPECT_TRUE(ParseManifest(kOciManifest, good.dump()));
+  EXPECT_EQ(code(oci::kMediaTypeOciManifest, no_layers.dump()), Code::kManifestInvalid);
+  EXPECT_TRUE(ParseManifest(oci::kMediaTypeOciManifest, good.dump()));
 }
 
 }  // namespace

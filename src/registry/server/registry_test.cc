@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,7 @@ class RegistryTest : public ::testing::Test {
 
   std::string Manifest(const std::string& config, const std::string& layer) {
     json manifest = {{"schemaVersion", 2},
-                     {"mediaType", kOciManifest},
+                     {"mediaType", oci::kMediaTypeOciManifest},
                      {"config",
                       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
                        {"size", 2},
@@ -83,7 +84,7 @@ class RegistryTest : public ::testing::Test {
     return manifest.dump();
   }
 
-  const std::string kOciType = "Content-Type: " + std::string(kOciManifest) + "\r\n";
+  const std::string kOciType = "Content-Type: " + std::string(oci::kMediaTypeOciManifest) + "\r\n";
   TempDir dir_ = TempDir::Make("berth-registry").value();
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<http::Server> server_;
@@ -162,6 +163,24 @@ TEST_F(RegistryTest, WrongDigestStoresNothing) {
   EXPECT_EQ(ErrorCode(Do("POST", "/v2/app/blobs/uploads/?digest=sha256:12")), "DIGEST_INVALID");
 }
 
+TEST_F(RegistryTest, ConcurrentPushesOfOneBlobStoreItOnce) {
+  std::string data(1 << 20, 'x');
+  std::string digest = Digest::OfSha256(data).String();
+  std::vector<std::thread> pushers;
+  std::vector<int> statuses(4);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    pushers.emplace_back([&, i] {
+      std::string repo = i % 2 == 0 ? "even" : "odd";
+      statuses[i] = Do("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + digest, data).status;
+    });
+  }
+  for (std::thread& pusher : pushers) pusher.join();
+  EXPECT_EQ(statuses, std::vector<int>(4, 201));
+  EXPECT_EQ(Do("GET", "/v2/odd/blobs/" + digest).body, data);
+  EXPECT_EQ(Do("GET", "/v2/even/blobs/" + digest).body, data);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "root/content/ingest"));
+}
+
 TEST_F(RegistryTest, ManifestsByTagAndDigest) {
   std::string config = PushBlob("lib/app", "{}");
   std::string missing = Digest::OfSha256("layer").String();
@@ -192,7 +211,7 @@ TEST_F(RegistryTest, ManifestsByTagAndDigest) {
     RawResponse got = Do("GET", "/v2/lib/app/manifests/" + reference);
     EXPECT_EQ(got.status, 200);
     EXPECT_EQ(got.body, manifest);
-    EXPECT_EQ(got.Header("Content-Type"), kOciManifest);
+    EXPECT_EQ(got.Header("Content-Type"), oci::kMediaTypeOciManifest);
     EXPECT_EQ(got.Header("Docker-Content-Digest"), digest);
     RawResponse head = Do("HEAD", "/v2/lib/app/manifests/" + reference);
     EXPECT_EQ(head.Header("Content-Length"), std::to_string(manifest.size()));
