@@ -8,12 +8,14 @@ build_pkgs=(
   libexpected-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libboost-dev
   libsqlite3-dev libseccomp-dev libcap-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
+  libcrypt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(busybox-static jq iproute2 util-linux procps)
-# The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl. docker.io also
-# brings dockerd and containerd, which bench/berthd_run.sh starts on private roots as peers.
-client_pkgs=(docker.io python3-docker curl)
+# The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl (and
+# berth-registry: skopeo, htpasswd). docker.io also brings dockerd and containerd, which
+# bench/berthd_run.sh starts on private roots as peers.
+client_pkgs=(docker.io python3-docker curl skopeo apache2-utils)
 peer_pkgs=(hyperfine crun runc podman time tar umoci mmdebstrap e2fsprogs)
 # libFuzzer comes with clang (cmake -DBERTH_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++).
 fuzz_pkgs=(clang)

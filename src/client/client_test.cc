@@ -10,15 +10,16 @@
 
 #include <thread>
 
-#include "api/http/server.h"
+#include "api/version/version.h"
 #include "base/file.h"
 #include "base/temp_dir.h"
+#include "http/server.h"
 
 namespace berth::client {
 namespace {
 
-using api::http::Request;
-using api::http::ResponseWriter;
+using http::Request;
+using http::ResponseWriter;
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -30,7 +31,7 @@ class ClientTest : public ::testing::Test {
   }
 
   void Start(const std::string& server_version = "1.45", bool tcp = false) {
-    api::http::Router router;
+    http::Router router;
     router.Add("GET", "/_ping",
                [](Request&, ResponseWriter& w) { return w.Send(200, "text/plain", "OK"); });
     router.Add("GET", "/echo", [](Request& req, ResponseWriter& w) {
@@ -74,9 +75,9 @@ class ClientTest : public ::testing::Test {
       if (write(fd.get(), got.data(), got.size()) < 0) return Fail(ErrnoNow("write"));
       return Ok();
     });
-    server_ = std::make_unique<api::http::Server>(
-        std::move(router),
-        api::http::ServerOptions{.api_version = server_version, .min_api_version = "1.24"});
+    server_ = std::make_unique<http::Server>(
+        std::move(router), api::version::EngineServerOptions(
+                               {.api_version = server_version, .min_api_version = "1.24"}));
     Result<std::string> address =
         server_->Listen({.address = tcp ? "tcp://127.0.0.1:0" : "unix://" + (dir_ / "api.sock")});
     ASSERT_TRUE(address) << address.error().message();
@@ -91,7 +92,7 @@ class ClientTest : public ::testing::Test {
   }
 
   TempDir dir_ = TempDir::Make("berth-client-test").value();
-  std::unique_ptr<api::http::Server> server_;
+  std::unique_ptr<http::Server> server_;
   std::thread thread_;
   std::string address_;
 };

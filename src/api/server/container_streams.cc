@@ -9,8 +9,8 @@
 #include <functional>
 #include <thread>
 
-#include "api/http/version.h"
 #include "api/server/routes.h"
+#include "api/version/version.h"
 #include "base/strings.h"
 #include "image/store/go_time.h"
 #include "shim/protocol.h"
@@ -65,7 +65,7 @@ Result<daemon::container::LogQuery> LogQueryOf(const Request& req, bool logs_end
 
 // The multiplexed content type of API 1.42 and later; older clients get docker's raw-stream.
 std::string StreamContentType(const Request& req, bool tty) {
-  if (!tty && http::CompareApiVersions(req.api_version, "1.42") >= 0) {
+  if (!tty && version::CompareApiVersions(req.api_version, "1.42") >= 0) {
     return "application/vnd.docker.multiplexed-stream";
   }
   return "application/vnd.docker.raw-stream";

@@ -3,8 +3,8 @@
 // come in the X-Registry-Auth header.
 #pragma once
 
-#include "api/http/server.h"
 #include "daemon/daemon.h"
+#include "http/server.h"
 
 namespace berth::api::server {
 

@@ -3,14 +3,15 @@
 // borrow the daemon, which must outlive the router.
 #pragma once
 
-#include "api/http/server.h"
+#include "api/version/version.h"
 #include "daemon/daemon.h"
+#include "http/server.h"
 
 namespace berth::api::server {
 
 // /_ping (GET, HEAD), /version, /info.
 void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
-                     const http::ServerOptions& server);
+                     const version::EngineVersions& server);
 
 // /images/json, /images/{name}/json, /images/{name}/history, /images/{name}/tag, DELETE
 // /images/{name}, /images/load, /images/get, /images/{name}/get, /images/create (import from

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/http/server.h"
 #include "base/result.h"
+#include "http/server.h"
 #include "image/store/image_store.h"
 
 namespace berth::api::server {

@@ -24,7 +24,7 @@ Status Ping(Request& req, ResponseWriter& w) {
   return w.Send(200, "text/plain; charset=utf-8", req.method == "HEAD" ? "" : "OK", headers);
 }
 
-ordered_json VersionJson(const http::ServerOptions& server, const daemon::HostInfo& host) {
+ordered_json VersionJson(const version::EngineVersions& server, const daemon::HostInfo& host) {
   const std::string arch = oci::HostPlatform().architecture;
   ordered_json details = {{"ApiVersion", server.api_version},
                           {"Arch", arch},
@@ -44,7 +44,7 @@ ordered_json VersionJson(const http::ServerOptions& server, const daemon::HostIn
           {"KernelVersion", host.kernel_version}};
 }
 
-Result<ordered_json> InfoJson(daemon::Daemon& daemon, const http::ServerOptions& server) {
+Result<ordered_json> InfoJson(daemon::Daemon& daemon, const version::EngineVersions& server) {
   BERTH_ASSIGN_OR_RETURN(daemon::HostInfo host, daemon::ReadHostInfo());
   BERTH_ASSIGN_OR_RETURN(std::vector<image::metadata::ImageRecord> images,
                          daemon.images().catalog().ListImages({.all = true}));
@@ -98,7 +98,7 @@ Result<ordered_json> InfoJson(daemon::Daemon& daemon, const http::ServerOptions&
 }  // namespace
 
 void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
-                     const http::ServerOptions& server) {
+                     const version::EngineVersions& server) {
   router.Add("GET", "/_ping", Ping);
   router.Add("HEAD", "/_ping", Ping);
   router.Add("GET", "/version", [server](Request&, ResponseWriter& w) -> Status {

@@ -8,7 +8,7 @@
 
 #include <set>
 
-#include "api/http/version.h"
+#include "api/version/version.h"
 #include "api/server/filters.h"
 #include "api/server/routes.h"
 #include "image/snapshot/tree.h"
@@ -132,7 +132,7 @@ Status ListVolumes(volume::Volumes& volumes, Request& req, ResponseWriter& w) {
 // unless all=true, as docker does; label and label! as for images.
 Status PruneVolumes(volume::Volumes& volumes, Request& req, ResponseWriter& w) {
   BERTH_ASSIGN_OR_RETURN(image::store::Filters filters, ParseFilters(req.Query("filters")));
-  bool all = http::CompareApiVersions(req.api_version, "1.42") < 0;
+  bool all = version::CompareApiVersions(req.api_version, "1.42") < 0;
   for (const auto& [key, values] : filters) {
     if (key == "all") {
       for (const std::string& value : values) {

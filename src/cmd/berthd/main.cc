@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "api/http/server.h"
 #include "api/server/registry_routes.h"
 #include "api/server/routes.h"
 #include "base/file.h"
@@ -19,6 +18,7 @@
 #include "cmd/berthd/pidfile.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "http/server.h"
 
 namespace {
 
@@ -92,15 +92,15 @@ Result<int> Run(daemon::DaemonConfig config) {
                             .max_concurrent_downloads = config.max_concurrent_downloads,
                             .max_concurrent_uploads = config.max_concurrent_uploads,
                             .upload_chunk_size = config.upload_chunk_size}));
-  api::http::ServerOptions server_options{.server_version = kVersion};
-  api::http::Router router;
-  api::server::AddSystemRoutes(router, *d, server_options);
+  api::version::EngineVersions versions{.server_version = kVersion};
+  http::Router router;
+  api::server::AddSystemRoutes(router, *d, versions);
   api::server::AddRegistryRoutes(router, *d);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
   api::server::AddVolumeRoutes(router, d->volumes());
   api::server::AddEventRoutes(router, d->events());
-  api::http::Server server(std::move(router), server_options);
+  http::Server server(std::move(router), api::version::EngineServerOptions(versions));
   for (const std::string& host : config.hosts) {
     BERTH_ASSIGN_OR_RETURN(std::string bound,
                            server.Listen({.address = host, .unix_group = config.group}));

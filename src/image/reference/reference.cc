@@ -149,6 +149,16 @@ Status ParseRemainder(std::string_view remainder, Reference& ref) {
 
 }  // namespace
 
+bool IsValidRepositoryPath(std::string_view path) {
+  if (path.empty() || path.size() > kNameTotalLengthMax) return false;
+  for (const std::string& component : Split(path, '/')) {
+    if (!IsPathComponent(component)) return false;
+  }
+  return true;
+}
+
+bool IsValidTag(std::string_view tag) { return IsTag(tag); }
+
 std::string Reference::Name() const { return domain + "/" + path; }
 
 std::string Reference::String() const {

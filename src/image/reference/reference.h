@@ -49,4 +49,12 @@ Result<Reference> ParseNormalizedNamed(std::string_view s);
 // given: the reference `docker pull` resolves.
 Result<Reference> ParseReference(std::string_view s);
 
+// IsValidRepositoryPath says whether path is a repository name as a registry knows it (the
+// distribution spec's <name>, without a domain): "[a-z0-9]+" runs joined by ".", "_", "__" or
+// dashes, in components joined by "/", at most 255 characters.
+bool IsValidRepositoryPath(std::string_view path);
+
+// IsValidTag says whether tag is 1 to 128 of [A-Za-z0-9_.-], not starting with "." or "-".
+bool IsValidTag(std::string_view tag);
+
 }  // namespace berth::image

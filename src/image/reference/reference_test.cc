@@ -83,6 +83,28 @@ const std::vector<ValidCase>& ValidCases() {
   return cases;
 }
 
+TEST(Reference, RegistryNamesAndTags) {
+  EXPECT_TRUE(IsValidRepositoryPath("busybox"));
+  EXPECT_TRUE(IsValidRepositoryPath("a/b/c/d"));
+  EXPECT_TRUE(IsValidRepositoryPath("my-org/app__x.y"));
+  EXPECT_FALSE(IsValidRepositoryPath(""));
+  EXPECT_FALSE(IsValidRepositoryPath("Busybox"));
+  EXPECT_FALSE(IsValidRepositoryPath("a//b"));
+  EXPECT_FALSE(IsValidRepositoryPath("a/"));
+  EXPECT_FALSE(IsValidRepositoryPath("localhost:5000/app"));
+  EXPECT_FALSE(IsValidRepositoryPath("a/.b"));
+  EXPECT_FALSE(IsValidRepositoryPath(std::string(256, 'a')));
+  EXPECT_TRUE(IsValidRepositoryPath(std::string(255, 'a')));
+  EXPECT_TRUE(IsValidTag("latest"));
+  EXPECT_TRUE(IsValidTag("_v1.0-rc"));
+  EXPECT_TRUE(IsValidTag(std::string(128, 't')));
+  EXPECT_FALSE(IsValidTag(std::string(129, 't')));
+  EXPECT_FALSE(IsValidTag(""));
+  EXPECT_FALSE(IsValidTag("-x"));
+  EXPECT_FALSE(IsValidTag(".x"));
+  EXPECT_FALSE(IsValidTag("a:b"));
+}
+
 TEST(Reference, ValidTable) {
   for (const ValidCase& c : ValidCases()) {
     SCOPED_TRACE(c.input);
