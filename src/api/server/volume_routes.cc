@@ -8,9 +8,9 @@
 
 #include <set>
 
-#include "api/version/version.h"
 #include "api/server/filters.h"
 #include "api/server/routes.h"
+#include "api/version/version.h"
 #include "image/snapshot/tree.h"
 #include "image/store/image_views.h"
 
