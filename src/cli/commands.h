@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ namespace berth::cli {
 
 using Args = std::vector<std::string>;
 using CommandFunction = Result<int> (*)(Cli& cli, const std::string& path, const Args& args);
+
+// ForEach runs one request per name, printing the name on success (docker echoes what was typed)
+// and collecting the errors into one (container_commands.cc).
+Result<int> ForEach(Cli& cli, const std::vector<std::string>& names,
+                    const std::function<Result<std::string>(const std::string&)>& act);
 
 // system (system_commands.cc)
 Result<int> VersionCommand(Cli& cli, const std::string& path, const Args& args);
@@ -37,6 +43,15 @@ Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args);
 // PullImage pulls name ("busybox", "busybox:1") showing the daemon's progress on out (nullptr:
 // nowhere), as run does for a missing image.
 Status PullImage(client::Client& client, const std::string& name, std::FILE* out);
+
+// networks (network_commands.cc)
+Result<int> NetworkCreateCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkLsCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkInspectCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkRmCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkPruneCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkConnectCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkDisconnectCommand(Cli& cli, const std::string& path, const Args& args);
 
 // containers (container_run_commands.cc, container_commands.cc, container_list_commands.cc)
 Result<int> CreateCommand(Cli& cli, const std::string& path, const Args& args);

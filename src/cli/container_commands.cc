@@ -15,8 +15,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// ForEach runs one request per name, printing the name on success (docker echoes what was typed)
-// and collecting the errors into one.
+}  // namespace
+
 Result<int> ForEach(Cli& cli, const std::vector<std::string>& names,
                     const std::function<Result<std::string>(const std::string&)>& act) {
   std::vector<std::string> errors;
@@ -32,7 +32,6 @@ Result<int> ForEach(Cli& cli, const std::vector<std::string>& names,
   return Fail(ErrorKind::kUnknown, Join(errors, "\n"));
 }
 
-}  // namespace
 
 Result<int> StopCommand(Cli& cli, const std::string& path, const Args& args) {
   int64_t timeout = 0;

@@ -47,9 +47,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
   if (Result<std::string> meminfo = ReadFile("/proc/meminfo")) {
     containers.host_memory = ParseMemTotal(*meminfo);
   }
-  BERTH_ASSIGN_OR_RETURN(
-      daemon->containers_,
-      Annotate(Containers::Open(std::move(containers), *daemon->images_, daemon->events_), what));
+  BERTH_ASSIGN_OR_RETURN(daemon->networks_, Annotate(Networks::Open(o.data_root), what));
+  BERTH_ASSIGN_OR_RETURN(daemon->containers_,
+                         Annotate(Containers::Open(std::move(containers), *daemon->images_,
+                                                   daemon->events_, *daemon->networks_),
+                                  what));
   return daemon;
 }
 

@@ -5,6 +5,7 @@
 // On disk, under the data root:
 //   engine-id     the daemon's id (a UUID), made once
 //   containers/   the containers (daemon/containers.h)
+//   networks/     the networks (daemon/networks.h)
 //   (the image store's files: image/store/image_store.h)
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "base/result.h"
 #include "daemon/containers.h"
 #include "daemon/events.h"
+#include "daemon/networks.h"
 #include "image/store/image_store.h"
 
 namespace berth::daemon {
@@ -40,6 +42,7 @@ class Daemon {
   std::chrono::system_clock::time_point started() const { return started_; }
   image::store::ImageStore& images() { return *images_; }
   Containers& containers() { return *containers_; }
+  Networks& networks() { return *networks_; }
   Events& events() { return events_; }
 
  private:
@@ -51,7 +54,9 @@ class Daemon {
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::unique_ptr<image::store::ImageStore> images_;
   Events events_;
-  std::unique_ptr<Containers> containers_;  // borrows images_ and events_: declared after them
+  std::unique_ptr<Networks> networks_;
+  // Borrows images_, events_ and networks_: declared after them.
+  std::unique_ptr<Containers> containers_;
 };
 
 }  // namespace berth::daemon

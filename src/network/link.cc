@@ -183,13 +183,21 @@ Result<std::vector<std::string>> Netlink::LinksOfKind(const std::string& kind) {
   return names;
 }
 
-Status ConfigureEndpoint(const std::string& netns_path, Ipv4 address, int prefix, Ipv4 gateway) {
+Status ConfigureEndpoint(const std::string& netns_path, const std::string& ifname, Ipv4 address,
+                         int prefix, Ipv4 gateway) {
   return InNetns(netns_path, [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(Netlink netlink, Netlink::Open());
     BERTH_TRY(netlink.SetUp("lo"));
-    BERTH_TRY(netlink.AddAddress("eth0", address, prefix));
-    BERTH_TRY(netlink.SetUp("eth0"));
-    return netlink.AddDefaultRoute("eth0", gateway);
+    BERTH_TRY(netlink.AddAddress(ifname, address, prefix));
+    BERTH_TRY(netlink.SetUp(ifname));
+    return ifname == "eth0" ? netlink.AddDefaultRoute(ifname, gateway) : Ok();
+  });
+}
+
+Status SetUpLoopback(const std::string& netns_path) {
+  return InNetns(netns_path, [&]() -> Status {
+    BERTH_ASSIGN_OR_RETURN(Netlink netlink, Netlink::Open());
+    return netlink.SetUp("lo");
   });
 }
 

@@ -52,8 +52,12 @@ class Netlink {
 };
 
 // ConfigureEndpoint sets up the container's side inside the namespace at netns_path: lo and
-// eth0 up, eth0's address/prefix, and the default route through gateway.
-Status ConfigureEndpoint(const std::string& netns_path, Ipv4 address, int prefix, Ipv4 gateway);
+// ifname up, ifname's address/prefix, and (for eth0) the default route through gateway.
+Status ConfigureEndpoint(const std::string& netns_path, const std::string& ifname, Ipv4 address,
+                         int prefix, Ipv4 gateway);
+
+// SetUpLoopback brings lo up inside the namespace at netns_path.
+Status SetUpLoopback(const std::string& netns_path);
 
 // SetSysctl writes value to /proc/sys/<key with dots as slashes> in the caller's namespace.
 Status SetSysctl(const std::string& key, const std::string& value);

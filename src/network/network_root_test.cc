@@ -84,7 +84,7 @@ TEST(NetworkRoot, BridgeVethAndPublishedPort) {
     return firewall->Run(PortCommands(mapping, address, true));
   });
   ASSERT_TRUE(setup) << setup.error().message();
-  Status configured = ConfigureEndpoint(box, address, subnet.prefix, gateway);
+  Status configured = ConfigureEndpoint(box, "eth0", address, subnet.prefix, gateway);
   ASSERT_TRUE(configured) << configured.error().message();
 
   UniqueFd listener;

@@ -87,6 +87,7 @@ Result<int> Run(daemon::DaemonConfig config) {
   api::server::AddSystemRoutes(router, *d, server_options);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
+  api::server::AddNetworkRoutes(router, *d);
   api::server::AddEventRoutes(router, d->events());
   api::http::Server server(std::move(router), server_options);
   for (const std::string& host : config.hosts) {

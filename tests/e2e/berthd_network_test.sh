@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Container networks on berthd with real traffic, driven by Debian's docker CLI and docker-py:
+# busybox httpd in a container reached through a published port from the host's loopback and
+# from a network namespace this test makes; docker port; a port conflict; two containers on a
+# user-defined network talking by address (one with a static --ip); isolation between two
+# networks; network inspect, rm and prune; a restart of berthd with the published port still
+# working. Only loopback and the namespace made here are reached.
+# Usage: tests/e2e/berthd_network_test.sh BERTHD   (run as root)
+# Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
+set -uo pipefail
+
+# shellcheck source=tests/e2e/check_lib.sh
+. "$(dirname "$0")/check_lib.sh"
+
+[ $# -eq 1 ] || die "usage: $0 BERTHD"
+command -v ip >/dev/null || skip "iproute2 not installed"
+command -v curl >/dev/null || skip "curl not installed"
+# shellcheck source=tests/e2e/berthd_lib.sh
+. "$(dirname "$0")/berthd_lib.sh"
+
+client_ns="berth-e2e-$$"
+client_veth="vbe2e$$"
+network_cleanup() {
+  ip netns del "$client_ns" 2>/dev/null
+  ip link del "$client_veth" 2>/dev/null
+  berthd_cleanup
+  # What berthd leaves on the host for its next start: the default bridge and its table.
+  ip link del berth0 2>/dev/null
+  nft delete table ip berth 2>/dev/null
+}
+trap network_cleanup EXIT
+
+start_daemon
+d import "$work/rootfs.tar" bb >/dev/null 2>&1 || die "cannot import busybox"
+port=$((20000 + $$ % 10000))
+
+# fetch URL [NETNS]: the page at URL, waiting up to 10 s for the server to answer.
+fetch() {
+  local run=()
+  [ -n "${2:-}" ] && run=(ip netns exec "$2")
+  for _ in $(seq 100); do
+    "${run[@]}" curl -sf --max-time 2 "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+httpd='mkdir -p /www && echo hello-berth >/www/index.html && exec httpd -f -p 80 -h /www'
+
+# ---- built-in networks ----
+expect_eq "docker network ls lists the built-in networks" "bridge bridge,host host,none null" \
+  "$(d network ls --format '{{.Name}} {{.Driver}}' | sort | paste -sd, -)"
+
+# ---- a published port ----
+d run -d --name web -p "$port:80" bb sh -c "$httpd" >/dev/null 2>&1
+expect_eq "the published port answers on the host's loopback" "hello-berth" \
+  "$(fetch "http://127.0.0.1:$port/")"
+ip="$(d inspect --format '{{.NetworkSettings.IPAddress}}' web)"
+expect_eq "inspect shows the address on the default bridge" "172.17.0.1 16" \
+  "$(d inspect --format '{{.NetworkSettings.Gateway}} {{.NetworkSettings.IPPrefixLen}}' web)"
+expect_eq "the container's address answers directly" "hello-berth" "$(fetch "http://$ip/")"
+expect_eq "docker port lists the binding" "80/tcp -> 0.0.0.0:$port" "$(d port web)"
+expect_eq "docker port PRIVATE_PORT prints the host side" "0.0.0.0:$port" "$(d port web 80/tcp)"
+expect_eq "docker ps shows the port" "0.0.0.0:$port->80/tcp" \
+  "$(d ps --filter name=web --format '{{.Ports}}')"
+expect_eq "the container's /etc/hosts names it at its address" "$ip" \
+  "$(d exec web sh -c 'grep "$(hostname)" /etc/hosts | cut -f1')"
+
+# A namespace of this test's own, plugged into the host by a veth pair, plays another machine.
+ip netns add "$client_ns" || die "cannot make a network namespace"
+ip link add "$client_veth" type veth peer name eth0 netns "$client_ns" || die "cannot make a veth"
+ip addr add 10.231.7.1/30 dev "$client_veth" && ip link set "$client_veth" up
+ip -n "$client_ns" addr add 10.231.7.2/30 dev eth0 && ip -n "$client_ns" link set eth0 up
+ip -n "$client_ns" link set lo up && ip -n "$client_ns" route add default via 10.231.7.1
+expect_eq "the published port answers from another namespace" "hello-berth" \
+  "$(fetch "http://10.231.7.1:$port/" "$client_ns")"
+
+out="$(d run -d --name web2 -p "$port:80" bb sleep 1d 2>&1)"
+[[ "$out" == *"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
+record $? "a second container on the same host port gets docker's error" "$out"
+
+# ---- user-defined networks ----
+d network create --subnet 10.123.45.0/24 --label team=e2e e2enet >/dev/null 2>&1
+d network create e2eother >/dev/null 2>&1
+expect_eq "network inspect shows the subnet and gateway" "10.123.45.0/24 10.123.45.1" \
+  "$(d network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' e2enet)"
+d run -d --name a --network e2enet --ip 10.123.45.50 bb sh -c "$httpd" >/dev/null 2>&1
+d run -d --name b --network e2enet bb sleep 1d >/dev/null 2>&1
+d run -d --name c --network e2eother bb sleep 1d >/dev/null 2>&1
+expect_eq "a static --ip is given" "10.123.45.50" \
+  "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' a)"
+expect_eq "containers on one network talk by address" "hello-berth" \
+  "$(d exec b sh -c 'for i in $(seq 50); do wget -q -T 2 -O- http://10.123.45.50/ && exit; sleep 0.1; done')"
+d exec c wget -q -T 2 -O- http://10.123.45.50/ >/dev/null 2>&1
+record $((!$?)) "a container on another network cannot reach it"
+expect_eq "network inspect lists the containers" "a b" \
+  "$(d network inspect --format '{{range .Containers}}{{.Name}} {{end}}' e2enet | xargs -n1 | sort | xargs)"
+out="$(d network rm e2enet 2>&1)"
+[[ "$out" == *"has active endpoints"* ]]
+record $? "a network with endpoints is not removed" "$out"
+out="$(d run --rm --network e2enet --ip 10.123.45.50 bb true 2>&1)"
+[[ "$out" == *"Address already in use"* ]]
+record $? "an address in use is refused" "$out"
+
+# ---- berthd restarts ----
+kill -9 "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+start_daemon
+expect_eq "the published port works after a restart of berthd" "hello-berth" \
+  "$(fetch "http://127.0.0.1:$port/")"
+expect_eq "the container keeps its address" "$ip" \
+  "$(d inspect --format '{{.NetworkSettings.IPAddress}}' web)"
+out="$(d run -d --name web3 -p "$port:80" bb sleep 1d 2>&1)"
+[[ "$out" == *"port is already allocated"* ]]
+record $? "the port is still allocated after the restart" "$out"
+d run -d --name d2 --network e2enet bb sleep 1d >/dev/null 2>&1
+[ "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' d2)" != "10.123.45.50" ]
+record $? "the addresses in use are not handed out again after a restart"
+
+# ---- stop ----
+d stop -t 1 web >/dev/null 2>&1
+curl -sf --max-time 2 "http://127.0.0.1:$port/" >/dev/null 2>&1
+record $((!$?)) "the port is closed once the container stops"
+expect_eq "a stopped container has no address" "" \
+  "$(d inspect --format '{{.NetworkSettings.IPAddress}}' web)"
+[ ! -e "$work/exec/netns/$(d inspect --format '{{.Id}}' web)" ]
+record $? "its network namespace file is gone"
+
+# ---- docker-py ----
+out="$(timeout 120 python3 - "$sock" <<'PY' 2>&1
+import sys, docker
+client = docker.DockerClient(base_url="unix://" + sys.argv[1])
+net = client.networks.create("pynet", driver="bridge")
+c = client.containers.run("bb", "sleep 1d", detach=True, network="pynet")
+c.reload()
+address = c.attrs["NetworkSettings"]["Networks"]["pynet"]["IPAddress"]
+net.reload()
+assert c.id in net.attrs["Containers"], net.attrs
+c.remove(force=True)
+net.remove()
+print("ok" if address else "no address")
+PY
+)"
+expect_eq "docker-py creates a network and runs a container on it" "ok" "$out"
+
+# ---- cleanup ----
+d rm -f web a b c d2 >/dev/null 2>&1
+expect_eq "network prune removes the unused networks" "e2enet,e2eother" \
+  "$(d network prune -f 2>&1 | grep -E '^e2e' | sort | paste -sd, -)"
+
+summary
