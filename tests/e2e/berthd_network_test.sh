@@ -84,16 +84,20 @@ d network create --subnet 10.123.45.0/24 --label team=e2e e2enet >/dev/null 2>&1
 d network create e2eother >/dev/null 2>&1
 expect_eq "network inspect shows the subnet and gateway" "10.123.45.0/24 10.123.45.1" \
   "$(d network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' e2enet)"
-d run -d --name a --network e2enet --ip 10.123.45.50 bb sh -c "$httpd" >/dev/null 2>&1
-d run -d --name b --network e2enet bb sleep 1d >/dev/null 2>&1
-d run -d --name c --network e2eother bb sleep 1d >/dev/null 2>&1
+d run -d --name srv --network e2enet --ip 10.123.45.50 bb sh -c "$httpd" >/dev/null 2>&1
+d run -d --name peer --network e2enet bb sleep 1d >/dev/null 2>&1
+d run -d --name other --network e2eother bb sleep 1d >/dev/null 2>&1
 expect_eq "a static --ip is given" "10.123.45.50" \
-  "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' a)"
-expect_eq "containers on one network talk by address" "hello-berth" \
-  "$(d exec b sh -c 'for i in $(seq 50); do wget -q -T 2 -O- http://10.123.45.50/ && exit; sleep 0.1; done')"
-d exec c wget -q -T 2 -O- http://10.123.45.50/ >/dev/null 2>&1
-record $((!$?)) "a container on another network cannot reach it"
-expect_eq "network inspect lists the containers" "a b" \
+  "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' srv)"
+# get: an HTTP GET of 10.123.45.50 from inside a container (busybox nc), the last line of the
+# answer, retried for up to 5 s while the server starts.
+get='for i in $(seq 50); do
+  out=$(printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.123.45.50 80 | tail -n 1)
+  [ -n "$out" ] && echo "$out" && exit; sleep 0.1; done'
+expect_eq "containers on one network talk by address" "hello-berth" "$(d exec peer sh -c "$get")"
+expect_eq "a container on another network cannot reach it" "" \
+  "$(d exec other sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.123.45.50 80' 2>/dev/null)"
+expect_eq "network inspect lists the containers" "peer srv" \
   "$(d network inspect --format '{{range .Containers}}{{.Name}} {{end}}' e2enet | xargs -n1 | sort | xargs)"
 out="$(d network rm e2enet 2>&1)"
 [[ "$out" == *"has active endpoints"* ]]
@@ -113,8 +117,8 @@ expect_eq "the container keeps its address" "$ip" \
 out="$(d run -d --name web3 -p "$port:80" bb sleep 1d 2>&1)"
 [[ "$out" == *"port is already allocated"* ]]
 record $? "the port is still allocated after the restart" "$out"
-d run -d --name d2 --network e2enet bb sleep 1d >/dev/null 2>&1
-[ "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' d2)" != "10.123.45.50" ]
+d run -d --name late --network e2enet bb sleep 1d >/dev/null 2>&1
+[ "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' late)" != "10.123.45.50" ]
 record $? "the addresses in use are not handed out again after a restart"
 
 # ---- stop ----
@@ -144,7 +148,7 @@ PY
 expect_eq "docker-py creates a network and runs a container on it" "ok" "$out"
 
 # ---- cleanup ----
-d rm -f web a b c d2 >/dev/null 2>&1
+d rm -f web srv peer other late >/dev/null 2>&1
 expect_eq "network prune removes the unused networks" "e2enet,e2eother" \
   "$(d network prune -f 2>&1 | grep -E '^e2e' | sort | paste -sd, -)"
 
