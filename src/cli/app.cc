@@ -103,9 +103,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"network rm", "network remove"}, "Remove one or more networks", NetworkRmCommand},
       {{"network prune"}, "Remove all unused networks", NetworkPruneCommand},
       {{"network connect"}, "Connect a container to a network", NetworkConnectCommand},
-      {{"network disconnect"},
-       "Disconnect a container from a network",
-       NetworkDisconnectCommand},
+      {{"network disconnect"}, "Disconnect a container from a network", NetworkDisconnectCommand},
   };
   return *commands;
 }

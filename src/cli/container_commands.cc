@@ -32,7 +32,6 @@ Result<int> ForEach(Cli& cli, const std::vector<std::string>& names,
   return Fail(ErrorKind::kUnknown, Join(errors, "\n"));
 }
 
-
 Result<int> StopCommand(Cli& cli, const std::string& path, const Args& args) {
   int64_t timeout = 0;
   std::string signal;

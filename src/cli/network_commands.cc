@@ -13,14 +13,13 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::string_view kNetworksTable =
-    "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
+constexpr std::string_view kNetworksTable = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
 
 const json& NetworkHeaders() {
-  static const json* headers = new json{{"ID", "NETWORK ID"}, {"Name", "NAME"},
-                                        {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
-                                        {"IPv6", "IPV6"},     {"Internal", "INTERNAL"},
-                                        {"CreatedAt", "CREATED AT"}};
+  static const json* headers =
+      new json{{"ID", "NETWORK ID"},       {"Name", "NAME"}, {"Driver", "DRIVER"},
+               {"Scope", "SCOPE"},         {"IPv6", "IPV6"}, {"Internal", "INTERNAL"},
+               {"CreatedAt", "CREATED AT"}};
   return *headers;
 }
 
@@ -36,8 +35,9 @@ json KeyValues(const std::vector<std::string>& entries) {
 
 // ConfirmPrune asks docker's question; false unless the answer is y.
 bool ConfirmPrune(Cli& cli) {
-  cli.Out("WARNING! This will remove all custom networks not used by at least one container.\n"
-          "Are you sure you want to continue? [y/N] ");
+  cli.Out(
+      "WARNING! This will remove all custom networks not used by at least one container.\n"
+      "Are you sure you want to continue? [y/N] ");
   std::string answer;
   int c;
   while ((c = std::getchar()) != EOF && c != '\n') answer += static_cast<char>(c);
@@ -61,14 +61,15 @@ Result<int> NetworkCreateCommand(Cli& cli, const std::string& path, const Args& 
   flags.Bool(&ipv6, "ipv6", "Enable IPv6 networking");
   flags.Strings(&labels, "label", "Set metadata on a network");
   flags.Strings(&options, "o,opt", "Set driver specific options");
-  auto names = cli.Parse(flags, args, {path, "[OPTIONS] NETWORK", "Create a network",
-                                       Arity::Exactly(1)});
+  auto names =
+      cli.Parse(flags, args, {path, "[OPTIONS] NETWORK", "Create a network", Arity::Exactly(1)});
   if (!names) return cli.exit_code();
   json ipam_config = json::array();
   if (!subnet.empty() || !gateway.empty() || !ip_range.empty()) {
     if (subnet.empty()) {
-      return Fail(ErrorKind::kInvalidArgument, "every ip-range or gateway must have a "
-                                               "corresponding subnet");
+      return Fail(ErrorKind::kInvalidArgument,
+                  "every ip-range or gateway must have a "
+                  "corresponding subnet");
     }
     json config = {{"Subnet", subnet}};
     if (!ip_range.empty()) config["IPRange"] = ip_range;
@@ -85,9 +86,9 @@ Result<int> NetworkCreateCommand(Cli& cli, const std::string& path, const Args& 
                {"Options", KeyValues(options)},
                {"Labels", KeyValues(labels)}};
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
-  BERTH_ASSIGN_OR_RETURN(json created, client->DoJson({.method = "POST",
-                                                        .path = "/networks/create",
-                                                        .body = body.dump()}));
+  BERTH_ASSIGN_OR_RETURN(
+      json created,
+      client->DoJson({.method = "POST", .path = "/networks/create", .body = body.dump()}));
   cli.Out(StringAt(created, "Id") + "\n");
   return 0;
 }
@@ -101,8 +102,7 @@ Result<int> NetworkLsCommand(Cli& cli, const std::string& path, const Args& args
   flags.Bool(&no_trunc, "no-trunc", "Do not truncate the output");
   flags.String(&format, "format", "Pretty-print networks using a Go template");
   flags.Strings(&filters, "f,filter", "Provide filter values (e.g. 'driver=bridge')");
-  auto positional = cli.Parse(flags, args, {path, "[OPTIONS]", "List networks",
-                                            Arity::Exactly(0)});
+  auto positional = cli.Parse(flags, args, {path, "[OPTIONS]", "List networks", Arity::Exactly(0)});
   if (!positional) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(std::string encoded, FiltersJson(filters));
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
@@ -134,9 +134,10 @@ Result<int> NetworkInspectCommand(Cli& cli, const std::string& path, const Args&
   std::string format;
   FlagSet flags;
   flags.String(&format, "f,format", "Format the output using the given Go template");
-  auto names = cli.Parse(flags, args, {path, "[OPTIONS] NETWORK [NETWORK...]",
-                                       "Display detailed information on one or more networks",
-                                       Arity::AtLeast(1)});
+  auto names =
+      cli.Parse(flags, args,
+                {path, "[OPTIONS] NETWORK [NETWORK...]",
+                 "Display detailed information on one or more networks", Arity::AtLeast(1)});
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   return InspectEach(cli, *names, format, [&](const std::string& name) -> Result<json> {
@@ -147,8 +148,9 @@ Result<int> NetworkInspectCommand(Cli& cli, const std::string& path, const Args&
 
 Result<int> NetworkRmCommand(Cli& cli, const std::string& path, const Args& args) {
   FlagSet flags;
-  auto names = cli.Parse(flags, args, {path, "NETWORK [NETWORK...]",
-                                       "Remove one or more networks", Arity::AtLeast(1)});
+  auto names =
+      cli.Parse(flags, args,
+                {path, "NETWORK [NETWORK...]", "Remove one or more networks", Arity::AtLeast(1)});
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   return ForEach(cli, *names, [&](const std::string& name) -> Result<std::string> {
@@ -163,15 +165,15 @@ Result<int> NetworkPruneCommand(Cli& cli, const std::string& path, const Args& a
   FlagSet flags;
   flags.Bool(&force, "f,force", "Do not prompt for confirmation");
   flags.Strings(&filters, "filter", "Provide filter values (e.g. 'until=<timestamp>')");
-  auto positional = cli.Parse(flags, args, {path, "[OPTIONS]", "Remove all unused networks",
-                                            Arity::Exactly(0)});
+  auto positional =
+      cli.Parse(flags, args, {path, "[OPTIONS]", "Remove all unused networks", Arity::Exactly(0)});
   if (!positional) return cli.exit_code();
   if (!force && !ConfirmPrune(cli)) return 0;
   BERTH_ASSIGN_OR_RETURN(std::string encoded, FiltersJson(filters));
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
-  BERTH_ASSIGN_OR_RETURN(
-      json report,
-      client->DoJson({.method = "POST", .path = "/networks/prune", .query = {{"filters", encoded}}}));
+  BERTH_ASSIGN_OR_RETURN(json report, client->DoJson({.method = "POST",
+                                                      .path = "/networks/prune",
+                                                      .query = {{"filters", encoded}}}));
   const json& deleted = report.contains("NetworksDeleted") ? report["NetworksDeleted"] : json();
   if (deleted.is_array() && !deleted.empty()) {
     std::string text = "Deleted Networks:\n";
@@ -187,8 +189,9 @@ Result<int> NetworkConnectCommand(Cli& cli, const std::string& path, const Args&
   FlagSet flags;
   flags.String(&ip, "ip", "IPv4 address (e.g., 172.30.100.104)");
   flags.Strings(&aliases, "alias", "Add network-scoped alias for the container");
-  auto names = cli.Parse(flags, args, {path, "[OPTIONS] NETWORK CONTAINER",
-                                       "Connect a container to a network", Arity::Exactly(2)});
+  auto names = cli.Parse(
+      flags, args,
+      {path, "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", Arity::Exactly(2)});
   if (!names) return cli.exit_code();
   json endpoint = json::object();
   if (!ip.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", ip}};
@@ -204,15 +207,14 @@ Result<int> NetworkDisconnectCommand(Cli& cli, const std::string& path, const Ar
   bool force = false;
   FlagSet flags;
   flags.Bool(&force, "f,force", "Force the container to disconnect from a network");
-  auto names = cli.Parse(flags, args, {path, "[OPTIONS] NETWORK CONTAINER",
-                                       "Disconnect a container from a network",
-                                       Arity::Exactly(2)});
+  auto names = cli.Parse(flags, args,
+                         {path, "[OPTIONS] NETWORK CONTAINER",
+                          "Disconnect a container from a network", Arity::Exactly(2)});
   if (!names) return cli.exit_code();
   json body = {{"Container", (*names)[1]}, {"Force", force}};
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
-  BERTH_TRY(client->Do({.method = "POST",
-                        .path = "/networks/" + (*names)[0] + "/disconnect",
-                        .body = body.dump()}));
+  BERTH_TRY(client->Do(
+      {.method = "POST", .path = "/networks/" + (*names)[0] + "/disconnect", .body = body.dump()}));
   return 0;
 }
 

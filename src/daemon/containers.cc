@@ -30,7 +30,6 @@ using container::Record;
 
 namespace {
 
-
 Status CheckExtraHosts(const container::HostConfig& host) {
   for (const std::string& entry : host.extra_hosts) {
     const size_t colon = entry.find(':');
@@ -286,8 +285,9 @@ Result<std::string> Containers::Create(std::string_view name,
     BERTH_TRY(WriteFile(dir + "/hostname", hostname + "\n"));
     BERTH_TRY(d.WriteHosts(record));
     Result<std::string> resolv = ReadFile("/etc/resolv.conf");
-    BERTH_TRY(WriteFile(dir + "/resolv.conf",
-                        ResolvConf(resolv ? *resolv : "", record.host_config.network_mode != "host")));
+    BERTH_TRY(
+        WriteFile(dir + "/resolv.conf",
+                  ResolvConf(resolv ? *resolv : "", record.host_config.network_mode != "host")));
     BERTH_TRY(container::SaveRecord(dir, record));
     return d.images.PrepareRootfs(id, image->id).map([](auto&&) {});
   }();

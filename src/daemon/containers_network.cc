@@ -99,9 +99,9 @@ Result<std::string> Containers::Impl::SetUpNetwork(const std::shared_ptr<Contain
     BERTH_ASSIGN_OR_RETURN(auto other, Find(mode.substr(kContainerMode.size())));
     std::lock_guard lock(other->mu);
     if (!other->Running()) {
-      return Fail(ErrorKind::kConflict,
-                  fmt::format("cannot join network of a non running container: {}",
-                              other->record.id));
+      return Fail(
+          ErrorKind::kConflict,
+          fmt::format("cannot join network of a non running container: {}", other->record.id));
     }
     return fmt::format("/proc/{}/ns/net", other->record.state.pid);
   }
@@ -206,8 +206,8 @@ Status Containers::ConnectNetwork(std::string_view ref, std::string_view network
   }
   if (r.networks.contains(net.name)) {
     return Fail(ErrorKind::kPermissionDenied,
-                fmt::format("endpoint with name {} already exists in network {}",
-                            r.name.substr(1), net.name));
+                fmt::format("endpoint with name {} already exists in network {}", r.name.substr(1),
+                            net.name));
   }
   if (!config.ipv4_address.empty() && net.name == "bridge") {
     return Fail(ErrorKind::kInvalidArgument,
@@ -236,8 +236,8 @@ Status Containers::DisconnectNetwork(std::string_view ref, std::string_view netw
   Record& r = c->record;
   auto it = r.networks.find(net.name);
   if (it == r.networks.end()) {
-    return Fail(ErrorKind::kNotFound, fmt::format("container {} is not connected to network {}",
-                                                  r.id, net.name));
+    return Fail(ErrorKind::kNotFound,
+                fmt::format("container {} is not connected to network {}", r.id, net.name));
   }
   if (!it->second.endpoint_id.empty()) {
     bool primary = r.networks.size() == 1 || ModeNetwork(r.host_config.network_mode) == net.name;

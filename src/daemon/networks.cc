@@ -89,9 +89,9 @@ Result<NetworkCreateRequest> DecodeNetworkCreateRequest(const nlohmann::json& bo
   CreateBody decoded;
   BERTH_TRY(oci::json_codec::Read(body, "", decoded));
   if (!decoded.ipam.driver.empty() && decoded.ipam.driver != "default") {
-    return Fail(ErrorKind::kInvalidArgument,
-                "IPAM.Driver: only the default IPAM driver is supported, not " +
-                    decoded.ipam.driver);
+    return Fail(
+        ErrorKind::kInvalidArgument,
+        "IPAM.Driver: only the default IPAM driver is supported, not " + decoded.ipam.driver);
   }
   decoded.request.ipam = std::move(decoded.ipam.config);
   if (decoded.request.name.empty()) {

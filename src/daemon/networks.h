@@ -119,9 +119,9 @@ class Networks {
   // Publish binds the container's ports (HostConfig.PortBindings, and with PublishAllPorts
   // every exposed port) to the endpoint's address; all or nothing. kConflict with docker's
   // "Bind for 0.0.0.0:8080 failed: port is already allocated".
-  Result<std::vector<container::PublishedPort>> Publish(
-      const container::Endpoint& endpoint, const container::HostConfig& host,
-      const std::set<std::string>& exposed_ports);
+  Result<std::vector<container::PublishedPort>> Publish(const container::Endpoint& endpoint,
+                                                        const container::HostConfig& host,
+                                                        const std::set<std::string>& exposed_ports);
   void Unpublish(const std::vector<container::PublishedPort>& ports);
   // Restore takes back a running container's endpoint and ports after a daemon restart.
   void Restore(const EndpointOwner& owner, const container::Endpoint& endpoint,
@@ -135,7 +135,7 @@ class Networks {
  private:
   struct Net {
     NetworkRecord record;
-    std::optional<network::AddressPool> pool;  // bridge networks
+    std::optional<network::AddressPool> pool;       // bridge networks
     std::map<std::string, EndpointView> endpoints;  // by container id
   };
   explicit Networks(std::string dir) : dir_(std::move(dir)) {}

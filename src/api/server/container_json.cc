@@ -31,8 +31,8 @@ ordered_json EndpointJson(const daemon::container::Endpoint& e) {
   if (!e.config.ipv4_address.empty()) ipam = {{"IPv4Address", e.config.ipv4_address}};
   return {{"IPAMConfig", ipam},
           {"Links", nullptr},
-          {"Aliases", e.config.aliases.empty() ? ordered_json(nullptr)
-                                               : ordered_json(e.config.aliases)},
+          {"Aliases",
+           e.config.aliases.empty() ? ordered_json(nullptr) : ordered_json(e.config.aliases)},
           {"NetworkID", e.network_id},
           {"EndpointID", e.endpoint_id},
           {"Gateway", e.gateway},

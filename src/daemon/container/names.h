@@ -1,5 +1,5 @@
-// Container names and ids: docker's rule for names users give ([a-zA-Z0-9][a-zA-Z0-9_.-]+, stored with a
-// leading "/") and generated names of the form adjective_noun for containers created without
+// Container names and ids: docker's rule for names users give ([a-zA-Z0-9][a-zA-Z0-9_.-]+, stored
+// with a leading "/") and generated names of the form adjective_noun for containers created without
 // one. Thread-safe.
 #pragma once
 

@@ -41,7 +41,7 @@ struct State {
 // was given there.
 struct Endpoint {
   std::string network_id;
-  EndpointConfig config;  // the static address and the aliases asked for
+  EndpointConfig config;    // the static address and the aliases asked for
   std::string endpoint_id;  // while running: 64 hex digits
   std::string ip_address;
   int ip_prefix_len = 0;
@@ -51,8 +51,8 @@ struct Endpoint {
 
 // A port published while the container runs.
 struct PublishedPort {
-  std::string proto;     // tcp, udp, sctp
-  std::string host_ip;   // "0.0.0.0" for every address
+  std::string proto;    // tcp, udp, sctp
+  std::string host_ip;  // "0.0.0.0" for every address
   int host_port = 0;
   int container_port = 0;
 };
@@ -67,7 +67,7 @@ struct Record {
   HostConfig host_config;
   State state;
   int restart_count = 0;
-  std::string log_path;  // the json-file log; "" with the "none" driver
+  std::string log_path;                      // the json-file log; "" with the "none" driver
   std::map<std::string, Endpoint> networks;  // by network name
   std::vector<PublishedPort> ports;          // while running
   std::string sandbox_key;  // while running: the network namespace file, when berthd made one
