@@ -14,6 +14,7 @@ runs=${3:-20}
 work=$(mktemp -d /tmp/berth-bench-network.XXXXXX)
 sock=$work/berth.sock
 export DOCKER_HOST=unix://$sock
+docker() { /usr/bin/docker "$@"; }
 daemon_pid=
 cleanup() {
   docker rm -f web >/dev/null 2>&1 || true
@@ -34,7 +35,7 @@ for _ in $(seq 100); do
   curl -sf --unix-socket "$sock" http://x/_ping >/dev/null 2>&1 && break
   sleep 0.05
 done
-docker import "$work/rootfs.tar" bb >/dev/null
+docker import "$work/rootfs.tar" bb:latest >/dev/null
 
 port=18099
 docker run -d --name web -p "$port:80" bb sh -c \
