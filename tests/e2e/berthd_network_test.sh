@@ -99,6 +99,15 @@ expect_eq "a container on another network cannot reach it" "" \
   "$(d exec other sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.123.45.50 80' 2>/dev/null)"
 expect_eq "network inspect lists the containers" "peer srv" \
   "$(d network inspect --format '{{range .Containers}}{{.Name}} {{end}}' e2enet | xargs -n1 | sort | xargs)"
+other_ip="$(d inspect --format '{{.NetworkSettings.Networks.e2eother.IPAddress}}' other)"
+d network connect e2eother peer >/dev/null 2>&1
+expect_eq "docker network connect gives a running container a second interface" "eth1" \
+  "$(d exec peer sh -c 'ip -o -4 addr show eth1' 2>&1 | awk '{ print $2 }')"
+d exec peer ping -c 1 -W 2 "$other_ip" >/dev/null 2>&1
+record $? "once connected it reaches the other network"
+d network disconnect e2eother peer >/dev/null 2>&1
+expect_eq "docker network disconnect takes the interface away" "" \
+  "$(d exec peer sh -c 'ip -o link show eth1' 2>/dev/null)"
 out="$(d network rm e2enet 2>&1)"
 [[ "$out" == *"has active endpoints"* ]]
 record $? "a network with endpoints is not removed" "$out"
