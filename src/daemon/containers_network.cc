@@ -105,6 +105,7 @@ Result<std::string> Containers::Impl::SetUpNetwork(const std::shared_ptr<Contain
     }
     return fmt::format("/proc/{}/ns/net", other->record.state.pid);
   }
+  const auto began = std::chrono::steady_clock::now();
   const std::string path = NetnsDir() + "/" + r.id;
   (void)network::RemoveNetns(path);  // what a crash left
   BERTH_TRY(network::CreateNetns(path));
@@ -138,6 +139,10 @@ Result<std::string> Containers::Impl::SetUpNetwork(const std::shared_ptr<Contain
     TearDownNetwork(r);
     return Fail(std::move(connected).error());
   }
+  log::Debug("container {}: network set up in {} us", r.id,
+             std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now() - began)
+                 .count());
   std::lock_guard lock(c->mu);
   c->record.networks = r.networks;
   c->record.ports = r.ports;

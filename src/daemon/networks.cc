@@ -244,6 +244,9 @@ Result<NetworkRecord> Networks::Create(const NetworkCreateRequest& request) {
                 fmt::format("plugin \"{}\" not found: only the bridge driver is supported",
                             request.driver));
   }
+  if (request.enable_ipv6) {
+    return Fail(ErrorKind::kNotImplemented, "EnableIPv6: IPv6 networks are not supported yet");
+  }
   if (request.ipam.size() > 1) {
     return Fail(ErrorKind::kInvalidArgument, "IPAM.Config: only one IPv4 subnet is supported");
   }

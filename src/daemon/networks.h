@@ -94,8 +94,8 @@ class Networks {
   static Result<std::unique_ptr<Networks>> Open(const std::string& data_root);
 
   // Create makes a user-defined bridge network: kConflict "network with name x already exists",
-  // kInvalidArgument for a bad subnet, gateway, range or driver; kPermissionDenied for the name
-  // of a built-in network.
+  // kInvalidArgument for a bad subnet, gateway or range; kNotFound for a driver other than
+  // bridge; kNotImplemented for EnableIPv6.
   Result<NetworkRecord> Create(const NetworkCreateRequest& request);
   // Find resolves an id, a name or a unique id prefix; kNotFound "network x not found".
   Result<NetworkRecord> Find(std::string_view ref) const;
