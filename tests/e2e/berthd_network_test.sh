@@ -61,6 +61,13 @@ expect_eq "inspect shows the address on the default bridge" "172.17.0.1 16" \
 expect_eq "the container's address answers directly" "hello-berth" "$(fetch "http://$ip/")"
 expect_eq "docker port lists the binding" "80/tcp -> 0.0.0.0:$port" "$(d port web)"
 expect_eq "docker port PRIVATE_PORT prints the host side" "0.0.0.0:$port" "$(d port web 80/tcp)"
+berth_cli="${BERTH_BUILD_DIR:-$repo/build}/src/cmd/berth/berth"
+if [ -x "$berth_cli" ]; then
+  expect_eq "berth port prints what docker port prints" "$(d port web)" \
+    "$(timeout 60 "$berth_cli" port web 2>&1)"
+  expect_eq "berth network ls lists what docker's lists" "$(d network ls --format '{{.Name}}')" \
+    "$(timeout 60 "$berth_cli" network ls --format '{{.Name}}' 2>&1)"
+fi
 expect_eq "docker ps shows the port" "0.0.0.0:$port->80/tcp" \
   "$(d ps --filter name=web --format '{{.Ports}}')"
 expect_eq "the container's /etc/hosts names it at its address" "$ip" \
