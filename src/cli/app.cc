@@ -105,6 +105,15 @@ const std::vector<CommandEntry>& Commands() {
       {{"diff", "container diff"},
        "Inspect changes to files or directories on a container's filesystem",
        DiffCommand},
+      {{"network create"}, "Create a network", NetworkCreateCommand},
+      {{"network ls", "network list"}, "List networks", NetworkLsCommand},
+      {{"network inspect"},
+       "Display detailed information on one or more networks",
+       NetworkInspectCommand},
+      {{"network rm", "network remove"}, "Remove one or more networks", NetworkRmCommand},
+      {{"network prune"}, "Remove all unused networks", NetworkPruneCommand},
+      {{"network connect"}, "Connect a container to a network", NetworkConnectCommand},
+      {{"network disconnect"}, "Disconnect a container from a network", NetworkDisconnectCommand},
   };
   return *commands;
 }
@@ -130,6 +139,7 @@ std::string Usage() {
 constexpr std::pair<std::string_view, std::string_view> kManagementCommands[] = {
     {"container", "Manage containers"},
     {"image", "Manage images"},
+    {"network", "Manage networks"},
     {"system", "Manage berth"},
     {"volume", "Manage volumes"}};
 

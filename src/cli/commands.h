@@ -53,6 +53,15 @@ Status PullImage(Cli& cli, client::Client& client, const std::string& name, std:
 Result<int> LoginCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> LogoutCommand(Cli& cli, const std::string& path, const Args& args);
 
+// networks (network_commands.cc)
+Result<int> NetworkCreateCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkLsCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkInspectCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkRmCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkPruneCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkConnectCommand(Cli& cli, const std::string& path, const Args& args);
+Result<int> NetworkDisconnectCommand(Cli& cli, const std::string& path, const Args& args);
+
 // containers (container_run_commands.cc, container_commands.cc, container_list_commands.cc)
 Result<int> CreateCommand(Cli& cli, const std::string& path, const Args& args);
 Result<int> RunCommand(Cli& cli, const std::string& path, const Args& args);

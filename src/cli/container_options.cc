@@ -335,6 +335,8 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
   flags.Strings(&mounts, "mount", "Attach a filesystem mount to the container");
   flags.String(&name, "name", "Assign a name to the container");
   flags.String(&network, "network", "Connect a container to a network");
+  flags.String(&ip, "ip", "IPv4 address (e.g., 172.30.100.104)");
+  flags.Strings(&network_aliases, "network-alias", "Add network-scoped alias for the container");
   flags.Bool(&no_healthcheck, "no-healthcheck", "Disable any container-specified HEALTHCHECK");
   flags.String(&platform, "platform", "Set platform if server is multi-platform capable");
   flags.Bool(&privileged, "privileged", "Give extended privileges to this container");
@@ -517,6 +519,20 @@ Result<ordered_json> CreateBody(const ContainerOptions& o, const FlagSet& flags,
   if (!health.is_null()) config["Healthcheck"] = health;
   BERTH_ASSIGN_OR_RETURN(ordered_json host, HostConfig(o, flags, config));
   config["HostConfig"] = std::move(host);
+  if (!o.ip.empty() || !o.network_aliases.empty()) {
+    // As docker: --ip and --network-alias apply to the network --network names.
+    if (o.network.empty() || o.network == "default" || o.network == "bridge") {
+      return Fail(Invalid(!o.ip.empty()
+                              ? "user specified IP address is supported on user defined networks "
+                                "only"
+                              : "network-scoped alias is supported only for containers in user "
+                                "defined networks"));
+    }
+    ordered_json endpoint = ordered_json::object();
+    if (!o.ip.empty()) endpoint["IPAMConfig"] = {{"IPv4Address", o.ip}};
+    if (!o.network_aliases.empty()) endpoint["Aliases"] = o.network_aliases;
+    config["NetworkingConfig"]["EndpointsConfig"][o.network] = std::move(endpoint);
+  }
   return config;
 }
 

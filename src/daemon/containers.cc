@@ -28,28 +28,7 @@ namespace berth::daemon {
 using container::ContainerStatus;
 using container::Record;
 
-std::string Containers::Impl::NewId() {
-  std::string bytes(32, '\0');
-  UniqueFd fd(open("/dev/urandom", O_RDONLY | O_CLOEXEC));
-  if (!fd || read(fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
-    bytes = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  }
-  return Sha256Hex(bytes);
-}
-
 namespace {
-
-std::string HostsFile(const container::HostConfig& host) {
-  std::string hosts =
-      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-      "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-  for (const std::string& entry : host.extra_hosts) {
-    const size_t colon = entry.find(':');
-    if (colon == std::string::npos) continue;
-    hosts += entry.substr(colon + 1) + "\t" + entry.substr(0, colon) + "\n";
-  }
-  return hosts;
-}
 
 Status CheckExtraHosts(const container::HostConfig& host) {
   for (const std::string& entry : host.extra_hosts) {
@@ -62,13 +41,24 @@ Status CheckExtraHosts(const container::HostConfig& host) {
   return Ok();
 }
 
-// The files a container's /etc/hostname, /etc/hosts and /etc/resolv.conf are bind mounted from.
-Status WriteEtcFiles(const std::string& dir, const std::string& hostname,
-                     const container::HostConfig& host) {
-  BERTH_TRY(WriteFile(dir + "/hostname", hostname + "\n"));
-  BERTH_TRY(WriteFile(dir + "/hosts", HostsFile(host)));
-  Result<std::string> resolv = ReadFile("/etc/resolv.conf");
-  return WriteFile(dir + "/resolv.conf", resolv ? *resolv : "");
+// ResolvConf is the host's resolv.conf for a container: as it is with the host's network; on
+// the container's own network without the loopback nameservers it cannot reach, and with
+// docker's fallbacks (Google's public servers) when none is left.
+std::string ResolvConf(const std::string& host_text, bool own_network) {
+  if (!own_network) return host_text;
+  std::string out;
+  bool nameserver = false;
+  for (const std::string& line : Split(host_text, '\n')) {
+    const std::string_view trimmed = TrimSpace(line);
+    if (trimmed.starts_with("nameserver")) {
+      const std::string_view address = TrimSpace(trimmed.substr(10));
+      if (address.starts_with("127.") || address == "::1") continue;
+      nameserver = true;
+    }
+    if (!line.empty()) out += line + "\n";
+  }
+  if (!nameserver) out += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+  return out;
 }
 
 std::string Hostname(const container::Config& config, const container::HostConfig& host,
@@ -119,11 +109,13 @@ Containers::~Containers() {
 
 Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
                                                      image::store::ImageStore& images,
-                                                     volume::Volumes& volumes, Events& events) {
-  auto impl = std::make_unique<Impl>(std::move(options), images, volumes, events);
+                                                     volume::Volumes& volumes, Events& events,
+                                                     Networks& networks) {
+  auto impl = std::make_unique<Impl>(std::move(options), images, volumes, events, networks);
   BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
   BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
   BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
+  BERTH_TRY(MakeDirs(impl->NetnsDir(), 0700));
   if (impl->options.shim_path.starts_with('/')) {
     if (Result<UniqueFd> sealed = shim::SealExecutable(impl->options.shim_path)) {
       impl->shim_exe = std::move(*sealed);
@@ -180,6 +172,7 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   Impl* raw = impl.get();
   auto containers = std::unique_ptr<Containers>(new Containers(std::move(impl)));
   for (const auto& c : loaded) raw->Recover(c);
+  raw->RemoveStaleNetns();
   raw->monitor = std::thread([raw] { raw->MonitorLoop(); });
   raw->worker = std::thread([raw] { raw->WorkerLoop(); });
   raw->health_thread = std::thread([raw] { raw->HealthLoop(); });
@@ -243,6 +236,7 @@ Result<std::string> Containers::Create(std::string_view name,
   BERTH_ASSIGN_OR_RETURN(oci::ImageConfig image_doc, oci::DecodeImageConfig(config_text));
   const oci::ContainerConfig image_config = image_doc.config.value_or(oci::ContainerConfig{});
   BERTH_TRY(CheckExtraHosts(request.host_config));
+  BERTH_ASSIGN_OR_RETURN(auto networks, d.PlanNetworks(request));
   const std::string id = Impl::NewId();
   const std::string hostname = Hostname(request.config, request.host_config, id);
   BERTH_ASSIGN_OR_RETURN(std::vector<container::MountPoint> mount_points,
@@ -267,6 +261,10 @@ Result<std::string> Containers::Create(std::string_view name,
       container::MergeHealthcheck(request.config.image.healthcheck, image_config.healthcheck);
   record.config.hostname = hostname;
   record.host_config = request.host_config;
+  record.networks = std::move(networks);
+  // As docker: the image's exposed ports are the container's too (-P publishes them).
+  record.config.image.exposed_ports.insert(image_config.exposed_ports.begin(),
+                                           image_config.exposed_ports.end());
   if (record.host_config.log_config.type.empty()) record.host_config.log_config.type = "json-file";
   const std::string dir = d.DataDir(id);
   if (record.host_config.log_config.type == "json-file") {
@@ -305,7 +303,12 @@ Result<std::string> Containers::Create(std::string_view name,
   record.mount_points = std::move(mount_points);
   made = [&]() -> Status {
     BERTH_TRY(MakeDirs(dir, 0710));
-    BERTH_TRY(WriteEtcFiles(dir, hostname, record.host_config));
+    BERTH_TRY(WriteFile(dir + "/hostname", hostname + "\n"));
+    BERTH_TRY(d.WriteHosts(record));
+    Result<std::string> resolv = ReadFile("/etc/resolv.conf");
+    BERTH_TRY(
+        WriteFile(dir + "/resolv.conf",
+                  ResolvConf(resolv ? *resolv : "", record.host_config.network_mode != "host")));
     BERTH_TRY(container::SaveRecord(dir, record));
     return d.images.PrepareRootfs(id, image->id).map([](auto&&) {});
   }();

@@ -15,6 +15,8 @@
 //       config.json, rootfs/ (the snapshot, mounted while the container runs), shim.pid,
 //       shim.sock, exit.json, shim.log
 //   <exec root>/runtime/                         the runtime library's state root
+//   <exec root>/netns/<id>                       the container's network namespace while it
+//                                                runs (containers_network.cc)
 // Open reconciles: a shim still alive is watched again, one gone has its exit recorded (and the
 // restart policy applied), a record whose snapshot is missing (a crash inside create or rm) is
 // dropped.
@@ -39,6 +41,7 @@
 #include "daemon/container/record.h"
 #include "daemon/container/seccomp_profile.h"
 #include "daemon/events.h"
+#include "daemon/networks.h"
 #include "image/layer/changes.h"
 #include "image/store/image_store.h"
 #include "image/store/image_views.h"
@@ -119,11 +122,13 @@ struct ContainerStats {
 
 class Containers {
  public:
-  // Open borrows images, volumes (which it tells of the containers' references) and events
-  // (where the containers' events are published).
+  // Open borrows images, volumes (which it tells of the containers' references), events (where
+  // the containers' events are published) and networks (which get back the endpoints and ports
+  // of the containers still running).
   static Result<std::unique_ptr<Containers>> Open(ContainersOptions options,
                                                   image::store::ImageStore& images,
-                                                  volume::Volumes& volumes, Events& events);
+                                                  volume::Volumes& volumes, Events& events,
+                                                  Networks& networks);
   ~Containers();  // stops watching; the containers keep running
   Containers(const Containers&) = delete;
   Containers& operator=(const Containers&) = delete;
@@ -235,6 +240,14 @@ class Containers {
   // Prune removes the stopped containers filters select (until, label, label!); returns their
   // ids and the bytes their writable layers held.
   Result<std::pair<std::vector<std::string>, int64_t>> Prune(const image::store::Filters& filters);
+
+  // ConnectNetwork connects a container to a network (docker network connect): at once when it
+  // runs, else at its next start. kPermissionDenied when it is connected already or shares
+  // another's network namespace; kNotFound for no such network.
+  Status ConnectNetwork(std::string_view ref, std::string_view network,
+                        const container::EndpointConfig& config);
+  // DisconnectNetwork takes it off the network; kNotFound when it is not connected to it.
+  Status DisconnectNetwork(std::string_view ref, std::string_view network);
 
   // Users lists the containers made from an image (image_views.h's ImageUsers).
   std::vector<image::store::ContainerUse> Users(const Digest& image_id);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "daemon/container/health.h"
+#include "daemon/container/names.h"
 #include "daemon/containers.h"
 #include "shim/protocol.h"
 
@@ -100,6 +101,7 @@ struct Containers::Impl {
   image::store::ImageStore& images;
   volume::Volumes& volumes;
   Events& events;
+  Networks& networks;
 
   std::mutex mu;  // guards the maps and the task queue
   std::map<std::string, std::shared_ptr<Container>> by_id;
@@ -131,8 +133,9 @@ struct Containers::Impl {
   std::thread monitor;
   std::thread worker;
 
-  Impl(ContainersOptions o, image::store::ImageStore& i, volume::Volumes& v, Events& e)
-      : options(std::move(o)), images(i), volumes(v), events(e) {}
+  Impl(ContainersOptions o, image::store::ImageStore& i, volume::Volumes& v, Events& e,
+       Networks& n)
+      : options(std::move(o)), images(i), volumes(v), events(e), networks(n) {}
 
   // Emit publishes a container event with docker's attributes (name, image, labels) and extra.
   void Emit(const container::Record& r, std::string action,
@@ -144,8 +147,7 @@ struct Containers::Impl {
   std::string ExecDir(const std::string& id) const {
     return options.exec_root + "/containers/" + id;
   }
-  // NewId is 64 random hex digits, docker's form of container and exec ids.
-  static std::string NewId();
+  static std::string NewId() { return container::NewId(); }
   std::string RuntimeRoot() const { return options.exec_root + "/runtime"; }
 
   // Find resolves a full id, a name (with or without "/") or a unique id prefix; kNotFound
@@ -213,6 +215,25 @@ struct Containers::Impl {
   Status ActivateMounts(const std::string& id, std::vector<container::MountPoint>& points,
                         const std::string& rootfs);
   void DeactivateMounts(const std::string& id, const std::vector<container::MountPoint>& points);
+
+  // ---- containers_network.cc ----
+  // PlanNetworks resolves the create request's network mode and endpoints into the record's
+  // networks (kNotFound for a network or container that does not exist).
+  Result<std::map<std::string, container::Endpoint>> PlanNetworks(
+      const container::CreateRequest& request);
+  // SetUpNetwork gives c its network namespace for a start (op_mu held): a netns file with its
+  // endpoints, addresses, published ports and /etc/hosts, or another container's namespace.
+  // Returns the path for the OCI config ("" for the host's); c's record gets the endpoints.
+  Result<std::string> SetUpNetwork(const std::shared_ptr<Container>& c);
+  // TearDownNetwork releases what SetUpNetwork took (c->mu held, or c not shared yet).
+  void TearDownNetwork(container::Record& r);
+  // RestoreNetwork gives the networks back a running container's endpoints (Open).
+  void RestoreNetwork(const container::Record& r);
+  // RemoveStaleNetns removes the netns files of containers not running (Open, after Recover).
+  void RemoveStaleNetns();
+  std::string NetnsDir() const { return options.exec_root + "/netns"; }
+  // WriteHosts writes the container's /etc/hosts: localhost, the extra hosts, its addresses.
+  Status WriteHosts(const container::Record& r);
 
   // ---- containers_archive.cc ----
   // InContainerFs runs fn on a thread whose root is c's filesystem with its bind mounts, in a

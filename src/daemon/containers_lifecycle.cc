@@ -103,6 +103,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
 
   auto fail_start = [&](Error error) -> Result<bool> {
     std::lock_guard relock(c->mu);
+    TearDownNetwork(r);
     r.state.status = ContainerStatus::kExited;
     r.state.exit_code = StartFailureCode(error.message());
     r.state.error = error.message();
@@ -114,6 +115,13 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
       Schedule(std::chrono::milliseconds(0), {Task::Kind::kRemove, id});
     return Fail(std::move(error));
   };
+
+  Result<std::string> netns = SetUpNetwork(c);
+  if (!netns) return fail_start(std::move(netns).error());
+  ScopeExit network_down([&] {
+    std::lock_guard relock(c->mu);
+    TearDownNetwork(r);
+  });
 
   Status planned = [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(Digest image_id, Digest::Parse(snapshot.image_id));
@@ -131,6 +139,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
         .hosts_file = data_dir + "/hosts",
         .resolv_conf_file = data_dir + "/resolv.conf",
         .init_path = options.init_path,
+        .netns_path = *netns,
         .cgroupns_private_default =
             options.cgroup_layout && options.cgroup_layout->mode == runtime::cgroup::Mode::kV2,
         .seccomp_host = options.seccomp_host};
@@ -169,6 +178,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
   clean_bundle.Dismiss();
   unmount.Dismiss();
   deactivate.Dismiss();
+  network_down.Dismiss();
   const uint64_t exits_before = [&] {
     std::lock_guard relock(c->mu);
     return c->exits;
@@ -474,6 +484,7 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
   r.state.status = ContainerStatus::kExited;
   r.state.pid = 0;
   DisarmHealth(*c);
+  TearDownNetwork(r);
   if (exit) {
     r.state.exit_code = exit->exit_code;
     r.state.oom_killed = exit->oom_killed;
@@ -518,6 +529,7 @@ void Containers::Impl::Recover(const std::shared_ptr<Container>& c) {
     if (auto shim = container::OpenShim(ExecDir(id))) {
       if (Watch(id, std::move(shim->second))) {
         std::lock_guard lock(c->mu);
+        RestoreNetwork(c->record);
         ArmHealth(c, false);
         return;
       }

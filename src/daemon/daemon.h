@@ -5,6 +5,7 @@
 // On disk, under the data root:
 //   engine-id     the daemon's id (a UUID), made once
 //   containers/   the containers (daemon/containers.h)
+//   networks/     the networks (daemon/networks.h)
 //   volumes/      the volumes (volume/volumes.h)
 //   (the image store's files: image/store/image_store.h)
 #pragma once
@@ -16,6 +17,7 @@
 #include "base/result.h"
 #include "daemon/containers.h"
 #include "daemon/events.h"
+#include "daemon/networks.h"
 #include "image/store/image_store.h"
 #include "registry/client/hosts.h"
 #include "volume/volumes.h"
@@ -49,6 +51,7 @@ class Daemon {
   image::store::ImageStore& images() { return *images_; }
   Containers& containers() { return *containers_; }
   volume::Volumes& volumes() { return *volumes_; }
+  Networks& networks() { return *networks_; }
   Events& events() { return events_; }
 
  private:
@@ -61,7 +64,9 @@ class Daemon {
   std::unique_ptr<image::store::ImageStore> images_;
   Events events_;
   std::unique_ptr<volume::Volumes> volumes_;
-  std::unique_ptr<Containers> containers_;  // borrows images_, volumes_ and events_
+  std::unique_ptr<Networks> networks_;
+  // Borrows images_, volumes_, events_ and networks_: declared after them.
+  std::unique_ptr<Containers> containers_;
 };
 
 }  // namespace berth::daemon

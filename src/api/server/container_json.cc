@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <set>
+
 #include "image/store/go_time.h"
 #include "image/store/image_views.h"
 
@@ -30,7 +33,92 @@ ordered_json MountsJson(const daemon::container::Record& r) {
   return mounts;
 }
 
+// EndpointJson is one network of NetworkSettings.Networks (docker's EndpointSettings).
+ordered_json EndpointJson(const daemon::container::Endpoint& e) {
+  ordered_json ipam = nullptr;
+  if (!e.config.ipv4_address.empty()) ipam = {{"IPv4Address", e.config.ipv4_address}};
+  return {{"IPAMConfig", ipam},
+          {"Links", nullptr},
+          {"Aliases",
+           e.config.aliases.empty() ? ordered_json(nullptr) : ordered_json(e.config.aliases)},
+          {"NetworkID", e.network_id},
+          {"EndpointID", e.endpoint_id},
+          {"Gateway", e.gateway},
+          {"IPAddress", e.ip_address},
+          {"IPPrefixLen", e.ip_prefix_len},
+          {"IPv6Gateway", ""},
+          {"GlobalIPv6Address", ""},
+          {"GlobalIPv6PrefixLen", 0},
+          {"MacAddress", e.mac_address},
+          {"DriverOpts", nullptr}};
+}
+
+// PortsJson is NetworkSettings.Ports: every exposed port, with its host bindings while the
+// container runs (null when it has none).
+ordered_json PortsJson(const daemon::container::Record& r) {
+  ordered_json ports = ordered_json::object();
+  const bool running = !r.sandbox_key.empty();
+  if (!running) return ports;
+  for (const std::string& key : r.config.image.exposed_ports) ports[key] = nullptr;
+  for (const daemon::container::PublishedPort& p : r.ports) {
+    const std::string key = fmt::format("{}/{}", p.container_port, p.proto);
+    if (!ports[key].is_array()) ports[key] = ordered_json::array();
+    ports[key].push_back({{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+  }
+  return ports;
+}
+
 }  // namespace
+
+ordered_json NetworksJson(const daemon::container::Record& r) {
+  ordered_json networks = ordered_json::object();
+  for (const auto& [name, endpoint] : r.networks) networks[name] = EndpointJson(endpoint);
+  return networks;
+}
+
+ordered_json NetworkSettingsJson(const daemon::container::Record& r) {
+  // The top-level fields describe the endpoint on the default bridge, as docker's do.
+  const daemon::container::Endpoint none;
+  auto bridge = r.networks.find("bridge");
+  const daemon::container::Endpoint& e = bridge != r.networks.end() ? bridge->second : none;
+  return {{"Bridge", ""},
+          {"SandboxID", r.sandbox_key.empty() ? "" : r.id},
+          {"SandboxKey", r.sandbox_key},
+          {"Ports", PortsJson(r)},
+          {"HairpinMode", false},
+          {"LinkLocalIPv6Address", ""},
+          {"LinkLocalIPv6PrefixLen", 0},
+          {"SecondaryIPAddresses", nullptr},
+          {"SecondaryIPv6Addresses", nullptr},
+          {"EndpointID", e.endpoint_id},
+          {"Gateway", e.gateway},
+          {"GlobalIPv6Address", ""},
+          {"GlobalIPv6PrefixLen", 0},
+          {"IPAddress", e.ip_address},
+          {"IPPrefixLen", e.ip_prefix_len},
+          {"IPv6Gateway", ""},
+          {"MacAddress", e.mac_address},
+          {"Networks", NetworksJson(r)}};
+}
+
+ordered_json PortsSummaryJson(const daemon::container::Record& r) {
+  ordered_json out = ordered_json::array();
+  std::set<std::string> published;
+  for (const daemon::container::PublishedPort& p : r.ports) {
+    out.push_back({{"IP", p.host_ip},
+                   {"PrivatePort", p.container_port},
+                   {"PublicPort", p.host_port},
+                   {"Type", p.proto}});
+    published.insert(fmt::format("{}/{}", p.container_port, p.proto));
+  }
+  for (const std::string& key : r.config.image.exposed_ports) {
+    if (published.contains(key)) continue;
+    const size_t slash = key.find('/');
+    out.push_back({{"PrivatePort", std::atoi(key.substr(0, slash).c_str())},
+                   {"Type", slash == std::string::npos ? "tcp" : key.substr(slash + 1)}});
+  }
+  return out;
+}
 
 std::string HumanDuration(std::chrono::seconds duration) {
   const int64_t seconds = duration.count();
@@ -122,11 +210,7 @@ ordered_json InspectJson(const daemon::ContainerView& view) {
   if (view.size_root >= 0) out["SizeRootFs"] = view.size_root;
   out["Mounts"] = MountsJson(r);
   out["Config"] = daemon::container::ConfigJson(r.config);
-  out["NetworkSettings"] = {{"Bridge", ""},
-                            {"SandboxID", ""},
-                            {"SandboxKey", ""},
-                            {"Ports", ordered_json::object()},
-                            {"Networks", ordered_json::object()}};
+  out["NetworkSettings"] = NetworkSettingsJson(r);
   return out;
 }
 
@@ -146,14 +230,14 @@ ordered_json SummaryJson(const daemon::ContainerView& view,
   out["ImageID"] = r.image_id;
   out["Command"] = command;
   out["Created"] = created;
-  out["Ports"] = ordered_json::array();
+  out["Ports"] = PortsSummaryJson(r);
   if (view.size_rw >= 0) out["SizeRw"] = view.size_rw;
   out["Labels"] = r.config.image.labels;
   out["State"] = std::string(daemon::container::StatusName(r.state.status));
   out["Status"] = StatusText(r.state, now);
   out["HostConfig"] = {
       {"NetworkMode", r.host_config.network_mode.empty() ? "default" : r.host_config.network_mode}};
-  out["NetworkSettings"] = {{"Networks", ordered_json::object()}};
+  out["NetworkSettings"] = {{"Networks", NetworksJson(r)}};
   out["Mounts"] = MountsJson(r);
   return out;
 }

@@ -22,6 +22,11 @@ std::string HumanDuration(std::chrono::seconds duration);
 std::string StatusText(const daemon::container::State& state,
                        std::chrono::system_clock::time_point now);
 
+// NetworkSettings of inspect, its Networks (also in the list's summary) and the list's Ports.
+nlohmann::ordered_json NetworkSettingsJson(const daemon::container::Record& record);
+nlohmann::ordered_json NetworksJson(const daemon::container::Record& record);
+nlohmann::ordered_json PortsSummaryJson(const daemon::container::Record& record);
+
 nlohmann::ordered_json InspectJson(const daemon::ContainerView& view);
 nlohmann::ordered_json SummaryJson(const daemon::ContainerView& view,
                                    std::chrono::system_clock::time_point now);

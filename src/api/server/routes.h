@@ -37,4 +37,8 @@ void AddContainerArchiveRoutes(http::Router& router, daemon::Containers& contain
 // GET /containers/{id}/stats (stream, one-shot); AddContainerRoutes adds it.
 void AddContainerStatsRoutes(http::Router& router, daemon::Containers& containers);
 
+// /networks (GET), /networks/create, /networks/{id} (GET, DELETE), /networks/prune,
+// /networks/{id}/connect and disconnect.
+void AddNetworkRoutes(http::Router& router, daemon::Daemon& daemon);
+
 }  // namespace berth::api::server

@@ -98,6 +98,7 @@ Result<int> Run(daemon::DaemonConfig config) {
   api::server::AddRegistryRoutes(router, *d);
   api::server::AddImageRoutes(router, *d);
   api::server::AddContainerRoutes(router, *d);
+  api::server::AddNetworkRoutes(router, *d);
   api::server::AddVolumeRoutes(router, d->volumes());
   api::server::AddEventRoutes(router, d->events());
   http::Server server(std::move(router), api::version::EngineServerOptions(versions));

@@ -92,11 +92,18 @@ static void Fields(V& v, S& s) {
   v("StopTimeout", s.stop_timeout);
 }
 
+template <typename V, Is<PortBinding> S>
+static void Fields(V& v, S& s) {
+  v("HostIp", s.host_ip, Emit::kAlways);
+  v("HostPort", s.host_port, Emit::kAlways);
+}
+
 template <typename V, Is<HostConfig> S>
 static void Fields(V& v, S& s) {
   v("Binds", s.binds);
   v("LogConfig", s.log_config, Emit::kAlways);
   v("NetworkMode", s.network_mode, Emit::kAlways);
+  v("PortBindings", s.port_bindings, Emit::kAlways);
   v("RestartPolicy", s.restart_policy, Emit::kAlways);
   v("AutoRemove", s.auto_remove, Emit::kAlways);
   v("CapAdd", s.cap_add);
@@ -108,6 +115,7 @@ static void Fields(V& v, S& s) {
   v("OomScoreAdj", s.oom_score_adj, Emit::kAlways);
   v("PidMode", s.pid_mode, Emit::kAlways);
   v("Privileged", s.privileged, Emit::kAlways);
+  v("PublishAllPorts", s.publish_all_ports, Emit::kAlways);
   v("ReadonlyRootfs", s.readonly_rootfs, Emit::kAlways);
   v("SecurityOpt", s.security_opt);
   v("Tmpfs", s.tmpfs);
@@ -134,6 +142,27 @@ static void Fields(V& v, S& s) {
   v("MaskedPaths", s.masked_paths);
   v("ReadonlyPaths", s.readonly_paths);
   v("Init", s.init);
+}
+
+// IPAMConfig's one field is kept flat in EndpointConfig.
+struct EndpointIpam {
+  std::string ipv4_address;
+};
+template <typename V, Is<EndpointIpam> S>
+static void Fields(V& v, S& s) {
+  v("IPv4Address", s.ipv4_address);
+}
+
+template <typename V, Is<EndpointConfig> S>
+static void Fields(V& v, S& s) {
+  if constexpr (std::is_const_v<S>) {
+    v("IPAMConfig", EndpointIpam{s.ipv4_address});
+  } else {
+    EndpointIpam ipam;
+    v("IPAMConfig", ipam);
+    s.ipv4_address = ipam.ipv4_address;
+  }
+  v("Aliases", s.aliases);
 }
 
 template <typename V, Is<ExecConfig> S>
@@ -289,6 +318,14 @@ Result<HostConfig> DecodeHostConfig(const Json& json, const std::string& path) {
   return host_config;
 }
 
+Result<EndpointConfig> DecodeEndpointConfig(const Json& json, const std::string& path) {
+  EndpointConfig config;
+  if (json.is_null()) return config;
+  if (!json.is_object()) return Fail(DecodeError(path, "expected an object"));
+  BERTH_TRY(oci::json_codec::Read(json, path, config));
+  return config;
+}
+
 Result<CreateRequest> DecodeCreateRequest(const Json& body) {
   CreateRequest request;
   BERTH_ASSIGN_OR_RETURN(request.config, DecodeConfig(body, ""));
@@ -296,6 +333,17 @@ Result<CreateRequest> DecodeCreateRequest(const Json& body) {
     BERTH_ASSIGN_OR_RETURN(request.host_config, DecodeHostConfig(*it, "HostConfig"));
   }
   BERTH_TRY(CheckHostConfig(request.host_config));
+  if (auto networking = body.find("NetworkingConfig");
+      networking != body.end() && networking->is_object()) {
+    if (auto endpoints = networking->find("EndpointsConfig");
+        endpoints != networking->end() && endpoints->is_object()) {
+      for (const auto& [name, endpoint] : endpoints->items()) {
+        BERTH_ASSIGN_OR_RETURN(
+            request.endpoints[name],
+            DecodeEndpointConfig(endpoint, "NetworkingConfig.EndpointsConfig." + name));
+      }
+    }
+  }
   BERTH_TRY(CheckHealthcheck(request.config.image.healthcheck));
   if (request.config.stop_timeout && *request.config.stop_timeout < -1) {
     return Fail(DecodeError("StopTimeout", "must be -1 (no timeout) or more"));

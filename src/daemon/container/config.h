@@ -82,11 +82,22 @@ struct Ulimit {
   int64_t hard = 0;
 };
 
+// One host side of a published port (HostConfig.PortBindings["80/tcp"][i]): HostIp empty for
+// every address, HostPort empty for an ephemeral port, or a range "8000-8010".
+struct PortBinding {
+  std::string host_ip;
+  std::string host_port;
+  bool operator==(const PortBinding&) const = default;
+};
+
 // docker's container.HostConfig, with the resources inlined as docker does.
 struct HostConfig {
   std::vector<std::string> binds;  // "src:dst[:opts]"
   LogConfig log_config;
-  std::string network_mode;  // "", "default", "bridge", "host", "none"
+  // "", "default", "bridge", "host", "none", "container:<id|name>" or a network's name or id
+  std::string network_mode;
+  std::map<std::string, std::vector<PortBinding>> port_bindings;  // by port key, "80/tcp"
+  bool publish_all_ports = false;  // -P: every exposed port on an ephemeral host port
   RestartPolicy restart_policy;
   bool auto_remove = false;
   std::vector<MountSpec> mounts;
@@ -136,11 +147,24 @@ struct LogRotation {
 };
 [[nodiscard]] Result<LogRotation> ParseLogRotation(const LogConfig& log_config);
 
+// What a container asks of one network (docker's EndpointSettings as create and connect take
+// it): a static address and aliases.
+struct EndpointConfig {
+  std::string ipv4_address;  // IPAMConfig.IPv4Address
+  std::vector<std::string> aliases;
+  bool operator==(const EndpointConfig&) const = default;
+};
+
 // CreateRequest is the body of POST /containers/create.
 struct CreateRequest {
   Config config;
   HostConfig host_config;
+  std::map<std::string, EndpointConfig> endpoints;  // NetworkingConfig.EndpointsConfig
 };
+
+// DecodeEndpointConfig reads an EndpointSettings object at path.
+[[nodiscard]] Result<EndpointConfig> DecodeEndpointConfig(const nlohmann::json& json,
+                                                          const std::string& path);
 
 // DecodeCreateRequest reads the body: Config's fields at the top level, HostConfig under
 // "HostConfig". Beyond JSON types it checks what docker refuses at create: a restart policy name,

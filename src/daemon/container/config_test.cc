@@ -52,6 +52,28 @@ TEST(ContainerConfigTest, ReadsWhatTheDockerCliSends) {
   EXPECT_EQ(h.tmpfs.at("/run"), "");
 }
 
+TEST(ContainerConfigTest, ReadsPortsAndEndpoints) {
+  Result<CreateRequest> r = DecodeCreateRequest(json::parse(R"({"Image":"bb",
+    "ExposedPorts":{"80/tcp":{}},
+    "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8080"}]},
+      "PublishAllPorts":true},
+    "NetworkingConfig":{"EndpointsConfig":{"net":{"IPAMConfig":{"IPv4Address":"10.1.0.5"},
+      "Aliases":["web"]},"other":null}}})"));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->host_config.port_bindings.at("80/tcp"),
+            (std::vector<PortBinding>{{.host_ip = "", .host_port = "8080"}}));
+  EXPECT_TRUE(r->host_config.publish_all_ports);
+  EXPECT_EQ(r->endpoints.at("net").ipv4_address, "10.1.0.5");
+  EXPECT_EQ(r->endpoints.at("net").aliases, std::vector<std::string>{"web"});
+  EXPECT_EQ(r->endpoints.at("other"), EndpointConfig{});
+  EXPECT_TRUE(r->config.image.exposed_ports.contains("80/tcp"));
+  Result<CreateRequest> bad = DecodeCreateRequest(json::parse(
+      R"({"Image":"bb","NetworkingConfig":{"EndpointsConfig":{"net":{"Aliases":"web"}}}})"));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("NetworkingConfig.EndpointsConfig.net.Aliases"),
+            std::string::npos);
+}
+
 TEST(ContainerConfigTest, ErrorsNameTheField) {
   auto error_of = [](const char* body) {
     Result<CreateRequest> r = DecodeCreateRequest(json::parse(body));

@@ -1,7 +1,14 @@
 #include "daemon/container/names.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
 #include <random>
+
+#include "base/digest.h"
+#include "base/unique_fd.h"
 
 namespace berth::daemon::container {
 namespace {
@@ -47,6 +54,15 @@ std::string GenerateName(int attempt) {
                      std::string(kNouns[rng() % kNouns.size()]);
   if (attempt > 0) name += std::to_string(rng() % 10);
   return name;
+}
+
+std::string NewId() {
+  std::string bytes(32, '\0');
+  UniqueFd fd(open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  if (!fd || read(fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
+    bytes = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  return Sha256Hex(bytes);
 }
 
 }  // namespace berth::daemon::container

@@ -163,6 +163,31 @@ static void Fields(V& v, S& s) {
   v("Health", s.health);
 }
 
+template <typename V, Is<EndpointConfig> S>
+static void Fields(V& v, S& s) {
+  v("IPv4Address", s.ipv4_address);
+  v("Aliases", s.aliases);
+}
+
+template <typename V, Is<Endpoint> S>
+static void Fields(V& v, S& s) {
+  v("NetworkID", s.network_id, Emit::kRequired);
+  v("Config", s.config);
+  v("EndpointID", s.endpoint_id);
+  v("IPAddress", s.ip_address);
+  v("IPPrefixLen", s.ip_prefix_len);
+  v("Gateway", s.gateway);
+  v("MacAddress", s.mac_address);
+}
+
+template <typename V, Is<PublishedPort> S>
+static void Fields(V& v, S& s) {
+  v("Proto", s.proto, Emit::kRequired);
+  v("HostIp", s.host_ip, Emit::kAlways);
+  v("HostPort", s.host_port, Emit::kAlways);
+  v("ContainerPort", s.container_port, Emit::kAlways);
+}
+
 template <typename V, Is<Record> S>
 static void Fields(V& v, S& s) {
   v("Id", s.id, Emit::kRequired);
@@ -176,6 +201,9 @@ static void Fields(V& v, S& s) {
   v("RestartCount", s.restart_count);
   v("LogPath", s.log_path);
   v("MountPoints", s.mount_points);
+  v("Networks", s.networks);
+  v("Ports", s.ports);
+  v("SandboxKey", s.sandbox_key);
 }
 
 OrderedJson HealthJson(const Health& health) { return oci::json_codec::ToJson(health); }

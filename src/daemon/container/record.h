@@ -4,6 +4,7 @@
 // file operations; thread-safe.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -37,6 +38,26 @@ struct State {
   std::optional<Health> health;  // while the container has a health check
 };
 
+// One network the container is connected to: what it asked for, and while it runs the address it
+// was given there.
+struct Endpoint {
+  std::string network_id;
+  EndpointConfig config;    // the static address and the aliases asked for
+  std::string endpoint_id;  // while running: 64 hex digits
+  std::string ip_address;
+  int ip_prefix_len = 0;
+  std::string gateway;
+  std::string mac_address;
+};
+
+// A port published while the container runs.
+struct PublishedPort {
+  std::string proto;    // tcp, udp, sctp
+  std::string host_ip;  // "0.0.0.0" for every address
+  int host_port = 0;
+  int container_port = 0;
+};
+
 struct Record {
   std::string id;    // 64 hex digits
   std::string name;  // with docker's leading "/"
@@ -47,8 +68,11 @@ struct Record {
   HostConfig host_config;
   State state;
   int restart_count = 0;
-  std::string log_path;                  // the json-file log; "" with the "none" driver
-  std::vector<MountPoint> mount_points;  // planned at create, volumes named (mounts.h)
+  std::string log_path;                      // the json-file log; "" with the "none" driver
+  std::map<std::string, Endpoint> networks;  // by network name
+  std::vector<PublishedPort> ports;          // while running
+  std::string sandbox_key;  // while running: the network namespace file, when berthd made one
+  std::vector<MountPoint> mount_points;      // planned at create, volumes named (mounts.h)
 };
 
 // HealthJson is State.Health as the record and inspect show it (Status, FailingStreak, Log).

@@ -221,7 +221,9 @@ std::vector<oci::Namespace> Namespaces(const HostConfig& host, const SpecInput& 
   if (host.pid_mode != "host") namespaces.push_back({.type = "pid"});
   if (host.ipc_mode != "host") namespaces.push_back({.type = "ipc"});
   if (host.uts_mode != "host") namespaces.push_back({.type = "uts"});
-  if (host.network_mode != "host") namespaces.push_back({.type = "network"});
+  if (host.network_mode != "host") {
+    namespaces.push_back({.type = "network", .path = input.netns_path});
+  }
   const bool cgroupns = host.cgroupns_mode == "private" ||
                         (host.cgroupns_mode.empty() && input.cgroupns_private_default);
   if (cgroupns) namespaces.push_back({.type = "cgroup"});
@@ -239,11 +241,6 @@ Status CheckModes(const HostConfig& host) {
   static const std::set<std::string> kIpc = {"", "private", "shareable", "host", "none"};
   if (!kIpc.contains(host.ipc_mode)) {
     return Invalid("HostConfig.IpcMode", "invalid IPC mode: " + host.ipc_mode);
-  }
-  static const std::set<std::string> kNetwork = {"", "default", "bridge", "host", "none"};
-  if (!kNetwork.contains(host.network_mode)) {
-    return Invalid("HostConfig.NetworkMode",
-                   "network mode '" + host.network_mode + "' is not supported");
   }
   if (!host.cgroupns_mode.empty() && host.cgroupns_mode != "host" &&
       host.cgroupns_mode != "private") {

@@ -48,6 +48,9 @@ struct SpecInput {
   std::string resolv_conf_file;
   std::vector<MountPoint> mounts;  // planned (mounts.h), each volume's source filled in
   std::string init_path;  // the init binary for HostConfig.Init (docker-init); "" when missing
+  // The network namespace the daemon prepared (a netns file, or another container's); "" for
+  // a new one made by the runtime. Ignored with NetworkMode host.
+  std::string netns_path;
   bool cgroupns_private_default = false;  // docker's default: private on cgroup v2 only
   SeccompHost seccomp_host;               // what the seccomp profile's rules are checked against
 };
