@@ -133,8 +133,7 @@ struct Containers::Impl {
   std::thread monitor;
   std::thread worker;
 
-  Impl(ContainersOptions o, image::store::ImageStore& i, volume::Volumes& v, Events& e,
-       Networks& n)
+  Impl(ContainersOptions o, image::store::ImageStore& i, volume::Volumes& v, Events& e, Networks& n)
       : options(std::move(o)), images(i), volumes(v), events(e), networks(n) {}
 
   // Emit publishes a container event with docker's attributes (name, image, labels) and extra.

@@ -65,11 +65,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
   BERTH_ASSIGN_OR_RETURN(daemon->volumes_,
                          Annotate(volume::Volumes::Open(std::move(volumes)), what));
   BERTH_ASSIGN_OR_RETURN(daemon->networks_, Annotate(Networks::Open(o.data_root), what));
-  BERTH_ASSIGN_OR_RETURN(daemon->containers_,
-                         Annotate(Containers::Open(std::move(containers), *daemon->images_,
-                                                   *daemon->volumes_, daemon->events_,
-                                                   *daemon->networks_),
-                                  what));
+  BERTH_ASSIGN_OR_RETURN(
+      daemon->containers_,
+      Annotate(Containers::Open(std::move(containers), *daemon->images_, *daemon->volumes_,
+                                daemon->events_, *daemon->networks_),
+               what));
   return daemon;
 }
 

@@ -72,7 +72,7 @@ struct Record {
   std::map<std::string, Endpoint> networks;  // by network name
   std::vector<PublishedPort> ports;          // while running
   std::string sandbox_key;  // while running: the network namespace file, when berthd made one
-  std::vector<MountPoint> mount_points;      // planned at create, volumes named (mounts.h)
+  std::vector<MountPoint> mount_points;  // planned at create, volumes named (mounts.h)
 };
 
 // HealthJson is State.Health as the record and inspect show it (Status, FailingStreak, Log).
