@@ -28,7 +28,8 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
   std::map<std::string, std::vector<std::string>*> lists = {
       {"hosts", &next.hosts},
       {"registry-mirrors", &next.registry_mirrors},
-      {"insecure-registries", &next.insecure_registries}};
+      {"insecure-registries", &next.insecure_registries},
+      {"dns", &next.dns}};
   std::map<std::string, int*> counts = {
       {"max-concurrent-downloads", &next.max_concurrent_downloads},
       {"max-concurrent-uploads", &next.max_concurrent_uploads}};

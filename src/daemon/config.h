@@ -1,8 +1,8 @@
 // DaemonConfig: berthd's settings, from dockerd's flags and from daemon.json (the same keys as
 // dockerd's: "hosts", "data-root", "exec-root", "pidfile", "log-level", "group",
 // "storage-driver", "registry-mirrors", "insecure-registries", "max-concurrent-downloads",
-// "max-concurrent-uploads"). A setting given both as a flag and in the file is refused, as dockerd
-// refuses it; so is a key berthd does not know. Pure.
+// "max-concurrent-uploads", "dns"). A setting given both as a flag and in the file is refused, as
+// dockerd refuses it; so is a key berthd does not know. Pure.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,7 @@ struct DaemonConfig {
   int max_concurrent_downloads = 3;              // blobs fetched at once by a pull
   int max_concurrent_uploads = 5;                // blobs sent at once by a push
   int64_t upload_chunk_size = 64 << 20;          // larger blobs are pushed in chunks (a flag only)
+  std::vector<std::string> dns;  // the name servers containers use; none: the host's
 };
 
 // MergeDaemonJson applies the JSON text of a daemon.json (path names it in errors) over config.

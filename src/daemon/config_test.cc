@@ -49,6 +49,14 @@ TEST(DaemonConfigTest, RegistryKeys) {
   EXPECT_EQ(config.max_concurrent_downloads, 5);
 }
 
+TEST(DaemonConfigTest, DnsServers) {
+  DaemonConfig config;
+  ASSERT_TRUE(MergeDaemonJson(R"({"dns":["127.0.0.1","10.0.0.2"]})", "d.json", {}, &config));
+  EXPECT_EQ(config.dns, (std::vector<std::string>{"127.0.0.1", "10.0.0.2"}));
+  EXPECT_FALSE(MergeDaemonJson(R"({"dns":"127.0.0.1"})", "d.json", {}, &config));
+  EXPECT_FALSE(MergeDaemonJson(R"({"dns":["127.0.0.1"]})", "d.json", {"dns"}, &config));
+}
+
 TEST(DaemonConfigTest, MalformedFilesAndValuesAreRefused) {
   for (const char* bad :
        {"{", "[]", R"({"hosts":"unix:///a"})", R"({"hosts":[1]})", R"({"pidfile":3})",

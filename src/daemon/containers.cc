@@ -20,6 +20,7 @@
 #include "daemon/container/spec.h"
 #include "daemon/containers_internal.h"
 #include "image/reference/reference.h"
+#include "network/dns/resolv_conf.h"
 #include "oci/image_spec_json.h"
 #include "shim/shim.h"
 
@@ -42,17 +43,23 @@ Status CheckExtraHosts(const container::HostConfig& host) {
 }
 
 // ResolvConf is the host's resolv.conf for a container: as it is with the host's network; on
-// the container's own network without the loopback nameservers it cannot reach, and with
-// docker's fallbacks (Google's public servers) when none is left.
-std::string ResolvConf(const std::string& host_text, bool own_network) {
+// the container's own network with the daemon's --dns servers instead of the host's, or else
+// without the loopback nameservers it cannot reach, and with docker's fallbacks (Google's
+// public servers) when none is left.
+std::string ResolvConf(const std::string& host_text, bool own_network,
+                       const std::vector<std::string>& dns) {
   if (!own_network) return host_text;
   std::string out;
   bool nameserver = false;
+  for (const std::string& server : dns) {
+    out += "nameserver " + server + "\n";
+    nameserver = true;
+  }
   for (const std::string& line : Split(host_text, '\n')) {
     const std::string_view trimmed = TrimSpace(line);
     if (trimmed.starts_with("nameserver")) {
       const std::string_view address = TrimSpace(trimmed.substr(10));
-      if (address.starts_with("127.") || address == "::1") continue;
+      if (!dns.empty() || address.starts_with("127.") || address == "::1") continue;
       nameserver = true;
     }
     if (!line.empty()) out += line + "\n";
@@ -115,6 +122,27 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
   BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
   BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
+  // The embedded DNS server forwards the names the networks do not know to the host's resolvers.
+  const network::dns::ResolvConf host_resolv =
+      network::dns::ParseResolvConf(ReadFile("/etc/resolv.conf").value_or(""));
+  network::dns::ServerOptions dns_options;
+  for (const std::string& server : impl->options.dns) {
+    BERTH_ASSIGN_OR_RETURN(network::dns::IpAddress address,
+                           Annotate(network::dns::IpAddress::Parse(server), "--dns"));
+    dns_options.upstreams.push_back({.address = address});
+  }
+  if (impl->options.dns.empty()) {
+    for (const network::dns::IpAddress& server : host_resolv.nameservers) {
+      dns_options.upstreams.push_back({.address = server});
+    }
+  }
+  if (Result<std::unique_ptr<network::dns::Server>> dns =
+          network::dns::Server::Start(std::move(dns_options))) {
+    impl->dns = std::move(*dns);
+    impl->dns_search = host_resolv.search;
+  } else {
+    log::Warn("containers: no embedded DNS server: {}", dns.error().message());
+  }
   BERTH_TRY(MakeDirs(impl->NetnsDir(), 0700));
   if (impl->options.shim_path.starts_with('/')) {
     if (Result<UniqueFd> sealed = shim::SealExecutable(impl->options.shim_path)) {
@@ -306,9 +334,12 @@ Result<std::string> Containers::Create(std::string_view name,
     BERTH_TRY(WriteFile(dir + "/hostname", hostname + "\n"));
     BERTH_TRY(d.WriteHosts(record));
     Result<std::string> resolv = ReadFile("/etc/resolv.conf");
-    BERTH_TRY(
-        WriteFile(dir + "/resolv.conf",
-                  ResolvConf(resolv ? *resolv : "", record.host_config.network_mode != "host")));
+    const std::string host_resolv = resolv ? *resolv : "";
+    BERTH_TRY(WriteFile(
+        dir + "/resolv.conf",
+        OnUserDefinedNetwork(record)
+            ? network::dns::ContainerResolvConf(network::dns::ParseResolvConf(host_resolv))
+            : ResolvConf(host_resolv, record.host_config.network_mode != "host", d.options.dns)));
     BERTH_TRY(container::SaveRecord(dir, record));
     return d.images.PrepareRootfs(id, image->id).map([](auto&&) {});
   }();

@@ -61,6 +61,9 @@ struct ContainersOptions {
   std::optional<runtime::cgroup::Layout> cgroup_layout;  // nullopt when it cannot be read
   int64_t host_memory = 0;                               // bytes; 0 when unknown
   container::SeccompHost seccomp_host;  // the machine's architecture and kernel version
+  // The name servers (addresses) containers use, dockerd's --dns: in the resolv.conf of those
+  // on the default bridge, and the upstreams of the embedded DNS server; none: the host's.
+  std::vector<std::string> dns;
   bool debug = false;
 };
 

@@ -14,6 +14,7 @@
 #include "daemon/container/health.h"
 #include "daemon/container/names.h"
 #include "daemon/containers.h"
+#include "network/dns/server.h"
 #include "shim/protocol.h"
 
 namespace berth::daemon {
@@ -96,12 +97,23 @@ struct Exec {
   bool started = false;
 };
 
+// OnUserDefinedNetwork: r has an endpoint on a network other than the default bridge, so its
+// names are served by the embedded DNS server (containers_network.cc).
+bool OnUserDefinedNetwork(const container::Record& r);
+
 struct Containers::Impl {
   ContainersOptions options;
   image::store::ImageStore& images;
   volume::Volumes& volumes;
   Events& events;
   Networks& networks;
+
+  // The embedded DNS server of user-defined networks (none when it could not start), and what
+  // it serves: the registration of each running container on such a network, by id.
+  std::unique_ptr<network::dns::Server> dns;
+  std::vector<std::string> dns_search;  // the host's search domains
+  std::mutex dns_mu;
+  std::map<std::string, network::dns::Registration> dns_served;
 
   std::mutex mu;  // guards the maps and the task queue
   std::map<std::string, std::shared_ptr<Container>> by_id;
@@ -230,6 +242,13 @@ struct Containers::Impl {
   void RestoreNetwork(const container::Record& r);
   // RemoveStaleNetns removes the netns files of containers not running (Open, after Recover).
   void RemoveStaleNetns();
+  // ServeDns makes the embedded DNS server answer in r's network namespace when r is on a
+  // user-defined network; StopDns ends that. ResolveName answers a name asked by container id:
+  // the addresses of the containers named so (by name or --network-alias) on the user-defined
+  // networks it is on. It takes only the networks' lock (the DNS thread calls it).
+  Status ServeDns(const container::Record& r);
+  void StopDns(const std::string& id);
+  std::vector<network::dns::IpAddress> ResolveName(const std::string& id, std::string_view name);
   std::string NetnsDir() const { return options.exec_root + "/netns"; }
   // WriteHosts writes the container's /etc/hosts: localhost, the extra hosts, its addresses.
   Status WriteHosts(const container::Record& r);

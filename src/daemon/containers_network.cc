@@ -2,11 +2,17 @@
 // namespace and endpoints made at each start and taken back at each exit, docker network
 // connect and disconnect, and the container's /etc/hosts.
 #include <dirent.h>
+#include <fcntl.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
 #include "base/file.h"
 #include "base/log.h"
+#include "base/unique_fd.h"
 #include "daemon/containers_internal.h"
 #include "network/link.h"
 #include "network/netns.h"
@@ -28,7 +34,18 @@ std::string ModeNetwork(const std::string& mode) {
   return mode;
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
 }  // namespace
+
+bool OnUserDefinedNetwork(const Record& r) {
+  return std::any_of(r.networks.begin(), r.networks.end(),
+                     [](const auto& entry) { return entry.first != "bridge"; });
+}
 
 Result<std::map<std::string, Endpoint>> Containers::Impl::PlanNetworks(
     const container::CreateRequest& request) {
@@ -133,7 +150,8 @@ Result<std::string> Containers::Impl::SetUpNetwork(const std::shared_ptr<Contain
       BERTH_ASSIGN_OR_RETURN(r.ports, networks.Publish(r.networks[order.front()], r.host_config,
                                                        r.config.image.exposed_ports));
     }
-    return WriteHosts(r);
+    BERTH_TRY(WriteHosts(r));
+    return ServeDns(r);
   }();
   if (!connected) {
     TearDownNetwork(r);
@@ -151,6 +169,7 @@ Result<std::string> Containers::Impl::SetUpNetwork(const std::shared_ptr<Contain
 }
 
 void Containers::Impl::TearDownNetwork(Record& r) {
+  StopDns(r.id);
   networks.Unpublish(r.ports);
   for (auto& [name, endpoint] : r.networks) {
     if (!endpoint.endpoint_id.empty()) networks.Disconnect(r.id, endpoint, false);
@@ -173,6 +192,61 @@ void Containers::Impl::RestoreNetwork(const Record& r) {
                      first ? r.ports : std::vector<container::PublishedPort>{});
     first = false;
   }
+  // The sockets of the daemon before went with it; the namespace stays.
+  if (Status served = ServeDns(r); !served) {
+    log::Warn("container {}: {}", r.id, served.error().message());
+  }
+}
+
+Status Containers::Impl::ServeDns(const Record& r) {
+  if (!dns || r.sandbox_key.empty() || !OnUserDefinedNetwork(r)) return Ok();
+  UniqueFd netns(open(r.sandbox_key.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns) return Fail(ErrnoNow("embedded DNS: open " + r.sandbox_key));
+  const std::string id = r.id;
+  network::dns::Lookup lookup{
+      .addresses = [this, id](std::string_view name) { return ResolveName(id, name); }};
+  BERTH_ASSIGN_OR_RETURN(
+      network::dns::Registration registration,
+      Annotate(dns->Serve(netns.get(), std::move(lookup), dns_search), "embedded DNS"));
+  std::lock_guard lock(dns_mu);
+  dns_served[id] = registration;
+  return Ok();
+}
+
+void Containers::Impl::StopDns(const std::string& id) {
+  std::optional<network::dns::Registration> registration;
+  {
+    std::lock_guard lock(dns_mu);
+    auto it = dns_served.find(id);
+    if (it == dns_served.end()) return;
+    registration = it->second;
+    dns_served.erase(it);
+  }
+  dns->Stop(*registration);
+}
+
+std::vector<network::dns::IpAddress> Containers::Impl::ResolveName(const std::string& id,
+                                                                   std::string_view name) {
+  std::vector<network::dns::IpAddress> out;
+  for (const NetworkRecord& net : networks.List()) {
+    if (net.name == "bridge") continue;
+    const std::vector<EndpointView> endpoints = networks.Endpoints(net.id);
+    const bool asker_on_it =
+        std::any_of(endpoints.begin(), endpoints.end(),
+                    [&](const EndpointView& e) { return e.container_id == id; });
+    if (!asker_on_it) continue;
+    for (const EndpointView& e : endpoints) {
+      const bool named = Lower(e.name) == name ||
+                         std::any_of(e.aliases.begin(), e.aliases.end(),
+                                     [&](const std::string& a) { return Lower(a) == name; });
+      if (!named) continue;
+      const std::string address = e.ipv4_address.substr(0, e.ipv4_address.find('/'));
+      if (Result<network::dns::IpAddress> ip = network::dns::IpAddress::Parse(address)) {
+        out.push_back(*ip);
+      }
+    }
+  }
+  return out;
 }
 
 void Containers::Impl::RemoveStaleNetns() {

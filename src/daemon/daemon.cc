@@ -42,6 +42,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
                                .shim_path = o.shim_path,
                                .init_path = o.init_path,
                                .seccomp_host = container::CurrentSeccompHost(),
+                               .dns = o.dns,
                                .debug = o.debug};
   if (Result<runtime::cgroup::Layout> layout = runtime::cgroup::DetectLayout()) {
     containers.cgroup_layout = std::move(*layout);

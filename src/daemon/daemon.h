@@ -35,6 +35,7 @@ struct DaemonOptions {
   int max_concurrent_downloads = 3;
   int max_concurrent_uploads = 5;
   int64_t upload_chunk_size = 64 << 20;  // blobs larger than this are pushed in chunks
+  std::vector<std::string> dns;          // the name servers containers use; none: the host's
 };
 
 class Daemon {

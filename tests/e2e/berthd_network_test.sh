@@ -2,7 +2,8 @@
 # Container networks on berthd with real traffic, driven by Debian's docker CLI and docker-py:
 # busybox httpd in a container reached through a published port from the host's loopback and
 # from a network namespace this test makes; docker port; a port conflict; two containers on a
-# user-defined network talking by address (one with a static --ip); isolation between two
+# user-defined network talking by address (one with a static --ip) and finding each other by
+# name and alias (the embedded DNS server); isolation between two
 # networks; network inspect, rm and prune; a restart of berthd with the published port still
 # working. Only loopback and the namespace made here are reached.
 # Usage: tests/e2e/berthd_network_test.sh BERTHD   (run as root)
@@ -30,6 +31,9 @@ network_cleanup() {
 }
 trap network_cleanup EXIT
 
+# Names the networks do not know are forwarded to --dns: the host's loopback, never the host's
+# own resolvers.
+echo '{"log-level": "debug", "dns": ["127.0.0.1"]}' >"$work/daemon.json"
 start_daemon
 d import "$work/rootfs.tar" bb >/dev/null 2>&1 || die "cannot import busybox"
 port=$((20000 + $$ % 10000))
@@ -102,6 +106,22 @@ get='for i in $(seq 50); do
   out=$(printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.123.45.50 80 | tail -n 1)
   [ -n "$out" ] && echo "$out" && exit; sleep 0.1; done'
 expect_eq "containers on one network talk by address" "hello-berth" "$(d exec peer sh -c "$get")"
+# ---- names on user-defined networks: the embedded DNS server at 127.0.0.11 ----
+expect_eq "a container on a user-defined network asks the embedded DNS server" \
+  "nameserver 127.0.0.11" "$(d exec peer grep nameserver /etc/resolv.conf 2>&1)"
+# resolve CONTAINER NAME: the addresses busybox nslookup gets for NAME, sorted, on one line.
+resolve() {
+  d exec "$1" nslookup "$2" 2>/dev/null | awk '/^Name:/ { named = 1 } named && /^Address/ { print $NF }' |
+    sort | xargs
+}
+expect_eq "a container name resolves to its address" "10.123.45.50" "$(resolve peer srv)"
+d run -d --name alias1 --network e2enet --network-alias svc bb sleep 1d >/dev/null 2>&1
+d run -d --name alias2 --network e2enet --network-alias svc bb sleep 1d >/dev/null 2>&1
+alias_ips="$(for c in alias1 alias2; do d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' $c; done | sort | xargs)"
+expect_eq "a --network-alias of two containers gives both addresses" "$alias_ips" "$(resolve peer svc)"
+expect_eq "names of another network do not resolve" "" "$(resolve other srv)"
+d rm -f alias1 alias2 >/dev/null 2>&1
+expect_eq "a removed container's alias no longer resolves" "" "$(resolve peer svc)"
 expect_eq "a container on another network cannot reach it" "" \
   "$(d exec other sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.123.45.50 80' 2>/dev/null)"
 expect_eq "network inspect lists the containers" "peer srv" \
@@ -133,6 +153,7 @@ expect_eq "the container keeps its address" "$ip" \
 out="$(d run -d --name web3 -p "$port:80" bb sleep 1d 2>&1)"
 [[ "$out" == *"port is already allocated"* ]]
 record $? "the port is still allocated after the restart" "$out"
+expect_eq "names still resolve after a restart of berthd" "10.123.45.50" "$(resolve peer srv)"
 d run -d --name late --network e2enet bb sleep 1d >/dev/null 2>&1
 [ "$(d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' late)" != "10.123.45.50" ]
 record $? "the addresses in use are not handed out again after a restart"

@@ -91,7 +91,8 @@ Result<int> Run(daemon::DaemonConfig config) {
                             .registry = registries,
                             .max_concurrent_downloads = config.max_concurrent_downloads,
                             .max_concurrent_uploads = config.max_concurrent_uploads,
-                            .upload_chunk_size = config.upload_chunk_size}));
+                            .upload_chunk_size = config.upload_chunk_size,
+                            .dns = config.dns}));
   api::version::EngineVersions versions{.server_version = kVersion};
   http::Router router;
   api::server::AddSystemRoutes(router, *d, versions);
@@ -162,6 +163,7 @@ int main(int argc, char** argv) {
        app.add_option("--max-concurrent-downloads", config.max_concurrent_downloads,
                       "the most blobs one pull fetches at once")
            ->check(CLI::Range(1, 1024))},
+      {"dns", app.add_option("--dns", config.dns, "DNS server for the containers to use")},
       {"max-concurrent-uploads",
        app.add_option("--max-concurrent-uploads", config.max_concurrent_uploads,
                       "the most blobs one push sends at once")
