@@ -226,8 +226,6 @@ TEST(Shim, ReadyLineStartLogAndCleanUp) {
   json started = shim.Request(R"({"op":"start"})");
   ASSERT_EQ(started["ok"], true) << started.dump();
   EXPECT_TRUE(started["started_at"].get<std::string>().ends_with("Z"));
-  json again = shim.Request(R"({"op":"start"})");
-  EXPECT_EQ(again["error"], "start: already started");
 
   shim::ExitRecord exit = shim.WaitExit();
   EXPECT_EQ(exit.exit_code, 0);
@@ -269,6 +267,8 @@ TEST(Shim, KillGives137) {
   ShimProcess shim(b, UniqueId("kill"));
   ASSERT_TRUE(shim.Spawn().contains("pid"));
   ASSERT_EQ(shim.Request(R"({"op":"start"})")["ok"], true);
+  // A second start, asked while the container surely runs (a short one may be gone already).
+  EXPECT_EQ(shim.Request(R"({"op":"start"})")["error"], "start: already started");
   ASSERT_EQ(shim.Request(R"({"op":"kill","signal":9})")["ok"], true);
   EXPECT_EQ(shim.WaitExit().exit_code, 137);
 }
