@@ -12,11 +12,12 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(busybox-static jq iproute2 util-linux procps)
-# The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl (and
-# berth-registry: skopeo, htpasswd). docker.io also brings dockerd and containerd, which
-# bench/berthd_run.sh starts on private roots as peers.
-client_pkgs=(docker.io python3-docker curl skopeo apache2-utils)
-peer_pkgs=(hyperfine crun runc podman time tar umoci mmdebstrap e2fsprogs)
+# The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl; for the
+# registries skopeo, htpasswd and Debian's docker-registry (the reference server, started by the
+# tests on loopback); nft to clear berth's table after the network test. docker.io also brings
+# dockerd and containerd, which bench/berthd_run.sh starts on private roots as peers.
+client_pkgs=(docker.io python3-docker curl skopeo apache2-utils docker-registry nftables)
+peer_pkgs=(hyperfine crun runc podman time tar umoci mmdebstrap e2fsprogs wrk)
 # libFuzzer comes with clang (cmake -DBERTH_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++).
 fuzz_pkgs=(clang)
 # Go toolchain and the Go libraries the OCI runtime-tools validation suite builds against
