@@ -104,8 +104,8 @@ Result<int> NetworkLsCommand(Cli& cli, const std::string& path, const Args& args
                     {"Name", StringAt(n, "Name")},
                     {"Driver", StringAt(n, "Driver")},
                     {"Scope", StringAt(n, "Scope")},
-                    {"IPv6", n.value("EnableIPv6", false) ? "true" : "false"},
-                    {"Internal", n.value("Internal", false) ? "true" : "false"},
+                    {"IPv6", BoolAt(n, "EnableIPv6") ? "true" : "false"},
+                    {"Internal", BoolAt(n, "Internal") ? "true" : "false"},
                     {"CreatedAt", StringAt(n, "Created")},
                     {"Labels", ObjectAt(n, "Labels")}});
   }
@@ -166,10 +166,12 @@ Result<int> NetworkPruneCommand(Cli& cli, const std::string& path, const Args& a
   BERTH_ASSIGN_OR_RETURN(json report, client->DoJson({.method = "POST",
                                                       .path = "/networks/prune",
                                                       .query = {{"filters", encoded}}}));
-  const json& deleted = report.contains("NetworksDeleted") ? report["NetworksDeleted"] : json();
-  if (deleted.is_array() && !deleted.empty()) {
+  const json& deleted = ArrayAt(report, "NetworksDeleted");
+  if (!deleted.empty()) {
     std::string text = "Deleted Networks:\n";
-    for (const json& name : deleted) text += name.get<std::string>() + "\n";
+    for (const json& name : deleted) {
+      text += (name.is_string() ? name.get<std::string>() : "") + "\n";
+    }
     cli.Out(text + "\n");
   }
   return 0;

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/inspect.h"
+#include "cli/json_fields.h"
 #include "cli/json_stream.h"
 
 namespace berth::cli {
@@ -14,11 +15,6 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::string_view kVolumesTable = "table {{.Driver}}\t{{.Name}}";
-
-std::string Text(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // KeyValues reads "k=v" flag values into a JSON object ("k" alone is an empty value).
 json KeyValues(const std::vector<std::string>& values) {
@@ -33,19 +29,17 @@ json KeyValues(const std::vector<std::string>& values) {
 // VolumeRow is one line of docker volume ls: the fields of docker's volumeContext, by name.
 json VolumeRow(const json& v) {
   std::vector<std::string> labels;
-  if (auto it = v.find("Labels"); it != v.end() && it->is_object()) {
-    for (const auto& [key, value] : it->items()) {
-      labels.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : ""));
-    }
+  for (const auto& [key, value] : ObjectAt(v, "Labels").items()) {
+    labels.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : ""));
   }
-  return {{"Name", Text(v, "Name")},
-          {"Driver", Text(v, "Driver")},
-          {"Scope", Text(v, "Scope")},
-          {"Mountpoint", Text(v, "Mountpoint")},
+  return {{"Name", StringAt(v, "Name")},
+          {"Driver", StringAt(v, "Driver")},
+          {"Scope", StringAt(v, "Scope")},
+          {"Mountpoint", StringAt(v, "Mountpoint")},
           {"Labels", Join(labels, ",")},
           {"Links", "N/A"},
           {"Size", "N/A"},
-          {"CreatedAt", Text(v, "CreatedAt")}};
+          {"CreatedAt", StringAt(v, "CreatedAt")}};
 }
 
 }  // namespace
@@ -78,7 +72,7 @@ Result<int> VolumeCreateCommand(Cli& cli, const std::string& path, const Args& a
                                                        .path = "/volumes/create",
                                                        .body = body.dump(),
                                                        .content_type = "application/json"}));
-  cli.Out(Text(created, "Name") + "\n");
+  cli.Out(StringAt(created, "Name") + "\n");
   return 0;
 }
 
@@ -100,9 +94,7 @@ Result<int> VolumeLsCommand(Cli& cli, const std::string& path, const Args& args)
   }
   BERTH_ASSIGN_OR_RETURN(json answer, client->DoJson(request));
   std::vector<json> rows;
-  if (auto it = answer.find("Volumes"); it != answer.end() && it->is_array()) {
-    for (const json& v : *it) rows.push_back(VolumeRow(v));
-  }
+  for (const json& v : ArrayAt(answer, "Volumes")) rows.push_back(VolumeRow(v));
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
     return a["Name"].get<std::string>() < b["Name"].get<std::string>();
   });
@@ -174,17 +166,15 @@ Result<int> VolumePruneCommand(Cli& cli, const std::string& path, const Args& ar
                                                       .path = "/volumes/prune",
                                                       .query = {{"filters", encoded}}}));
   std::string text;
-  if (auto it = report.find("VolumesDeleted");
-      it != report.end() && it->is_array() && !it->empty()) {
+  const json& deleted = ArrayAt(report, "VolumesDeleted");
+  if (!deleted.empty()) {
     text += "Deleted Volumes:\n";
-    for (const json& name : *it) text += (name.is_string() ? name.get<std::string>() : "") + "\n";
+    for (const json& name : deleted) {
+      text += (name.is_string() ? name.get<std::string>() : "") + "\n";
+    }
     text += "\n";
   }
-  auto reclaimed = report.find("SpaceReclaimed");
-  text += "Total reclaimed space: " +
-          HumanSize(reclaimed != report.end() && reclaimed->is_number() ? reclaimed->get<int64_t>()
-                                                                        : 0) +
-          "\n";
+  text += "Total reclaimed space: " + HumanSize(IntAt(report, "SpaceReclaimed")) + "\n";
   cli.Out(text);
   return 0;
 }

@@ -42,32 +42,6 @@ Status CheckExtraHosts(const container::HostConfig& host) {
   return Ok();
 }
 
-// ResolvConf is the host's resolv.conf for a container: as it is with the host's network; on
-// the container's own network with the daemon's --dns servers instead of the host's, or else
-// without the loopback nameservers it cannot reach, and with docker's fallbacks (Google's
-// public servers) when none is left.
-std::string ResolvConf(const std::string& host_text, bool own_network,
-                       const std::vector<std::string>& dns) {
-  if (!own_network) return host_text;
-  std::string out;
-  bool nameserver = false;
-  for (const std::string& server : dns) {
-    out += "nameserver " + server + "\n";
-    nameserver = true;
-  }
-  for (const std::string& line : Split(host_text, '\n')) {
-    const std::string_view trimmed = TrimSpace(line);
-    if (trimmed.starts_with("nameserver")) {
-      const std::string_view address = TrimSpace(trimmed.substr(10));
-      if (!dns.empty() || address.starts_with("127.") || address == "::1") continue;
-      nameserver = true;
-    }
-    if (!line.empty()) out += line + "\n";
-  }
-  if (!nameserver) out += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
-  return out;
-}
-
 std::string Hostname(const container::Config& config, const container::HostConfig& host,
                      const std::string& id) {
   if (host.network_mode == "host") {
@@ -125,16 +99,15 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   // The embedded DNS server forwards the names the networks do not know to the host's resolvers.
   const network::dns::ResolvConf host_resolv =
       network::dns::ParseResolvConf(ReadFile("/etc/resolv.conf").value_or(""));
-  network::dns::ServerOptions dns_options;
   for (const std::string& server : impl->options.dns) {
     BERTH_ASSIGN_OR_RETURN(network::dns::IpAddress address,
                            Annotate(network::dns::IpAddress::Parse(server), "--dns"));
-    dns_options.upstreams.push_back({.address = address});
+    impl->dns_servers.push_back(address);
   }
-  if (impl->options.dns.empty()) {
-    for (const network::dns::IpAddress& server : host_resolv.nameservers) {
-      dns_options.upstreams.push_back({.address = server});
-    }
+  network::dns::ServerOptions dns_options;
+  for (const network::dns::IpAddress& server :
+       impl->dns_servers.empty() ? host_resolv.nameservers : impl->dns_servers) {
+    dns_options.upstreams.push_back({.address = server});
   }
   if (Result<std::unique_ptr<network::dns::Server>> dns =
           network::dns::Server::Start(std::move(dns_options))) {
@@ -333,13 +306,16 @@ Result<std::string> Containers::Create(std::string_view name,
     BERTH_TRY(MakeDirs(dir, 0710));
     BERTH_TRY(WriteFile(dir + "/hostname", hostname + "\n"));
     BERTH_TRY(d.WriteHosts(record));
+    // With the host's network, the host's file as it is.
     Result<std::string> resolv = ReadFile("/etc/resolv.conf");
-    const std::string host_resolv = resolv ? *resolv : "";
-    BERTH_TRY(WriteFile(
-        dir + "/resolv.conf",
-        OnUserDefinedNetwork(record)
-            ? network::dns::ContainerResolvConf(network::dns::ParseResolvConf(host_resolv))
-            : ResolvConf(host_resolv, record.host_config.network_mode != "host", d.options.dns)));
+    std::string resolv_conf = resolv ? *resolv : "";
+    if (OnUserDefinedNetwork(record)) {
+      resolv_conf = network::dns::ContainerResolvConf(network::dns::ParseResolvConf(resolv_conf));
+    } else if (record.host_config.network_mode != "host") {
+      resolv_conf =
+          network::dns::BridgeResolvConf(network::dns::ParseResolvConf(resolv_conf), d.dns_servers);
+    }
+    BERTH_TRY(WriteFile(dir + "/resolv.conf", resolv_conf));
     BERTH_TRY(container::SaveRecord(dir, record));
     return d.images.PrepareRootfs(id, image->id).map([](auto&&) {});
   }();

@@ -91,16 +91,7 @@ Result<std::pair<std::vector<std::string>, int64_t>> Containers::Prune(
       auto created = image::store::ParseRfc3339(r.created);
       if (!created || *created >= *until) continue;
     }
-    // As docker: every label= holds, and not every label! does.
-    auto wanted = [&](const char* key) {
-      auto it = filters.find(key);
-      return it == filters.end() ? std::vector<std::string>{} : it->second;
-    };
-    const std::vector<std::string> not_labels = wanted("label!");
-    if (!image::store::MatchLabels(wanted("label"), r.config.image.labels) ||
-        (!not_labels.empty() && image::store::MatchLabels(not_labels, r.config.image.labels))) {
-      continue;
-    }
+    if (!image::store::MatchPruneLabels(filters, r.config.image.labels)) continue;
     Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(r.id);
     Status removed = Remove(r.id, false);
     if (!removed) continue;  // started meanwhile, or already gone

@@ -111,7 +111,8 @@ struct Containers::Impl {
   // The embedded DNS server of user-defined networks (none when it could not start), and what
   // it serves: the registration of each running container on such a network, by id.
   std::unique_ptr<network::dns::Server> dns;
-  std::vector<std::string> dns_search;  // the host's search domains
+  std::vector<std::string> dns_search;               // the host's search domains
+  std::vector<network::dns::IpAddress> dns_servers;  // options.dns, parsed
   std::mutex dns_mu;
   std::map<std::string, network::dns::Registration> dns_served;
 
@@ -243,12 +244,9 @@ struct Containers::Impl {
   // RemoveStaleNetns removes the netns files of containers not running (Open, after Recover).
   void RemoveStaleNetns();
   // ServeDns makes the embedded DNS server answer in r's network namespace when r is on a
-  // user-defined network; StopDns ends that. ResolveName answers a name asked by container id:
-  // the addresses of the containers named so (by name or --network-alias) on the user-defined
-  // networks it is on. It takes only the networks' lock (the DNS thread calls it).
+  // user-defined network, from the network service (Networks::Resolve); StopDns ends that.
   Status ServeDns(const container::Record& r);
   void StopDns(const std::string& id);
-  std::vector<network::dns::IpAddress> ResolveName(const std::string& id, std::string_view name);
   std::string NetnsDir() const { return options.exec_root + "/netns"; }
   // WriteHosts writes the container's /etc/hosts: localhost, the extra hosts, its addresses.
   Status WriteHosts(const container::Record& r);

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
 #include "base/file.h"
@@ -32,12 +31,6 @@ std::string ModeNetwork(const std::string& mode) {
   if (mode.empty() || mode == "default" || mode == "bridge") return "bridge";
   if (mode == "host" || mode == "none" || mode.starts_with(kContainerMode)) return "";
   return mode;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
 }
 
 }  // namespace
@@ -204,7 +197,7 @@ Status Containers::Impl::ServeDns(const Record& r) {
   if (!netns) return Fail(ErrnoNow("embedded DNS: open " + r.sandbox_key));
   const std::string id = r.id;
   network::dns::Lookup lookup{
-      .addresses = [this, id](std::string_view name) { return ResolveName(id, name); }};
+      .addresses = [this, id](std::string_view name) { return networks.Resolve(id, name); }};
   BERTH_ASSIGN_OR_RETURN(
       network::dns::Registration registration,
       Annotate(dns->Serve(netns.get(), std::move(lookup), dns_search), "embedded DNS"));
@@ -223,30 +216,6 @@ void Containers::Impl::StopDns(const std::string& id) {
     dns_served.erase(it);
   }
   dns->Stop(*registration);
-}
-
-std::vector<network::dns::IpAddress> Containers::Impl::ResolveName(const std::string& id,
-                                                                   std::string_view name) {
-  std::vector<network::dns::IpAddress> out;
-  for (const NetworkRecord& net : networks.List()) {
-    if (net.name == "bridge") continue;
-    const std::vector<EndpointView> endpoints = networks.Endpoints(net.id);
-    const bool asker_on_it =
-        std::any_of(endpoints.begin(), endpoints.end(),
-                    [&](const EndpointView& e) { return e.container_id == id; });
-    if (!asker_on_it) continue;
-    for (const EndpointView& e : endpoints) {
-      const bool named = Lower(e.name) == name ||
-                         std::any_of(e.aliases.begin(), e.aliases.end(),
-                                     [&](const std::string& a) { return Lower(a) == name; });
-      if (!named) continue;
-      const std::string address = e.ipv4_address.substr(0, e.ipv4_address.find('/'));
-      if (Result<network::dns::IpAddress> ip = network::dns::IpAddress::Parse(address)) {
-        out.push_back(*ip);
-      }
-    }
-  }
-  return out;
 }
 
 void Containers::Impl::RemoveStaleNetns() {

@@ -6,11 +6,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "daemon/container/names.h"
 #include "image/store/go_time.h"
+#include "network/dns/responder.h"
 #include "network/netns.h"
 #include "oci/json_codec.h"
 
@@ -236,6 +239,26 @@ std::vector<EndpointView> Networks::Endpoints(const std::string& network_id) con
   return out;
 }
 
+std::vector<network::dns::IpAddress> Networks::Resolve(const std::string& asker,
+                                                       std::string_view name) const {
+  std::lock_guard lock(mu_);
+  std::vector<network::dns::IpAddress> out;
+  for (const auto& [id, net] : nets_) {
+    if (net.record.name == "bridge" || !net.endpoints.contains(asker)) continue;
+    for (const auto& [container, e] : net.endpoints) {
+      const bool named = network::dns::NameMatches(name, e.name) ||
+                         std::any_of(e.aliases.begin(), e.aliases.end(), [&](const std::string& a) {
+                           return network::dns::NameMatches(name, a);
+                         });
+      if (!named) continue;
+      Result<network::dns::IpAddress> address =
+          network::dns::IpAddress::Parse(e.ipv4_address.substr(0, e.ipv4_address.find('/')));
+      if (address) out.push_back(*address);
+    }
+  }
+  return out;
+}
+
 Result<NetworkRecord> Networks::Create(const NetworkCreateRequest& request) {
   BERTH_ASSIGN_OR_RETURN(std::string checked, container::CheckName(request.name));
   (void)checked;
@@ -336,29 +359,29 @@ Status Networks::Remove(std::string_view ref) {
 }
 
 Result<std::vector<std::string>> Networks::Prune(const image::store::Filters& filters) {
+  // The filters are checked and the times parsed once, before any network is looked at.
+  std::vector<std::chrono::system_clock::time_point> untils;
+  for (const auto& [key, values] : filters) {
+    if (key == "label" || key == "label!") continue;
+    if (key != "until") return Fail(ErrorKind::kInvalidArgument, "invalid filter '" + key + "'");
+    for (const std::string& value : values) {
+      BERTH_ASSIGN_OR_RETURN(
+          auto until, image::store::ParseFilterTime(value, std::chrono::system_clock::now()));
+      untils.push_back(until);
+    }
+  }
   std::vector<std::string> candidates;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, net] : nets_) {
       if (BuiltIn(net.record) || !net.endpoints.empty()) continue;
-      bool keep = false;
-      for (const auto& [key, values] : filters) {
-        if (key == "label") {
-          keep = keep || !image::store::MatchLabels(values, net.record.labels);
-        } else if (key == "label!") {
-          keep = keep || (!values.empty() && image::store::MatchLabels(values, net.record.labels));
-        } else if (key == "until") {
-          for (const std::string& value : values) {
-            BERTH_ASSIGN_OR_RETURN(
-                auto until, image::store::ParseFilterTime(value, std::chrono::system_clock::now()));
-            auto created = image::store::ParseRfc3339(net.record.created);
-            keep = keep || !created || *created >= until;
-          }
-        } else {
-          return Fail(ErrorKind::kInvalidArgument, "invalid filter '" + key + "'");
-        }
+      if (!image::store::MatchPruneLabels(filters, net.record.labels)) continue;
+      const auto created = image::store::ParseRfc3339(net.record.created);
+      if (std::any_of(untils.begin(), untils.end(),
+                      [&](const auto& until) { return !created || *created >= until; })) {
+        continue;
       }
-      if (!keep) candidates.push_back(id);
+      candidates.push_back(id);
     }
   }
   std::vector<std::string> removed;

@@ -24,6 +24,7 @@
 #include "daemon/container/config.h"
 #include "daemon/container/record.h"
 #include "image/store/image_views.h"
+#include "network/dns/address.h"
 #include "network/firewall.h"
 #include "network/ipam.h"
 #include "network/link.h"
@@ -107,6 +108,12 @@ class Networks {
   // label!, until); returns their names.
   Result<std::vector<std::string>> Prune(const image::store::Filters& filters);
   std::vector<EndpointView> Endpoints(const std::string& network_id) const;
+  // Resolve answers the embedded DNS server for container asker: the addresses of the endpoints
+  // called name (their container's name or an alias, network::dns::NameMatches) on the
+  // user-defined networks asker has an endpoint on. The DNS thread calls it for every query: one
+  // pass under the lock, nothing copied.
+  std::vector<network::dns::IpAddress> Resolve(const std::string& asker,
+                                               std::string_view name) const;
 
   // Connect plugs a container into network (a bridge network): an address (the one asked for,
   // else the next free one), a veth pair with its peer in the owner's namespace, configured

@@ -90,6 +90,9 @@ out="$(d run -d --name web2 -p "$port:80" bb sleep 1d 2>&1)"
 [[ "$out" == *"Bind for 0.0.0.0:$port failed: port is already allocated"* ]]
 record $? "a second container on the same host port gets docker's error" "$out"
 
+expect_eq "on the default bridge, resolv.conf names the daemon's --dns servers" \
+  "nameserver 127.0.0.1" "$(d run --rm bb grep nameserver /etc/resolv.conf 2>&1)"
+
 # ---- user-defined networks ----
 d network create --subnet 10.123.45.0/24 --label team=e2e e2enet >/dev/null 2>&1
 d network create e2eother >/dev/null 2>&1
@@ -119,6 +122,10 @@ d run -d --name alias1 --network e2enet --network-alias svc bb sleep 1d >/dev/nu
 d run -d --name alias2 --network e2enet --network-alias svc bb sleep 1d >/dev/null 2>&1
 alias_ips="$(for c in alias1 alias2; do d inspect --format '{{.NetworkSettings.Networks.e2enet.IPAddress}}' $c; done | sort | xargs)"
 expect_eq "a --network-alias of two containers gives both addresses" "$alias_ips" "$(resolve peer svc)"
+# The container of the other network is served too (it resolves itself), but not srv's name.
+expect_eq "a container resolves its own name on its network" \
+  "$(d inspect --format '{{.NetworkSettings.Networks.e2eother.IPAddress}}' other)" \
+  "$(resolve other other)"
 expect_eq "names of another network do not resolve" "" "$(resolve other srv)"
 d rm -f alias1 alias2 >/dev/null 2>&1
 expect_eq "a removed container's alias no longer resolves" "" "$(resolve peer svc)"

@@ -146,17 +146,7 @@ Status PruneVolumes(volume::Volumes& volumes, Request& req, ResponseWriter& w) {
   int64_t reclaimed = 0;
   for (const VolumeView& v : volumes.List()) {
     if (!v.users.empty() || (!all && !v.volume.Anonymous())) continue;
-    if (auto it = filters.find("label");
-        it != filters.end() && !image::store::MatchLabels(it->second, v.volume.labels)) {
-      continue;
-    }
-    if (auto it = filters.find("label!"); it != filters.end()) {
-      bool excluded = false;
-      for (const std::string& label : it->second) {
-        excluded = excluded || image::store::MatchLabels({label}, v.volume.labels);
-      }
-      if (excluded) continue;
-    }
+    if (!image::store::MatchPruneLabels(filters, v.volume.labels)) continue;
     Result<image::snapshot::DiskUsage> usage = image::snapshot::MeasureTree(v.volume.mountpoint);
     // A container may have taken it meanwhile: then it stays.
     if (!volumes.Remove(v.volume.name, false)) continue;

@@ -1,13 +1,13 @@
 // berth-registry: the registry server. `serve` serves the distribution API v2 over a root
 // directory on a TCP address until SIGINT or SIGTERM; `gc` deletes the blobs no manifest
 // references (while no server runs on the root). The work is in registry/server/.
-#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <thread>
 
 #include "base/log.h"
+#include "base/shutdown_signals.h"
 #include "http/server.h"
 #include "registry/server/registry.h"
 
@@ -23,7 +23,7 @@ struct ServeFlags {
   bool debug = false;
 };
 
-Result<int> Serve(const ServeFlags& flags, const sigset_t& signals) {
+Result<int> Serve(const ServeFlags& flags) {
   log::Configure(flags.debug ? log::Level::kDebug : log::Level::kInfo, log::Format::kText, 2);
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Registry> registry, Registry::Open(flags.registry));
   http::Router router;
@@ -32,10 +32,7 @@ Result<int> Serve(const ServeFlags& flags, const sigset_t& signals) {
   BERTH_ASSIGN_OR_RETURN(std::string bound, server.Listen({.address = "tcp://" + flags.addr}));
   log::Info("berth-registry serving {} on {}", flags.registry.root, bound);
   std::thread stopper([&] {
-    int signal = 0;
-    while (sigwait(&signals, &signal) != 0) {
-    }
-    log::Info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    WaitForShutdownSignal();
     server.Stop();
   });
   server.Serve();
@@ -55,13 +52,7 @@ Result<int> CollectGarbage(const RegistryOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // SIGINT and SIGTERM are taken by one thread with sigwait; every later thread blocks them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  BlockShutdownSignals();
 
   CLI::App app{"berth-registry: an OCI distribution (Docker Registry v2) server", "berth-registry"};
   app.require_subcommand(1);
@@ -82,7 +73,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  Result<int> code = serve_cmd->parsed() ? Serve(serve, signals) : CollectGarbage(gc);
+  Result<int> code = serve_cmd->parsed() ? Serve(serve) : CollectGarbage(gc);
   if (!code) {
     std::fprintf(stderr, "berth-registry: %s\n", code.error().message().c_str());
     return 1;

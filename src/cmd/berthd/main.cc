@@ -2,7 +2,6 @@
 // daemon over its data root, registers the API routes and serves them on every -H address until
 // SIGINT or SIGTERM. The wiring is all here; the work is in daemon/ and api/.
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +13,7 @@
 #include "api/server/routes.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/shutdown_signals.h"
 #include "base/strings.h"
 #include "cmd/berthd/pidfile.h"
 #include "daemon/config.h"
@@ -56,14 +56,6 @@ std::string InitBinary() {
     }
   }
   return "";
-}
-
-// WaitForSignal blocks until SIGINT or SIGTERM, which main has blocked in every thread.
-void WaitForSignal(const sigset_t& signals) {
-  int signal = 0;
-  while (sigwait(&signals, &signal) != 0) {
-  }
-  log::Info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 Result<int> Run(daemon::DaemonConfig config) {
@@ -111,12 +103,8 @@ Result<int> Run(daemon::DaemonConfig config) {
   log::Info("berthd {} started: data root {}, storage driver {}", kVersion, config.data_root,
             d->images().snapshotter().name());
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
   std::thread stopper([&] {
-    WaitForSignal(signals);
+    WaitForShutdownSignal();
     d->events().Close();  // event streams wait for events, not for their connection
     server.Stop();
   });
@@ -130,14 +118,7 @@ Result<int> Run(daemon::DaemonConfig config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Signals: SIGINT and SIGTERM are taken by one thread with sigwait, so every thread started
-  // later blocks them; a peer that closes a pipe or socket must not kill the daemon.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  BlockShutdownSignals();
 
   CLI::App app{"berthd: the berth daemon, serving the Docker Engine API", "berthd"};
   app.set_version_flag("-v,--version", std::string("berthd version ") + kVersion);

@@ -310,4 +310,14 @@ bool MatchLabels(const std::vector<std::string>& wanted,
   });
 }
 
+bool MatchPruneLabels(const Filters& filters, const std::map<std::string, std::string>& labels) {
+  auto values = [&](const char* key) {
+    auto it = filters.find(key);
+    return it == filters.end() ? std::vector<std::string>{} : it->second;
+  };
+  const std::vector<std::string> unwanted = values("label!");
+  return MatchLabels(values("label"), labels) &&
+         (unwanted.empty() || !MatchLabels(unwanted, labels));
+}
+
 }  // namespace berth::image::store

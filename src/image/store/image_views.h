@@ -29,6 +29,9 @@ using Filters = std::map<std::string, std::vector<std::string>>;
 // events): each "key" or "key=value" of wanted holds in labels. None wanted: true.
 bool MatchLabels(const std::vector<std::string>& wanted,
                  const std::map<std::string, std::string>& labels);
+// MatchPruneLabels is a prune's label test, docker's: the "label" filters all hold, and the
+// "label!" filters, when there are any, do not all hold.
+bool MatchPruneLabels(const Filters& filters, const std::map<std::string, std::string>& labels);
 
 // A container made from an image.
 struct ContainerUse {

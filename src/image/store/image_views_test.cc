@@ -71,6 +71,18 @@ TEST(ImageViewsTest, MatchLabelsWantsEveryLabel) {
   EXPECT_FALSE(MatchLabels({"tier"}, {}));
 }
 
+TEST(ImageViewsTest, MatchPruneLabelsWantsEveryLabelAndNotAllUnwantedOnes) {
+  const std::map<std::string, std::string> labels = {{"tier", "web"}, {"team", "a"}};
+  EXPECT_TRUE(MatchPruneLabels({}, labels));
+  EXPECT_TRUE(MatchPruneLabels({{"label", {"tier=web"}}}, labels));
+  EXPECT_FALSE(MatchPruneLabels({{"label", {"tier=db"}}}, labels));
+  EXPECT_FALSE(MatchPruneLabels({{"label!", {"tier"}}}, labels));
+  // label! excludes only when all its values hold, as docker's prune does.
+  EXPECT_TRUE(MatchPruneLabels({{"label!", {"tier", "owner"}}}, labels));
+  EXPECT_FALSE(MatchPruneLabels({{"label!", {"tier", "team=a"}}}, labels));
+  EXPECT_TRUE(MatchPruneLabels({{"label!", {"owner"}}, {"label", {"team"}}}, labels));
+}
+
 TEST(ImageViewsJsonTest, InspectHasDockersShape) {
   const GraphDriver driver{
       .name = "overlay2",

@@ -19,6 +19,21 @@ std::vector<std::string> Words(std::string_view line) {
   return words;
 }
 
+bool IsLoopback(const IpAddress& address) {
+  if (!address.v6) return address.bytes[0] == 127;
+  return address == IpAddress::Parse("::1").value();
+}
+
+// Text is a resolv.conf of these lines.
+std::string Text(const std::vector<IpAddress>& nameservers, const std::vector<std::string>& search,
+                 const std::vector<std::string>& options) {
+  std::string text;
+  for (const IpAddress& address : nameservers) text += "nameserver " + address.ToString() + "\n";
+  if (!search.empty()) text += "search " + Join(search, " ") + "\n";
+  if (!options.empty()) text += "options " + Join(options, " ") + "\n";
+  return text;
+}
+
 }  // namespace
 
 ResolvConf ParseResolvConf(std::string_view text) {
@@ -43,14 +58,22 @@ ResolvConf ParseResolvConf(std::string_view text) {
 }
 
 std::string ContainerResolvConf(const ResolvConf& host) {
-  std::string text = "nameserver " + EmbeddedServerAddress().ToString() + "\n";
-  if (!host.search.empty()) text += "search " + Join(host.search, " ") + "\n";
   std::vector<std::string> options = host.options;
   bool has_ndots = false;
   for (const std::string& option : options) has_ndots |= option.starts_with("ndots:");
   if (!has_ndots) options.push_back("ndots:0");
-  text += "options " + Join(options, " ") + "\n";
-  return text;
+  return Text({EmbeddedServerAddress()}, host.search, options);
+}
+
+std::string BridgeResolvConf(const ResolvConf& host, const std::vector<IpAddress>& servers) {
+  std::vector<IpAddress> nameservers = servers;
+  if (nameservers.empty()) {
+    for (const IpAddress& address : host.nameservers) {
+      if (!IsLoopback(address)) nameservers.push_back(address);
+    }
+  }
+  if (nameservers.empty()) nameservers = {IpAddress::V4(8, 8, 8, 8), IpAddress::V4(8, 8, 4, 4)};
+  return Text(nameservers, host.search, host.options);
 }
 
 }  // namespace berth::network::dns

@@ -27,4 +27,10 @@ ResolvConf ParseResolvConf(std::string_view text);
 // unless they set ndots (so that single-label names are asked as they are, as docker does).
 std::string ContainerResolvConf(const ResolvConf& host);
 
+// BridgeResolvConf is the /etc/resolv.conf of a container on a network of its own that the
+// embedded server does not serve (docker's default bridge): servers (dockerd's --dns) when
+// given, else the host's nameservers but the loopback ones it cannot reach, else docker's
+// fallbacks (Google's public servers); the host's search and options lines.
+std::string BridgeResolvConf(const ResolvConf& host, const std::vector<IpAddress>& servers);
+
 }  // namespace berth::network::dns

@@ -31,5 +31,18 @@ TEST(ResolvConfTest, ContainerFileNamesTheEmbeddedServer) {
   EXPECT_EQ(ContainerResolvConf(host), "nameserver 127.0.0.11\noptions ndots:2\n");
 }
 
+TEST(ResolvConfTest, BridgeFileDropsLoopbackServersOrTakesTheGivenOnes) {
+  ResolvConf host = ParseResolvConf(
+      "# a comment\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 192.0.2.1\n"
+      "search corp.example\noptions edns0\n");
+  EXPECT_EQ(BridgeResolvConf(host, {}),
+            "nameserver 192.0.2.1\nsearch corp.example\noptions edns0\n");
+  EXPECT_EQ(BridgeResolvConf(host, {IpAddress::V4(10, 0, 0, 2)}),
+            "nameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
+  // Only loopback servers: docker's fallbacks.
+  EXPECT_EQ(BridgeResolvConf(ParseResolvConf("nameserver 127.0.0.53\n"), {}),
+            "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+}
+
 }  // namespace
 }  // namespace berth::network::dns

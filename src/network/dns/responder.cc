@@ -54,6 +54,8 @@ std::optional<IpAddress> ReverseV6(std::string_view labels) {
 
 }  // namespace
 
+bool NameMatches(std::string_view asked, std::string_view name) { return asked == Lowercase(name); }
+
 std::optional<IpAddress> ReverseName(std::string_view name) {
   constexpr std::string_view kV4Suffix = ".in-addr.arpa";
   constexpr std::string_view kV6Suffix = ".ip6.arpa";

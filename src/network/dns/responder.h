@@ -31,6 +31,10 @@ struct Lookup {
   std::function<std::string(const IpAddress& address)> name;
 };
 
+// NameMatches says whether the name a Lookup is asked (lowercase) is name, in whatever case the
+// networks keep it: DNS names ignore ASCII case.
+bool NameMatches(std::string_view asked, std::string_view name);
+
 // What to do with one received message.
 struct Answer {
   enum class Action { kReply, kForward, kDrop };
