@@ -6,12 +6,13 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   libexpected-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libboost-dev
+  libarchive-dev libisal-dev libzstd-dev liblzma-dev libbz2-dev zlib1g-dev libssl-dev
+  libcurl4-openssl-dev libboost-dev
   libsqlite3-dev libseccomp-dev libcap-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
   libcrypt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(busybox-static jq iproute2 util-linux procps)
+test_pkgs=(busybox-static jq iproute2 util-linux procps xz-utils bzip2)
 # The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl; for the
 # registries skopeo, htpasswd and Debian's docker-registry (the reference server, started by the
 # tests on loopback); nft to clear berth's table after the network test. docker.io also brings

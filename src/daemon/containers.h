@@ -230,8 +230,8 @@ class Containers {
     bool no_overwrite_dir_non_dir = false;  // refuse to replace a directory by a file or back
     bool copy_uid_gid = false;              // entries owned by the container's user
   };
-  // ExtractToDir extracts the tar read from fd (plain, gzip or zstd) into the directory path
-  // (symlinks followed): its ".." entries and symlinks on the way may not lead out of it.
+  // ExtractToDir extracts the tar read from fd (plain, gzip, zstd, xz or bzip2) into the directory
+  // path (symlinks followed): its ".." entries and symlinks on the way may not lead out of it.
   // kInvalidArgument "extraction point is not a directory", "container rootfs is marked
   // read-only", "mounted volume is marked read-only".
   Status ExtractToDir(std::string_view ref, std::string_view path, int fd,

@@ -65,6 +65,13 @@ loaded="$(d load -i "$work/saved.tar" 2>&1 | tr '\n' ' ')"
 record $? "docker load reads the archive back" "$loaded"
 expect_eq "the loaded image has the same id" "$id" "$(d image inspect --format '{{.Id}}' bb:1 2>&1)"
 expect_eq "docker save | docker load streams" "Loaded image: bb:1" "$(d save bb:1 | d load 2>&1)"
+expect_eq "an xz-compressed archive loads" "Loaded image: bb:1" "$(d save bb:1 | xz -1 | d load 2>&1)"
+bzip2 -c "$work/rootfs.tar" >"$work/rootfs.tar.bz2"
+d import "$work/rootfs.tar.bz2" bzipped:1 >/dev/null 2>&1
+expect_eq "a bzip2-compressed import stores the same uncompressed layer" \
+  "$(d image inspect --format '{{json .RootFS.Layers}}' bb:1 2>&1)" \
+  "$(d image inspect --format '{{json .RootFS.Layers}}' bzipped:1 2>&1)"
+d rmi bzipped:1 >/dev/null 2>&1
 
 # ---- errors ----
 out="$(d rmi nosuch 2>&1)"

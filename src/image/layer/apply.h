@@ -1,8 +1,8 @@
-// Apply extracts one layer blob (a tar: plain, gzip or zstd, detected from its first bytes) into a
-// layer directory, streaming: a reader thread reads, hashes and decompresses (layer_stream.h)
-// while the caller's thread parses the tar with libarchive and writes the entries with
-// descriptor-relative calls that never leave the directory (tree_writer.h). Nothing of the layer
-// is held in memory beyond a few MiB of buffers.
+// Apply extracts one layer blob (a tar: plain, gzip, zstd, xz or bzip2, detected from its first
+// bytes) into a layer directory, streaming: a reader thread reads, hashes and decompresses
+// (layer_stream.h) while the caller's thread parses the tar with libarchive and writes the entries
+// with descriptor-relative calls that never leave the directory (tree_writer.h). Nothing of the
+// layer is held in memory beyond a few MiB of buffers.
 //
 // Entries: regular files (sparse too), directories, symlinks, hardlinks, character and block
 // devices, fifos; ownership (lchown, before chmod so setuid and setgid survive), mode bits, mtimes

@@ -87,7 +87,7 @@ std::string SampleLayer() {
 
 TEST_F(ApplyTest, WritesFilesDirectoriesLinksAndReportsDigests) {
   std::string tar = SampleLayer();
-  for (std::string blob : {tar, Gzip(tar), Zstd(tar)}) {
+  for (std::string blob : {tar, Gzip(tar), Zstd(tar), testing::Xz(tar), testing::Bzip2(tar)}) {
     SCOPED_TRACE(blob.size());
     ASSERT_TRUE(RemoveAll(layer_));
     ASSERT_TRUE(MakeDirs(layer_));
@@ -298,11 +298,10 @@ std::vector<HostileCase> HostileCases(const std::string& outside) {
       {"truncated header", cut_header, kDataLoss, "read tar: Truncated tar archive"},
       {"corrupt gzip", corrupt_gzip, kDataLoss, "decompress gzip: "},
       {"truncated gzip", cut_gzip, kDataLoss, "decompress gzip: unexpected end of stream"},
-      {"xz",
-       std::string("\xfd"
-                   "7zXZ\0\0\x04\xe6\xd6\xb4",
-                   12),
-       kInvalid, "unsupported compression xz (gzip, zstd or none)"},
+      {"lz4", std::string("\x04\x22\x4d\x18\x64\x40\xa7\x00\x00\x00", 10), kInvalid,
+       "unsupported compression lz4 (gzip, zstd, xz, bzip2 or none)"},
+      {"truncated xz", testing::Xz(TarBuilder().File("a", "b").Finish()).substr(0, 40), kDataLoss,
+       "decompress xz: unexpected end of stream"},
   };
 }
 

@@ -1,5 +1,7 @@
 #include "image/layer/test_tar.h"
 
+#include <bzlib.h>
+#include <lzma.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -129,6 +131,28 @@ std::string Zstd(std::string_view data) {
   ZSTD_freeCCtx(ctx);
   BERTH_CHECK(!ZSTD_isError(n));
   out.resize(n);
+  return out;
+}
+
+std::string Xz(std::string_view data) {
+  // With a CRC64 check, as the xz tool writes by default.
+  std::string out(lzma_stream_buffer_bound(data.size()), '\0');
+  size_t n = 0;
+  BERTH_CHECK(lzma_easy_buffer_encode(
+                  6, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const uint8_t*>(data.data()),
+                  data.size(), reinterpret_cast<uint8_t*>(out.data()), &n, out.size()) == LZMA_OK);
+  out.resize(n);
+  return out;
+}
+
+std::string Bzip2(std::string_view data) {
+  // bzip2's documented bound: the input plus 1% plus 600 bytes.
+  unsigned size = static_cast<unsigned>(data.size() + data.size() / 100 + 600);
+  std::string out(size, '\0');
+  std::string in(data);
+  BERTH_CHECK(BZ2_bzBuffToBuffCompress(out.data(), &size, in.data(),
+                                       static_cast<unsigned>(in.size()), 9, 0, 0) == BZ_OK);
+  out.resize(size);
   return out;
 }
 

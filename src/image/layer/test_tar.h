@@ -1,6 +1,6 @@
 // Test support: TarBuilder writes tar streams byte by byte (ustar headers, pax records, GNU long
 // names), so tests can make well-formed layers and hostile ones that no archiver would write;
-// Gzip/Zstd compress them; MemFd holds inputs. For tests only.
+// Gzip/Zstd/Xz/Bzip2 compress them; MemFd holds inputs. For tests only.
 #pragma once
 
 #include <sys/types.h>
@@ -58,6 +58,8 @@ std::string PaxRecord(std::string_view key, std::string_view value);
 
 std::string Gzip(std::string_view data);
 std::string Zstd(std::string_view data);
+std::string Xz(std::string_view data);
+std::string Bzip2(std::string_view data);
 
 // MemFd returns a memfd holding data, positioned at its start.
 UniqueFd MemFd(std::string_view data);

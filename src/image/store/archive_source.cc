@@ -368,6 +368,8 @@ Result<std::unique_ptr<ArchiveSource>> ReadTarArchive(ImageStore& store, Lease& 
   archive_read_support_format_tar(a.get());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_bzip2(a.get());
   if (archive_read_open_fd(a.get(), fd, kChunkSize) != ARCHIVE_OK) {
     return Fail(ArchiveError(a.get(), "read archive"));
   }

@@ -30,11 +30,11 @@ class ArchiveSource {
   virtual Result<content::Info> Blob(const std::string& path) = 0;
 };
 
-// ReadTarArchive reads a tar (plain, gzip or zstd) from fd to its end. Regular files are stored
-// as blobs (a file under blobs/<algorithm>/ must hash to the digest its name gives), except the
-// index files, kept in memory, and docker's legacy <id>/json and <id>/VERSION, skipped. Symbolic
-// and hard links are remembered as aliases. Errors name the entry:
-// `entry "../x": invalid archive path ...`, `entry "blobs/sha256/ab…": digest mismatch ...`.
+// ReadTarArchive reads a tar (plain, gzip, zstd, xz or bzip2) from fd to its end. Regular files are
+// stored as blobs (a file under blobs/<algorithm>/ must hash to the digest its name gives), except
+// the index files, kept in memory, and docker's legacy <id>/json and <id>/VERSION, skipped.
+// Symbolic and hard links are remembered as aliases. Errors name the entry: `entry "../x": invalid
+// archive path ...`, `entry "blobs/sha256/ab…": digest mismatch ...`.
 Result<std::unique_ptr<ArchiveSource>> ReadTarArchive(ImageStore& store, Lease& lease, int fd,
                                                       const ProgressSink& progress);
 

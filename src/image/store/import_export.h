@@ -27,8 +27,8 @@ struct ImportOptions {
   ProgressSink progress;                  // kLoading while the tarball streams in, then PutImage's
 };
 
-// Import reads a rootfs tarball (plain, gzip or zstd, detected from its first bytes) from fd to
-// its end (the caller keeps fd) and records an image of it: its one layer is the tar,
+// Import reads a rootfs tarball (plain, gzip, zstd, xz or bzip2, detected from its first bytes)
+// from fd to its end (the caller keeps fd) and records an image of it: its one layer is the tar,
 // uncompressed, and its config holds the changes applied to an empty config, the platform, the
 // time now as "created" and one history entry with the message. Returns the image id. Errors:
 // kInvalidArgument for a change docker refuses or a platform not linux; a damaged tarball as

@@ -1,13 +1,13 @@
 // Loading image archives into the image store, as `docker load` and `podman load` do: `docker
 // save` archives (docker 24 and older: <id>/layer.tar, <id>.json, manifest.json, repositories;
 // docker 25 and later, podman: blobs/sha256/..., manifest.json, index.json, oci-layout), OCI image
-// layout tars (oci-layout, index.json, blobs/), plain or gzip/zstd-compressed, read as a stream;
-// and OCI image layout directories. Every file of an archive streams into the content store
-// (hashed while written, never held in memory); then manifest.json (or, without it, index.json)
-// decides the images and their names; then the layers are unpacked and the images recorded.
-// Archives are untrusted: paths must stay inside the archive, digests and sizes must match, and
-// errors name the entry. All the work is held by one lease: on error nothing is recorded and
-// what was written is collected. Thread-safe as the store is.
+// layout tars (oci-layout, index.json, blobs/), plain or compressed (gzip, zstd, xz, bzip2), read
+// as a stream; and OCI image layout directories. Every file of an archive streams into the content
+// store (hashed while written, never held in memory); then manifest.json (or, without it,
+// index.json) decides the images and their names; then the layers are unpacked and the images
+// recorded. Archives are untrusted: paths must stay inside the archive, digests and sizes must
+// match, and errors name the entry. All the work is held by one lease: on error nothing is recorded
+// and what was written is collected. Thread-safe as the store is.
 #pragma once
 
 #include <optional>

@@ -19,7 +19,8 @@
 namespace berth::image::store {
 namespace {
 
-// LayerMediaType is the OCI layer media type of a blob, from the compression of its first bytes.
+// LayerMediaType is the OCI layer media type of a blob, from the compression of its first bytes;
+// the image spec has none for xz or bzip2.
 Result<std::string> LayerMediaType(const content::Store& content, const Digest& blob) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, content.Open(blob));
   std::string head(layer::kCompressionMagicSize, '\0');
@@ -32,6 +33,12 @@ Result<std::string> LayerMediaType(const content::Store& content, const Digest& 
       return std::string(oci::kMediaTypeOciLayerGzip);
     case layer::Compression::kZstd:
       return std::string(oci::kMediaTypeOciLayerZstd);
+    case layer::Compression::kXz:
+    case layer::Compression::kBzip2:
+      return Fail(
+          ErrorKind::kInvalidArgument,
+          fmt::format("layer {} is compressed with {}: an image layer is gzip, zstd or plain",
+                      blob.String(), layer::CompressionName(compression)));
     case layer::Compression::kNone:
       break;
   }
