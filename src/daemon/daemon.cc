@@ -65,7 +65,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
       .unmount = [](const std::string& target) { return image::snapshot::UnmountAll(target); }};
   BERTH_ASSIGN_OR_RETURN(daemon->volumes_,
                          Annotate(volume::Volumes::Open(std::move(volumes)), what));
-  BERTH_ASSIGN_OR_RETURN(daemon->networks_, Annotate(Networks::Open(o.data_root), what));
+  BERTH_ASSIGN_OR_RETURN(daemon->networks_,
+                         Annotate(Networks::Open(o.data_root, daemon->events_), what));
   BERTH_ASSIGN_OR_RETURN(
       daemon->containers_,
       Annotate(Containers::Open(std::move(containers), *daemon->images_, *daemon->volumes_,

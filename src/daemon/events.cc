@@ -27,7 +27,8 @@ std::string Attribute(const Event& e, const std::string& key) {
 }  // namespace
 
 Status CheckEventFilters(const EventFilters& filters) {
-  static const std::set<std::string> kKnown = {"type", "event", "container", "image", "label"};
+  static const std::set<std::string> kKnown = {"type",  "event", "container",
+                                               "image", "label", "network"};
   for (const auto& [key, values] : filters) {
     if (!kKnown.contains(key))
       return Fail(ErrorKind::kInvalidArgument, "invalid filter '" + key + "'");
@@ -54,6 +55,10 @@ bool EventMatches(const Event& e, const EventFilters& filters) {
         return v == Attribute(e, "image") ||
                (e.type == "image" && (v == e.id || v == Attribute(e, "name")));
       });
+    } else if (key == "network") {
+      match = e.type == "network" && AnyOf(values, [&](const std::string& v) {
+                return v == Attribute(e, "name") || (!v.empty() && e.id.starts_with(v));
+              });
     } else if (key == "label") {
       match = image::store::MatchLabels(values, e.attributes);
     }

@@ -19,14 +19,15 @@
 namespace berth::daemon {
 
 struct Event {
-  std::string type;    // "container", "image"
+  std::string type;    // "container", "image", "network"
   std::string action;  // "create", "start", "die", "exec_start: sh", "tag", ...
   std::string id;      // the actor: a container id, an image id or name
   std::map<std::string, std::string> attributes;  // name, image, exitCode, signal, labels
   int64_t time_nano = 0;                          // set by Publish
 };
 
-// Docker's event filters: type, event (action), container (id or name), image, label.
+// Docker's event filters: type, event (action), container (id or name), image, label, network
+// (id or name).
 using EventFilters = std::map<std::string, std::vector<std::string>>;
 // CheckEventFilters refuses names docker does not know (kInvalidArgument "invalid filter 'x'").
 Status CheckEventFilters(const EventFilters& filters);

@@ -51,6 +51,26 @@ TEST(EventsTest, KeptEventsFromSinceWithFilters) {
   EXPECT_TRUE(CheckEventFilters({{"container", {"x"}}}));
 }
 
+TEST(EventsTest, NetworkFilterMatchesNetworkEventsByNameOrIdPrefix) {
+  Events events;
+  const auto start = std::chrono::system_clock::now();
+  events.Publish({.type = "network",
+                  .action = "create",
+                  .id = "abc123",
+                  .attributes = {{"name", "front"}, {"type", "bridge"}}});
+  events.Publish({.type = "network",
+                  .action = "connect",
+                  .id = "def456",
+                  .attributes = {{"name", "back"}, {"type", "bridge"}, {"container", "c1"}}});
+  events.Publish(ContainerEvent("start", "front"));
+  EXPECT_EQ(Collect(events, start, {{"network", {"front"}}}),
+            std::vector<std::string>{"create:front"});
+  EXPECT_EQ(Collect(events, start, {{"network", {"def"}}}),
+            std::vector<std::string>{"connect:back"});
+  EXPECT_EQ(Collect(events, start, {{"type", {"network"}}}),
+            (std::vector<std::string>{"create:front", "connect:back"}));
+}
+
 TEST(EventsTest, FollowersGetNewEventsUntilTheirSinkFails) {
   Events events;
   const auto start = std::chrono::system_clock::now();

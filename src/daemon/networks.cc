@@ -10,10 +10,12 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "base/scope_exit.h"
 #include "base/strings.h"
 #include "daemon/container/names.h"
 #include "image/store/go_time.h"
 #include "network/dns/responder.h"
+#include "network/host_socket.h"
 #include "network/netns.h"
 #include "oci/json_codec.h"
 
@@ -148,8 +150,17 @@ Status Networks::HostReady() const {
   return Ok();
 }
 
-Result<std::unique_ptr<Networks>> Networks::Open(const std::string& data_root) {
-  auto n = std::unique_ptr<Networks>(new Networks(data_root + "/networks"));
+void Networks::Emit(const NetworkRecord& record, std::string action, const std::string& container) {
+  Event event{.type = "network",
+              .action = std::move(action),
+              .id = record.id,
+              .attributes = {{"name", record.name}, {"type", record.driver}}};
+  if (!container.empty()) event.attributes["container"] = container;
+  events_.Publish(std::move(event));
+}
+
+Result<std::unique_ptr<Networks>> Networks::Open(const std::string& data_root, Events& events) {
+  auto n = std::unique_ptr<Networks>(new Networks(data_root + "/networks", events));
   BERTH_TRY(MakeDirs(n->dir_, 0700));
   std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(n->dir_.c_str()), closedir);
   if (!dir) return Fail(ErrnoNow("open " + n->dir_));
@@ -325,6 +336,7 @@ Result<NetworkRecord> Networks::Create(const NetworkCreateRequest& request) {
     return Fail(std::move(up).error().Wrap("create network " + r.name));
   }
   BERTH_TRY(Save(r));
+  Emit(r, "create", "");
   return r;
 }
 
@@ -355,6 +367,7 @@ Status Networks::Remove(std::string_view ref) {
     }
   }
   nets_.erase(r.id);
+  Emit(r, "destroy", "");
   return Ok();
 }
 
@@ -425,6 +438,9 @@ Status Networks::Connect(const NetworkRecord& network, const EndpointOwner& owne
                                  .netns_fd = ns.get(),
                                  .peer_name = owner.ifname,
                                  .peer_mac = network::MacOf(address)}));
+    // A container reaches its own published ports through the gateway (hairpin): its frames
+    // leave the bridge by the port they came in by.
+    BERTH_TRY(WriteFile("/sys/class/net/" + HostVeth(endpoint_id) + "/brport/hairpin_mode", "1"));
     return network::ConfigureEndpoint(owner.netns_path, owner.ifname, address,
                                       net->pool->subnet().prefix, net->pool->gateway());
   }();
@@ -440,6 +456,7 @@ Status Networks::Connect(const NetworkRecord& network, const EndpointOwner& owne
   endpoint.gateway = network::FormatIpv4(net->pool->gateway());
   endpoint.mac_address = network::MacOf(address);
   RecordEndpoint(*net, owner, endpoint);
+  Emit(net->record, "connect", owner.container_id);
   return Ok();
 }
 
@@ -469,6 +486,12 @@ void Networks::Restore(const EndpointOwner& owner, const container::Endpoint& en
   for (const container::PublishedPort& p : ports) {
     const network::PortMapping m = MappingOf(p);
     ports_.Reserve(m.proto, m.host_ip, m.host_port);
+    Result<UniqueFd> socket = network::ReserveHostPort(m.proto, m.host_ip, m.host_port);
+    if (socket && socket->valid()) {
+      host_sockets_[{m.proto, m.host_ip, m.host_port}] = std::move(*socket);
+    } else if (!socket) {
+      log::Warn("networks: ports of {}: {}", owner.name, socket.error().message());
+    }
     commands += network::PortCommands(m, *address, true);
   }
   if (Status published = HostReady() ? firewall_->Run(commands) : HostReady(); !published) {
@@ -480,7 +503,9 @@ void Networks::Disconnect(const std::string& container_id, container::Endpoint& 
                           bool live) {
   std::lock_guard lock(mu_);
   if (auto it = nets_.find(endpoint.network_id); it != nets_.end()) {
-    it->second.endpoints.erase(container_id);
+    if (it->second.endpoints.erase(container_id) > 0) {
+      Emit(it->second.record, "disconnect", container_id);
+    }
     Result<network::Ipv4> address = network::ParseIpv4(endpoint.ip_address);
     if (address && it->second.pool) it->second.pool->Release(*address);
   }
@@ -499,9 +524,38 @@ network::PortMapping Networks::MappingOf(const container::PublishedPort& p) {
           .container_port = static_cast<uint16_t>(p.container_port)};
 }
 
+Result<uint16_t> Networks::BindPort(const network::PortMapping& mapping,
+                                    network::HostPortRange range) {
+  // Ports a host process holds stay taken in ports_ while the next ones are tried.
+  std::vector<uint16_t> held;
+  ScopeExit release_held([&] {
+    for (uint16_t port : held) ports_.Release(mapping.proto, mapping.host_ip, port);
+  });
+  const bool single = range.first != 0 && range.first == range.last;
+  while (true) {
+    BERTH_ASSIGN_OR_RETURN(uint16_t port, ports_.Bind(mapping.proto, mapping.host_ip, range));
+    Result<UniqueFd> socket = network::ReserveHostPort(mapping.proto, mapping.host_ip, port);
+    if (socket) {
+      if (socket->valid()) {
+        host_sockets_[{mapping.proto, mapping.host_ip, port}] = std::move(*socket);
+      }
+      return port;
+    }
+    held.push_back(port);
+    if (single || socket.error().kind() != ErrorKind::kConflict) {
+      return Fail(std::move(socket).error());
+    }
+  }
+}
+
+void Networks::ReleasePort(const network::PortMapping& m) {
+  ports_.Release(m.proto, m.host_ip, m.host_port);
+  host_sockets_.erase({m.proto, m.host_ip, m.host_port});
+}
+
 Result<std::vector<container::PublishedPort>> Networks::Publish(
-    const container::Endpoint& endpoint, const container::HostConfig& host,
-    const std::set<std::string>& exposed_ports) {
+    const std::string& container_name, const container::Endpoint& endpoint,
+    const container::HostConfig& host, const std::set<std::string>& exposed_ports) {
   std::map<std::string, std::vector<container::PortBinding>> wanted = host.port_bindings;
   if (host.publish_all_ports) {
     for (const std::string& key : exposed_ports) wanted.try_emplace(key, 1);
@@ -512,10 +566,7 @@ Result<std::vector<container::PublishedPort>> Networks::Publish(
   BERTH_ASSIGN_OR_RETURN(network::Ipv4 address, network::ParseIpv4(endpoint.ip_address));
   std::vector<container::PublishedPort> out;
   auto release = [&] {
-    for (const container::PublishedPort& p : out) {
-      const network::PortMapping m = MappingOf(p);
-      ports_.Release(m.proto, m.host_ip, m.host_port);
-    }
+    for (const container::PublishedPort& p : out) ReleasePort(MappingOf(p));
   };
   std::string commands;
   for (const auto& [key_text, bindings] : wanted) {
@@ -532,7 +583,13 @@ Result<std::vector<container::PublishedPort>> Networks::Publish(
         }
         BERTH_ASSIGN_OR_RETURN(network::HostPortRange range,
                                network::ParseHostPort(binding.host_port));
-        BERTH_ASSIGN_OR_RETURN(m.host_port, ports_.Bind(m.proto, m.host_ip, range));
+        Result<uint16_t> port = BindPort(m, range);
+        if (!port && port.error().message().starts_with("Error starting userland proxy")) {
+          return Fail(std::move(port).error().Wrap(
+              fmt::format("driver failed programming external connectivity on endpoint {} ({})",
+                          container_name, endpoint.endpoint_id)));
+        }
+        BERTH_ASSIGN_OR_RETURN(m.host_port, std::move(port));
         return m;
       }();
       if (!mapping) {
@@ -559,7 +616,7 @@ void Networks::Unpublish(const std::vector<container::PublishedPort>& ports) {
   std::string commands;
   for (const container::PublishedPort& p : ports) {
     const network::PortMapping m = MappingOf(p);
-    ports_.Release(m.proto, m.host_ip, m.host_port);
+    ReleasePort(m);
     commands += network::PortCommands(m, 0, false);
   }
   if (HostReady()) {

@@ -9,6 +9,10 @@
 // rebuilds its allocation from its containers. At Open berth's nftables table is made anew and
 // the bridges brought up; the published ports of running containers come back with Restore.
 //
+// Events: docker's network events (Type "network", Actor.ID the network's id, attributes name
+// and type, and container for connect and disconnect): create, destroy (docker network rm and
+// prune), connect (at each start of a container and docker network connect) and disconnect.
+//
 // Thread-safety: every method may run on several threads at once (one lock).
 #pragma once
 
@@ -18,11 +22,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "daemon/container/config.h"
 #include "daemon/container/record.h"
+#include "daemon/events.h"
 #include "image/store/image_views.h"
 #include "network/dns/address.h"
 #include "network/firewall.h"
@@ -92,7 +99,8 @@ class Networks {
   // Open reads the networks (making bridge, host and none the first time) and sets up the host:
   // berth's nftables table, the bridges, forwarding. Where the host cannot be set up (no root)
   // it says why in the log, and connecting an endpoint fails with that error.
-  static Result<std::unique_ptr<Networks>> Open(const std::string& data_root);
+  // Events are published to events, which must outlive the service.
+  static Result<std::unique_ptr<Networks>> Open(const std::string& data_root, Events& events);
 
   // Create makes a user-defined bridge network: kConflict "network with name x already exists",
   // kInvalidArgument for a bad subnet, gateway or range; kNotFound for a driver other than
@@ -124,9 +132,14 @@ class Networks {
   // on); clears endpoint's running fields.
   void Disconnect(const std::string& container_id, container::Endpoint& endpoint, bool live);
   // Publish binds the container's ports (HostConfig.PortBindings, and with PublishAllPorts
-  // every exposed port) to the endpoint's address; all or nothing. kConflict with docker's
-  // "Bind for 0.0.0.0:8080 failed: port is already allocated".
-  Result<std::vector<container::PublishedPort>> Publish(const container::Endpoint& endpoint,
+  // every exposed port) to the endpoint's address; all or nothing. Each host port is held by a
+  // socket of the daemon's (network/host_socket.h) until Unpublish. kConflict with docker's
+  // "Bind for 0.0.0.0:8080 failed: port is already allocated" for a port of another container,
+  // and "driver failed programming external connectivity on endpoint NAME (ID): Error starting
+  // userland proxy: listen tcp4 0.0.0.0:8080: bind: address already in use" for a port a host
+  // process holds (an ephemeral port or a range moves on to another port instead).
+  Result<std::vector<container::PublishedPort>> Publish(const std::string& container_name,
+                                                        const container::Endpoint& endpoint,
                                                         const container::HostConfig& host,
                                                         const std::set<std::string>& exposed_ports);
   void Unpublish(const std::vector<container::PublishedPort>& ports);
@@ -145,7 +158,9 @@ class Networks {
     std::optional<network::AddressPool> pool;       // bridge networks
     std::map<std::string, EndpointView> endpoints;  // by container id
   };
-  explicit Networks(std::string dir) : dir_(std::move(dir)) {}
+  Networks(std::string dir, Events& events) : dir_(std::move(dir)), events_(events) {}
+  // Emit publishes a network event about record; container is the container's id or "".
+  void Emit(const NetworkRecord& record, std::string action, const std::string& container);
   Status Save(const NetworkRecord& record);
   Status AddNet(NetworkRecord record);  // mu_ held
   Status SetUpBridge(const Net& net);   // mu_ held
@@ -154,12 +169,19 @@ class Networks {
   static void RecordEndpoint(Net& net, const EndpointOwner& owner,
                              const container::Endpoint& endpoint);
   static network::PortMapping MappingOf(const container::PublishedPort& port);
+  // BindPort takes a host port of range for mapping (its proto and host_ip) in ports_ and
+  // reserves it on the host, moving on past ports host processes hold (mu_ held).
+  Result<uint16_t> BindPort(const network::PortMapping& mapping, network::HostPortRange range);
+  void ReleasePort(const network::PortMapping& mapping);  // mu_ held
   Status HostReady() const;
 
   std::string dir_;
+  Events& events_;
   mutable std::mutex mu_;
   std::map<std::string, Net> nets_;  // by id
   network::HostPorts ports_;
+  // The host sockets of the published ports, by proto, host address and port.
+  std::map<std::tuple<std::string, network::Ipv4, uint16_t>, UniqueFd> host_sockets_;
   std::unique_ptr<network::Firewall> firewall_;
   std::optional<network::Netlink> netlink_;
   std::optional<Error> host_error_;  // why the host could not be set up
