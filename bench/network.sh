@@ -30,7 +30,7 @@ docker_cli=/usr/bin/docker
 b() { "$docker_cli" -H "unix://$b_sock" "$@"; }
 dk() { "$docker_cli" -H "unix://$d_sock" "$@"; }
 export DOCKER_CONFIG=$work/docker-config
-berthd_pid= containerd_pid= dockerd_pid= iperf_pid=
+berthd_pid='' containerd_pid='' dockerd_pid='' iperf_pid=''
 created_outside=()
 for path in /etc/docker/key.json /run/docker; do
   [ -e "$path" ] || created_outside+=("$path")

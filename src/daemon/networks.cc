@@ -84,6 +84,15 @@ bool BuiltIn(const NetworkRecord& r) {
   return r.name == "bridge" || r.name == "host" || r.name == "none";
 }
 
+// HoldHostPort reserves m's host port with a socket kept in sockets (none for sctp).
+Status HoldHostPort(std::map<std::tuple<std::string, network::Ipv4, uint16_t>, UniqueFd>& sockets,
+                    const network::PortMapping& m) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd socket,
+                         network::ReserveHostPort(m.proto, m.host_ip, m.host_port));
+  if (socket.valid()) sockets[{m.proto, m.host_ip, m.host_port}] = std::move(socket);
+  return Ok();
+}
+
 Error NotFound(std::string_view ref) {
   return Error(ErrorKind::kNotFound, fmt::format("network {} not found", std::string(ref)));
 }
@@ -486,11 +495,8 @@ void Networks::Restore(const EndpointOwner& owner, const container::Endpoint& en
   for (const container::PublishedPort& p : ports) {
     const network::PortMapping m = MappingOf(p);
     ports_.Reserve(m.proto, m.host_ip, m.host_port);
-    Result<UniqueFd> socket = network::ReserveHostPort(m.proto, m.host_ip, m.host_port);
-    if (socket && socket->valid()) {
-      host_sockets_[{m.proto, m.host_ip, m.host_port}] = std::move(*socket);
-    } else if (!socket) {
-      log::Warn("networks: ports of {}: {}", owner.name, socket.error().message());
+    if (Status held = HoldHostPort(host_sockets_, m); !held) {
+      log::Warn("networks: ports of {}: {}", owner.name, held.error().message());
     }
     commands += network::PortCommands(m, *address, true);
   }
@@ -534,16 +540,13 @@ Result<uint16_t> Networks::BindPort(const network::PortMapping& mapping,
   const bool single = range.first != 0 && range.first == range.last;
   while (true) {
     BERTH_ASSIGN_OR_RETURN(uint16_t port, ports_.Bind(mapping.proto, mapping.host_ip, range));
-    Result<UniqueFd> socket = network::ReserveHostPort(mapping.proto, mapping.host_ip, port);
-    if (socket) {
-      if (socket->valid()) {
-        host_sockets_[{mapping.proto, mapping.host_ip, port}] = std::move(*socket);
-      }
-      return port;
-    }
+    network::PortMapping bound = mapping;
+    bound.host_port = port;
+    Status reserved = HoldHostPort(host_sockets_, bound);
+    if (reserved) return port;
     held.push_back(port);
-    if (single || socket.error().kind() != ErrorKind::kConflict) {
-      return Fail(std::move(socket).error());
+    if (single || reserved.error().kind() != ErrorKind::kConflict) {
+      return Fail(std::move(reserved).error());
     }
   }
 }

@@ -78,7 +78,6 @@ expect_eq "once the host process is gone the port is published" "hello-berth" \
   "$(fetch "http://127.0.0.1:$port/")"
 can_bind "$port"
 record $((!$?)) "a host process cannot take a published port"
-ip="$(d inspect --format '{{.NetworkSettings.IPAddress}}' web)"
 gateway="$(d inspect --format '{{.NetworkSettings.Gateway}}' web)"
 # get (with the address as \$1): an HTTP GET of address:$port from inside a container (busybox
 # nc), the last line of the answer, retried for up to 5 s.
