@@ -19,6 +19,11 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "http/tls.h"
+
+namespace berth::http {
+class Stream;
+}
 
 namespace berth::client {
 
@@ -33,8 +38,11 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view name);
 
 struct ClientOptions {
-  std::string host;         // unix:///path or tcp://host:port; empty is kDefaultHost
+  std::string host;         // unix:///path or tcp://host[:port]; empty is kDefaultHost
   std::string api_version;  // fixed version (DOCKER_API_VERSION); empty negotiates
+  // TLS to a tcp:// host (docker's --tls, --tlsverify); the server's certificate must name the
+  // host when verified.
+  std::optional<http::TlsClientConfig> tls;
 };
 
 struct Request {
@@ -98,8 +106,9 @@ std::string EncodeQuery(const Query& query);
 
 class Client {
  public:
-  // Create checks the host's form ("unix:///path", "tcp://host:port", "host:port" is tcp) and
-  // the version's ("1.41"); kInvalidArgument naming what is wrong. It does not connect.
+  // Create checks the host's form ("unix:///path", "tcp://host:port", "host:port" is tcp; a tcp
+  // host without a port gets docker's 2375, or 2376 with TLS) and the version's ("1.41"), and
+  // loads the TLS files; kInvalidArgument naming what is wrong. It does not connect.
   static Result<Client> Create(const ClientOptions& options);
 
   const std::string& host() const { return host_; }
@@ -121,19 +130,26 @@ class Client {
 
  private:
   enum class Transport { kUnix, kTcp };
-  Client(Transport transport, std::string address, std::string host, std::string version)
+  Client(Transport transport, std::string address, std::string host, std::string version,
+         std::shared_ptr<const http::TlsContext> tls)
       : transport_(transport),
         address_(std::move(address)),
         host_(std::move(host)),
-        version_(std::move(version)) {}
+        version_(std::move(version)),
+        tls_(std::move(tls)) {}
 
-  Result<UniqueFd> Connect() const;
+  // Connect opens a connection (with its TLS handshake done).
+  Result<http::Stream> Connect() const;
+  Result<UniqueFd> ConnectSocket() const;
+  // HostName is the tcp host without its port and brackets.
+  std::string HostName() const;
   Result<std::string> Target(const Request& request);
 
   Transport transport_;
-  std::string address_;  // socket path, or host:port
-  std::string host_;     // as given, for messages
-  std::string version_;  // fixed or negotiated; empty until negotiated
+  std::string address_;                          // socket path, or host:port
+  std::string host_;                             // as given, for messages
+  std::string version_;                          // fixed or negotiated; empty until negotiated
+  std::shared_ptr<const http::TlsContext> tls_;  // null: plain
 };
 
 }  // namespace berth::client
