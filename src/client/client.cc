@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -273,12 +274,31 @@ std::string EncodeQuery(const Query& query) {
   return out;
 }
 
+std::string DockerCertPath() {
+  const char* path = std::getenv("DOCKER_CERT_PATH");
+  if (path != nullptr && *path != '\0') return path;
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "/root") + "/.docker";
+}
+
+std::optional<TlsConfig> TlsConfigOf(const TlsFlags& flags) {
+  if (!flags.tls && !flags.verify) return std::nullopt;
+  const std::string dir = DockerCertPath();
+  auto given_or_existing = [&](const std::string& given, const char* name) {
+    if (!given.empty()) return given;
+    std::string path = dir + "/" + name;
+    return access(path.c_str(), F_OK) == 0 ? path : std::string();
+  };
+  TlsConfig config{.verify = flags.verify,
+                   .ca_file = flags.ca_file.empty() ? dir + "/ca.pem" : flags.ca_file,
+                   .cert_file = given_or_existing(flags.cert_file, "cert.pem"),
+                   .key_file = given_or_existing(flags.key_file, "key.pem")};
+  if (!flags.verify) config.ca_file.clear();
+  return config;
+}
+
 Result<Client> Client::Create(const ClientOptions& options) {
   std::string host = options.host.empty() ? std::string(kDefaultHost) : options.host;
-  std::shared_ptr<const http::TlsContext> tls;
-  if (options.tls) {
-    BERTH_ASSIGN_OR_RETURN(tls, http::TlsContext::Client(*options.tls));
-  }
   if (!options.api_version.empty()) {
     std::vector<std::string> parts = Split(options.api_version, '.');
     if (parts.size() != 2 || !ParseUint64(parts[0]) || !ParseUint64(parts[1])) {
@@ -292,6 +312,10 @@ Result<Client> Client::Create(const ClientOptions& options) {
       return Fail(ErrorKind::kInvalidArgument, "invalid host \"" + host + "\": bad socket path");
     }
     return Client(Transport::kUnix, path, host, options.api_version, nullptr);
+  }
+  std::shared_ptr<const http::TlsContext> tls;
+  if (options.tls) {
+    BERTH_ASSIGN_OR_RETURN(tls, http::TlsContext::Client(*options.tls));
   }
   std::string address = host;
   if (address.starts_with("tcp://")) {

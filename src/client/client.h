@@ -37,12 +37,32 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 // FindHeader returns the value of the first header of that name (case-insensitive).
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view name);
 
+// TLS to the daemon; the type is http's (tls.h).
+using TlsConfig = http::TlsClientConfig;
+
+// TlsFlags are docker's TLS options as given: --tls, --tlsverify (or DOCKER_TLS_VERIFY set),
+// --tlscacert, --tlscert, --tlskey (empty when not given).
+struct TlsFlags {
+  bool tls = false;
+  bool verify = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// DockerCertPath is where docker keeps its TLS files: $DOCKER_CERT_PATH, else ~/.docker.
+std::string DockerCertPath();
+// TlsConfigOf applies docker's rules: TLS when tls or verify; the server is verified against
+// ca_file (default <cert path>/ca.pem) only with verify; the client certificate and key are the
+// files given, or <cert path>/cert.pem and key.pem where they exist.
+std::optional<TlsConfig> TlsConfigOf(const TlsFlags& flags);
+
 struct ClientOptions {
   std::string host;         // unix:///path or tcp://host[:port]; empty is kDefaultHost
   std::string api_version;  // fixed version (DOCKER_API_VERSION); empty negotiates
   // TLS to a tcp:// host (docker's --tls, --tlsverify); the server's certificate must name the
-  // host when verified.
-  std::optional<http::TlsClientConfig> tls;
+  // host when verified. A unix:// host ignores it, as docker does.
+  std::optional<TlsConfig> tls;
 };
 
 struct Request {
