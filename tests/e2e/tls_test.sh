@@ -69,8 +69,8 @@ start_daemon "" -H "$tcp" --tlsverify --tlscacert "$certs/ca.pem" \
 d import "$work/rootfs.tar" busybox:tls >/dev/null || die "cannot import the rootfs"
 client_flags=(--tlsverify --tlscacert "$certs/ca.pem" --tlscert "$certs/client-cert.pem"
   --tlskey "$certs/client-key.pem" -H "$tcp")
-tlsd() { DOCKER_HOST= timeout 60 "$docker_cli" "${client_flags[@]}" "$@"; }
-b() { DOCKER_HOST= timeout 60 "$berth" "${client_flags[@]}" "$@"; }
+tlsd() { DOCKER_HOST='' timeout 60 "$docker_cli" "${client_flags[@]}" "$@"; }
+b() { DOCKER_HOST='' timeout 60 "$berth" "${client_flags[@]}" "$@"; }
 
 out="$(tlsd version --format '{{.Server.Os}}' 2>&1)"
 expect_eq "docker version over TLS" "linux" "$out"
@@ -79,7 +79,7 @@ expect_eq "docker run --rm over TLS (attach)" "hello over tls" "$out"
 out="$(seq 1 20000 | tlsd run --rm -i busybox:tls wc -l 2>&1)"
 expect_eq "docker run -i: stdin and its end cross TLS" "20000" "$(tr -d ' ' <<<"$out")"
 
-out="$(DOCKER_HOST= timeout 30 "$docker_cli" --tlsverify --tlscacert "$certs/ca.pem" -H "$tcp" \
+out="$(DOCKER_HOST='' timeout 30 "$docker_cli" --tlsverify --tlscacert "$certs/ca.pem" -H "$tcp" \
   version 2>&1)"
 status=$?
 [ $status -ne 0 ] && grep -qiE 'tls|certificate' <<<"$out"
@@ -122,11 +122,11 @@ out="$(DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$cert_path" DOCKER_HOST="$tcp" \
   timeout 60 "$berth" images --format '{{.Repository}}' 2>&1)"
 grep -qx busybox <<<"$out"
 record $? "berth with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH" "$out"
-out="$(DOCKER_HOST= timeout 30 "$berth" --tlsverify --tlscacert "$certs/ca.pem" -H "$tcp" \
+out="$(DOCKER_HOST='' timeout 30 "$berth" --tlsverify --tlscacert "$certs/ca.pem" -H "$tcp" \
   version 2>&1)"
 [ $? -ne 0 ]
 record $? "berth without a client certificate is refused" "$out"
-out="$(DOCKER_HOST= timeout 30 "$berth" -H "$tcp" version 2>&1)"
+out="$(DOCKER_HOST='' timeout 30 "$berth" -H "$tcp" version 2>&1)"
 [ $? -ne 0 ]
 record $? "berth without TLS gets no answer from the TLS port" "$out"
 
