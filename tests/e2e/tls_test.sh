@@ -99,7 +99,8 @@ out="$(DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$cert_path" DOCKER_HOST="$tcp" \
   timeout 60 "$docker_cli" ps -a --format '{{.Image}}' 2>&1)"
 record $? "docker with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH" "$out"
 
-out="$(python3 - "$tcp" "$certs" <<'EOF' 2>&1
+# requests prefers a CA bundle named in the environment to the one docker-py gives it.
+out="$(env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE python3 - "$tcp" "$certs" <<'EOF' 2>&1
 import sys
 import docker
 tcp, certs = sys.argv[1], sys.argv[2]
