@@ -132,6 +132,12 @@ std::string Usage() {
       "  -H, --host string        Daemon socket to connect to\n"
       "  -l, --log-level string   Set the logging level (\"debug\", \"info\", \"warn\", "
       "\"error\", \"fatal\") (default \"info\")\n"
+      "      --tls                Use TLS; implied by --tlsverify\n"
+      "      --tlscacert string   Trust certs signed only by this CA (default "
+      "\"~/.docker/ca.pem\")\n"
+      "      --tlscert string     Path to TLS certificate file (default \"~/.docker/cert.pem\")\n"
+      "      --tlskey string      Path to TLS key file (default \"~/.docker/key.pem\")\n"
+      "      --tlsverify          Use TLS and verify the remote\n"
       "  -v, --version            Print version information and quit\n";
   return out;
 }
@@ -185,6 +191,12 @@ int Main(int argc, char** argv) {
   flags.Bool(&options.debug, "D,debug", "Enable debug mode");
   flags.String(&options.log_level, "l,log-level", "Set the logging level");
   flags.Bool(&show_version, "v,version", "Print version information and quit");
+  options.tls.verify = !Env("DOCKER_TLS_VERIFY").empty();
+  flags.Bool(&options.tls.tls, "tls", "Use TLS; implied by --tlsverify");
+  flags.Bool(&options.tls.verify, "tlsverify", "Use TLS and verify the remote");
+  flags.String(&options.tls.ca_file, "tlscacert", "Trust certs signed only by this CA");
+  flags.String(&options.tls.cert_file, "tlscert", "Path to TLS certificate file");
+  flags.String(&options.tls.key_file, "tlskey", "Path to TLS key file");
   Result<std::vector<std::string>> rest = flags.Parse(args, /*interspersed=*/false);
   if (!rest) {
     std::fprintf(stderr, "%s\nSee 'berth --help'.\n", rest.error().message().c_str());
@@ -203,6 +215,8 @@ int Main(int argc, char** argv) {
     return kExitFailure;
   }
   if (!hosts.empty()) options.host = hosts[0];
+  // Giving --tlsverify at all, even =false, turns TLS on (docker's rule).
+  if (flags.Changed("tlsverify")) options.tls.tls = true;
   Result<log::Level> level = log::ParseLevel(options.debug ? "debug" : options.log_level);
   if (!level) {
     std::fprintf(stderr, "Unable to parse logging level: %s\n", options.log_level.c_str());

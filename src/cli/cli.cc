@@ -10,9 +10,10 @@ namespace berth::cli {
 
 Result<client::Client*> Cli::Client() {
   if (!client_) {
-    BERTH_ASSIGN_OR_RETURN(
-        client::Client made,
-        client::Client::Create({.host = options_.host, .api_version = options_.api_version}));
+    BERTH_ASSIGN_OR_RETURN(client::Client made,
+                           client::Client::Create({.host = options_.host,
+                                                   .api_version = options_.api_version,
+                                                   .tls = client::TlsConfigOf(options_.tls)}));
     client_ = std::make_unique<client::Client>(std::move(made));
   }
   return client_.get();

@@ -22,6 +22,8 @@ struct GlobalOptions {
   std::string host;         // -H, DOCKER_HOST
   std::string api_version;  // DOCKER_API_VERSION
   std::string config_dir;   // --config, DOCKER_CONFIG
+  // --tls, --tlsverify (DOCKER_TLS_VERIFY), --tlscacert, --tlscert, --tlskey (DOCKER_CERT_PATH)
+  client::TlsFlags tls;
   bool debug = false;
   std::string log_level = "info";
 };

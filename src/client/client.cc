@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -15,8 +16,6 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -34,6 +33,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/stream.h"
 
 namespace berth::client {
 
@@ -43,7 +43,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-using Socket = asio::generic::stream_protocol::socket;
 using Parser = bhttp::response_parser<bhttp::buffer_body>;
 
 constexpr size_t kMaxErrorBody = 1 << 20;
@@ -51,12 +50,13 @@ constexpr std::string_view kUserAgent = "berth-cli/0.1.0";
 
 // A connection with the state a response is read with.
 struct Connection {
-  asio::io_context io;
-  Socket socket{io};
+  http::Stream socket;
   beast::flat_buffer buffer;
   Parser parser;
 
-  Connection() { parser.body_limit(std::numeric_limits<std::uint64_t>::max()); }
+  explicit Connection(http::Stream s) : socket(std::move(s)) {
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  }
 };
 
 Error ConnectError(const std::string& host) {
@@ -274,6 +274,29 @@ std::string EncodeQuery(const Query& query) {
   return out;
 }
 
+std::string DockerCertPath() {
+  const char* path = std::getenv("DOCKER_CERT_PATH");
+  if (path != nullptr && *path != '\0') return path;
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "/root") + "/.docker";
+}
+
+std::optional<TlsConfig> TlsConfigOf(const TlsFlags& flags) {
+  if (!flags.tls && !flags.verify) return std::nullopt;
+  const std::string dir = DockerCertPath();
+  auto given_or_existing = [&](const std::string& given, const char* name) {
+    if (!given.empty()) return given;
+    std::string path = dir + "/" + name;
+    return access(path.c_str(), F_OK) == 0 ? path : std::string();
+  };
+  TlsConfig config{.verify = flags.verify,
+                   .ca_file = flags.ca_file.empty() ? dir + "/ca.pem" : flags.ca_file,
+                   .cert_file = given_or_existing(flags.cert_file, "cert.pem"),
+                   .key_file = given_or_existing(flags.key_file, "key.pem")};
+  if (!flags.verify) config.ca_file.clear();
+  return config;
+}
+
 Result<Client> Client::Create(const ClientOptions& options) {
   std::string host = options.host.empty() ? std::string(kDefaultHost) : options.host;
   if (!options.api_version.empty()) {
@@ -288,7 +311,11 @@ Result<Client> Client::Create(const ClientOptions& options) {
     if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
       return Fail(ErrorKind::kInvalidArgument, "invalid host \"" + host + "\": bad socket path");
     }
-    return Client(Transport::kUnix, path, host, options.api_version);
+    return Client(Transport::kUnix, path, host, options.api_version, nullptr);
+  }
+  std::shared_ptr<const http::TlsContext> tls;
+  if (options.tls) {
+    BERTH_ASSIGN_OR_RETURN(tls, http::TlsContext::Client(*options.tls));
   }
   std::string address = host;
   if (address.starts_with("tcp://")) {
@@ -298,14 +325,39 @@ Result<Client> Client::Create(const ClientOptions& options) {
                 "invalid host \"" + host + "\": the scheme must be unix:// or tcp://");
   }
   while (!address.empty() && address.back() == '/') address.pop_back();
+  // Without a port, docker's: 2376 with TLS, 2375 without.
+  const bool has_port = address.starts_with('[') ? address.find("]:") != std::string::npos
+                                                 : address.find(':') != std::string::npos;
+  if (!address.empty() && !has_port) address += tls ? ":2376" : ":2375";
   size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || !ParseUint64(address.substr(colon + 1))) {
     return Fail(ErrorKind::kInvalidArgument, "invalid host \"" + host + "\": want tcp://host:port");
   }
-  return Client(Transport::kTcp, address, host, options.api_version);
+  return Client(Transport::kTcp, address, host, options.api_version, std::move(tls));
 }
 
-Result<UniqueFd> Client::Connect() const {
+Result<http::Stream> Client::Connect() const {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, ConnectSocket());
+  if (!tls_) return http::Stream(std::move(fd));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<http::TlsSession> session,
+                         tls_->NewSession(std::move(fd), HostName()));
+  Status handshake = session->Handshake();
+  if (!handshake) {
+    return Fail(ErrorKind::kUnavailable,
+                "error during connect: " + host_ + ": " + handshake.error().message());
+  }
+  return http::Stream(std::move(session));
+}
+
+std::string Client::HostName() const {
+  std::string name = address_.substr(0, address_.rfind(':'));
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  return name;
+}
+
+Result<UniqueFd> Client::ConnectSocket() const {
   if (transport_ == Transport::kUnix) {
     UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) return Fail(ErrnoNow("socket"));
@@ -318,10 +370,7 @@ Result<UniqueFd> Client::Connect() const {
     return fd;
   }
   size_t colon = address_.rfind(':');
-  std::string name = address_.substr(0, colon);
-  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
-    name = name.substr(1, name.size() - 2);
-  }
+  const std::string name = HostName();
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
@@ -363,12 +412,9 @@ Result<std::string> Client::ApiVersion() {
 Result<Response> Client::Ping() {
   Request request;
   request.path = "/_ping";
-  auto c = std::make_unique<Connection>();
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
-  int family = transport_ == Transport::kUnix ? AF_UNIX : AF_INET;
+  BERTH_ASSIGN_OR_RETURN(http::Stream stream, Connect());
+  auto c = std::make_unique<Connection>(std::move(stream));
   beast::error_code ec;
-  c->socket.assign(asio::generic::stream_protocol(family, 0), fd.Release(), ec);
-  if (ec) return Fail(WireError("connect", ec));
   const std::string host_header = transport_ == Transport::kUnix ? "api.moby.localhost" : address_;
   if ((ec = SendWhole(*c, request, "/_ping", host_header))) return Fail(ConnectError(host_));
   bhttp::read_header(c->socket, c->buffer, c->parser, ec);
@@ -392,13 +438,11 @@ namespace {
 
 // Exchange connects, sends the request and reads the response head; an error status reads the
 // body and becomes an Error.
-Result<std::unique_ptr<Connection>> Exchange(UniqueFd fd, int family, const Request& request,
+Result<std::unique_ptr<Connection>> Exchange(http::Stream stream, const Request& request,
                                              const std::string& target,
                                              const std::string& host_header) {
-  auto c = std::make_unique<Connection>();
+  auto c = std::make_unique<Connection>(std::move(stream));
   beast::error_code ec;
-  c->socket.assign(asio::generic::stream_protocol(family, 0), fd.Release(), ec);
-  if (ec) return Fail(WireError("connect", ec));
   Status read_failure = Ok();
   beast::error_code sent = request.body_fd >= 0
                                ? SendStreamed(*c, request, target, host_header, &read_failure)
@@ -445,11 +489,10 @@ Result<nlohmann::ordered_json> Client::DoJson(const Request& request) {
 Result<std::unique_ptr<ResponseStream>> Client::Stream(const Request& request) {
   BERTH_ASSIGN_OR_RETURN(std::string target, Target(request));
   log::Debug("{} {} {}", request.method, host_, target);
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
-  const int family = transport_ == Transport::kUnix ? AF_UNIX : AF_INET;
+  BERTH_ASSIGN_OR_RETURN(http::Stream stream, Connect());
   const std::string host_header = transport_ == Transport::kUnix ? "api.moby.localhost" : address_;
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c,
-                         Exchange(std::move(fd), family, request, target, host_header));
+                         Exchange(std::move(stream), request, target, host_header));
   int status = static_cast<int>(c->parser.get().result_int());
   Headers headers = HeadersOf(c->parser.get().base());
   return std::unique_ptr<ResponseStream>(
@@ -459,14 +502,13 @@ Result<std::unique_ptr<ResponseStream>> Client::Stream(const Request& request) {
 Result<Hijacked> Client::Hijack(const Request& request) {
   BERTH_ASSIGN_OR_RETURN(std::string target, Target(request));
   log::Debug("{} {} {} (upgrade)", request.method, host_, target);
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Connect());
-  const int family = transport_ == Transport::kUnix ? AF_UNIX : AF_INET;
+  BERTH_ASSIGN_OR_RETURN(http::Stream stream, Connect());
   const std::string host_header = transport_ == Transport::kUnix ? "api.moby.localhost" : address_;
   Request upgrade = request;
   upgrade.headers.emplace_back("Connection", "Upgrade");
   upgrade.headers.emplace_back("Upgrade", "tcp");
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c,
-                         Exchange(std::move(fd), family, upgrade, target, host_header));
+                         Exchange(std::move(stream), upgrade, target, host_header));
   Hijacked hijacked;
   hijacked.status = static_cast<int>(c->parser.get().result_int());
   if (hijacked.status != 101 && hijacked.status != 200) {
@@ -476,10 +518,7 @@ Result<Hijacked> Client::Hijack(const Request& request) {
   }
   hijacked.headers = HeadersOf(c->parser.get().base());
   hijacked.already_read = beast::buffers_to_string(c->buffer.data());
-  beast::error_code ec;
-  int raw = c->socket.release(ec);
-  if (ec) return Fail(WireError("hijack connection", ec));
-  hijacked.fd = UniqueFd(raw);
+  BERTH_ASSIGN_OR_RETURN(hijacked.fd, Annotate(c->socket.Release(), "hijack connection"));
   return hijacked;
 }
 

@@ -19,6 +19,11 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "http/tls.h"
+
+namespace berth::http {
+class Stream;
+}
 
 namespace berth::client {
 
@@ -32,9 +37,32 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 // FindHeader returns the value of the first header of that name (case-insensitive).
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view name);
 
+// TLS to the daemon; the type is http's (tls.h).
+using TlsConfig = http::TlsClientConfig;
+
+// TlsFlags are docker's TLS options as given: --tls, --tlsverify (or DOCKER_TLS_VERIFY set),
+// --tlscacert, --tlscert, --tlskey (empty when not given).
+struct TlsFlags {
+  bool tls = false;
+  bool verify = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// DockerCertPath is where docker keeps its TLS files: $DOCKER_CERT_PATH, else ~/.docker.
+std::string DockerCertPath();
+// TlsConfigOf applies docker's rules: TLS when tls or verify; the server is verified against
+// ca_file (default <cert path>/ca.pem) only with verify; the client certificate and key are the
+// files given, or <cert path>/cert.pem and key.pem where they exist.
+std::optional<TlsConfig> TlsConfigOf(const TlsFlags& flags);
+
 struct ClientOptions {
-  std::string host;         // unix:///path or tcp://host:port; empty is kDefaultHost
+  std::string host;         // unix:///path or tcp://host[:port]; empty is kDefaultHost
   std::string api_version;  // fixed version (DOCKER_API_VERSION); empty negotiates
+  // TLS to a tcp:// host (docker's --tls, --tlsverify); the server's certificate must name the
+  // host when verified. A unix:// host ignores it, as docker does.
+  std::optional<TlsConfig> tls;
 };
 
 struct Request {
@@ -98,8 +126,9 @@ std::string EncodeQuery(const Query& query);
 
 class Client {
  public:
-  // Create checks the host's form ("unix:///path", "tcp://host:port", "host:port" is tcp) and
-  // the version's ("1.41"); kInvalidArgument naming what is wrong. It does not connect.
+  // Create checks the host's form ("unix:///path", "tcp://host:port", "host:port" is tcp; a tcp
+  // host without a port gets docker's 2375, or 2376 with TLS) and the version's ("1.41"), and
+  // loads the TLS files; kInvalidArgument naming what is wrong. It does not connect.
   static Result<Client> Create(const ClientOptions& options);
 
   const std::string& host() const { return host_; }
@@ -121,19 +150,26 @@ class Client {
 
  private:
   enum class Transport { kUnix, kTcp };
-  Client(Transport transport, std::string address, std::string host, std::string version)
+  Client(Transport transport, std::string address, std::string host, std::string version,
+         std::shared_ptr<const http::TlsContext> tls)
       : transport_(transport),
         address_(std::move(address)),
         host_(std::move(host)),
-        version_(std::move(version)) {}
+        version_(std::move(version)),
+        tls_(std::move(tls)) {}
 
-  Result<UniqueFd> Connect() const;
+  // Connect opens a connection (with its TLS handshake done).
+  Result<http::Stream> Connect() const;
+  Result<UniqueFd> ConnectSocket() const;
+  // HostName is the tcp host without its port and brackets.
+  std::string HostName() const;
   Result<std::string> Target(const Request& request);
 
   Transport transport_;
-  std::string address_;  // socket path, or host:port
-  std::string host_;     // as given, for messages
-  std::string version_;  // fixed or negotiated; empty until negotiated
+  std::string address_;                          // socket path, or host:port
+  std::string host_;                             // as given, for messages
+  std::string version_;                          // fixed or negotiated; empty until negotiated
+  std::shared_ptr<const http::TlsContext> tls_;  // null: plain
 };
 
 }  // namespace berth::client

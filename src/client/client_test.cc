@@ -3,11 +3,14 @@
 #include "client/client.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "api/version/version.h"
@@ -30,7 +33,9 @@ class ClientTest : public ::testing::Test {
     }
   }
 
-  void Start(const std::string& server_version = "1.45", bool tcp = false) {
+  // Start serves on a unix socket, or on 127.0.0.1 when tcp (with TLS, requiring a client
+  // certificate, when tls).
+  void Start(const std::string& server_version = "1.45", bool tcp = false, bool tls = false) {
     http::Router router;
     router.Add("GET", "/_ping",
                [](Request&, ResponseWriter& w) { return w.Send(200, "text/plain", "OK"); });
@@ -78,15 +83,28 @@ class ClientTest : public ::testing::Test {
     server_ = std::make_unique<http::Server>(
         std::move(router), api::version::EngineServerOptions(
                                {.api_version = server_version, .min_api_version = "1.24"}));
-    Result<std::string> address =
-        server_->Listen({.address = tcp ? "tcp://127.0.0.1:0" : "unix://" + (dir_ / "api.sock")});
+    std::optional<http::TlsServerConfig> tls_files;
+    if (tls) {
+      tls_files = http::TlsServerConfig{.cert_file = TestData("server.pem"),
+                                        .key_file = TestData("server.key"),
+                                        .client_ca_file = TestData("ca.pem")};
+    }
+    Result<std::string> address = server_->Listen(
+        {.address = tcp ? "tcp://127.0.0.1:0" : "unix://" + (dir_ / "api.sock"), .tls = tls_files});
     ASSERT_TRUE(address) << address.error().message();
     address_ = *address;
     thread_ = std::thread([this] { server_->Serve(); });
   }
 
-  Client Make(const std::string& version = "") {
-    Result<Client> client = Client::Create({.host = address_, .api_version = version});
+  static std::string TestData(const std::string& name) {
+    const char* root = std::getenv("BERTH_SOURCE_DIR");
+    return std::string(root != nullptr ? root : ".") + "/src/http/testdata/tls/" + name;
+  }
+
+  Client Make(const std::string& version = "",
+              std::optional<http::TlsClientConfig> tls = std::nullopt) {
+    Result<Client> client =
+        Client::Create({.host = address_, .api_version = version, .tls = std::move(tls)});
     EXPECT_TRUE(client) << client.error().message();
     return std::move(*client);
   }
@@ -186,11 +204,66 @@ TEST_F(ClientTest, HijackGivesAFullDuplexStream) {
   EXPECT_EQ(got, "HELLO|bye");
 }
 
+TEST_F(ClientTest, WorksOverTlsWithAClientCertificate) {
+  signal(SIGPIPE, SIG_IGN);  // as berth does
+  Start("1.45", /*tcp=*/true, /*tls=*/true);
+  Client client = Make("", http::TlsClientConfig{.verify = true,
+                                                 .ca_file = TestData("ca.pem"),
+                                                 .cert_file = TestData("client.pem"),
+                                                 .key_file = TestData("client.key")});
+  Result<nlohmann::ordered_json> out = client.DoJson({.path = "/echo", .query = {{"name", "x"}}});
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ((*out)["name"], "x");
+
+  const std::string path = dir_ / "body.tar";
+  std::string content(1 << 20, 'z');
+  ASSERT_TRUE(WriteFile(path, content));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  out = client.DoJson({.method = "POST", .path = "/count", .body_fd = fd.get()});
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ((*out)["bytes"], content.size());
+
+  Result<std::unique_ptr<ResponseStream>> stream = client.Stream({.path = "/lines"});
+  ASSERT_TRUE(stream) << stream.error().message();
+  EXPECT_EQ(*(*stream)->ReadLine(), std::optional<std::string>("{\"status\":\"one\"}"));
+  EXPECT_EQ(*(*stream)->ReadLine(), std::optional<std::string>("{\"status\":\"two\"}"));
+  EXPECT_EQ(*(*stream)->ReadLine(), std::nullopt);
+
+  Result<Hijacked> h = client.Hijack({.method = "POST", .path = "/hijack"});
+  ASSERT_TRUE(h) << h.error().message();
+  EXPECT_EQ(h->status, 101);
+  ASSERT_EQ(write(h->fd.get(), "hello", 5), 5);
+  ASSERT_EQ(shutdown(h->fd.get(), SHUT_WR), 0);  // reaches the server as close_notify
+  std::string got = h->already_read;
+  char data[256];
+  ssize_t n;
+  while ((n = read(h->fd.get(), data, sizeof(data))) > 0) got.append(data, static_cast<size_t>(n));
+  EXPECT_EQ(got, "HELLO|bye");
+}
+
+TEST_F(ClientTest, TlsRefusesAServerItCannotVerifyAndIsRefusedWithoutACertificate) {
+  Start("1.45", /*tcp=*/true, /*tls=*/true);
+  // The system's CAs do not know the test CA.
+  Client unverified = Make("", http::TlsClientConfig{.verify = true});
+  Result<Response> r = unverified.Ping();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("certificate verify failed"), std::string::npos)
+      << r.error().message();
+  Client anonymous = Make("", http::TlsClientConfig{.verify = true, .ca_file = TestData("ca.pem")});
+  EXPECT_FALSE(anonymous.Ping());
+}
+
 TEST(ClientCreateTest, RefusesMalformedHostsAndVersions) {
   EXPECT_TRUE(Client::Create({}));
   EXPECT_EQ(Client::Create({}).value().host(), std::string(kDefaultHost));
   EXPECT_FALSE(Client::Create({.host = "ssh://x"}));
-  EXPECT_FALSE(Client::Create({.host = "tcp://nohost"}));
+  EXPECT_FALSE(Client::Create({.host = "tcp://host:port"}));
+  EXPECT_TRUE(Client::Create({.host = "tcp://noport"}));  // docker's 2375
+  Result<Client> missing_ca = Client::Create(
+      {.host = "tcp://host:2376", .tls = http::TlsClientConfig{.ca_file = "/nonexistent/ca.pem"}});
+  ASSERT_FALSE(missing_ca);
+  EXPECT_EQ(missing_ca.error().message(),
+            "open TLS CA certificate /nonexistent/ca.pem: No such file or directory");
   EXPECT_FALSE(Client::Create({.host = "unix://"}));
   Result<Client> bad = Client::Create({.api_version = "1.x"});
   ASSERT_FALSE(bad);

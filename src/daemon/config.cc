@@ -24,7 +24,10 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
   std::map<std::string, std::string*> strings = {
       {"data-root", &next.data_root}, {"exec-root", &next.exec_root},
       {"pidfile", &next.pidfile},     {"log-level", &next.log_level},
-      {"group", &next.group},         {"storage-driver", &next.storage_driver}};
+      {"group", &next.group},         {"storage-driver", &next.storage_driver},
+      {"tlscacert", &next.tlscacert}, {"tlscert", &next.tlscert},
+      {"tlskey", &next.tlskey}};
+  std::map<std::string, bool*> bools = {{"tls", &next.tls}, {"tlsverify", &next.tlsverify}};
   std::map<std::string, std::vector<std::string>*> lists = {
       {"hosts", &next.hosts},
       {"registry-mirrors", &next.registry_mirrors},
@@ -35,7 +38,8 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
       {"max-concurrent-uploads", &next.max_concurrent_uploads}};
   std::vector<std::string> unknown, twice;
   for (const auto& [key, value] : json.items()) {
-    if (!lists.contains(key) && !strings.contains(key) && !counts.contains(key)) {
+    if (!lists.contains(key) && !strings.contains(key) && !counts.contains(key) &&
+        !bools.contains(key)) {
       unknown.push_back(key);
       continue;
     }
@@ -51,6 +55,9 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
         if (!item.is_string()) return Refuse(path, expected);
         lists[key]->push_back(item.get<std::string>());
       }
+    } else if (bools.contains(key)) {
+      if (!value.is_boolean()) return Refuse(path, fmt::format("{}: expected true or false", key));
+      *bools[key] = value.get<bool>();
     } else if (counts.contains(key)) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024) {
         return Refuse(path, fmt::format("{}: expected a number from 1 to 1024", key));

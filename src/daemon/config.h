@@ -1,7 +1,8 @@
 // DaemonConfig: berthd's settings, from dockerd's flags and from daemon.json (the same keys as
 // dockerd's: "hosts", "data-root", "exec-root", "pidfile", "log-level", "group",
 // "storage-driver", "registry-mirrors", "insecure-registries", "max-concurrent-downloads",
-// "max-concurrent-uploads", "dns"). A setting given both as a flag and in the file is refused, as
+// "max-concurrent-uploads", "dns", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey"). A
+// setting given both as a flag and in the file is refused, as
 // dockerd refuses it; so is a key berthd does not know. Pure.
 #pragma once
 
@@ -30,6 +31,14 @@ struct DaemonConfig {
   int max_concurrent_uploads = 5;                // blobs sent at once by a push
   int64_t upload_chunk_size = 64 << 20;          // larger blobs are pushed in chunks (a flag only)
   std::vector<std::string> dns;  // the name servers containers use; none: the host's
+  // TLS on every tcp:// host: --tls serves it, --tlsverify (which implies --tls) also requires
+  // client certificates signed by tlscacert. The files default to dockerd's, in
+  // $DOCKER_CERT_PATH or ~/.docker: ca.pem, cert.pem, key.pem (empty here).
+  bool tls = false;
+  bool tlsverify = false;
+  std::string tlscacert;
+  std::string tlscert;
+  std::string tlskey;
 };
 
 // MergeDaemonJson applies the JSON text of a daemon.json (path names it in errors) over config.

@@ -57,6 +57,24 @@ TEST(DaemonConfigTest, DnsServers) {
   EXPECT_FALSE(MergeDaemonJson(R"({"dns":["127.0.0.1"]})", "d.json", {"dns"}, &config));
 }
 
+TEST(DaemonConfigTest, TlsKeys) {
+  DaemonConfig config;
+  Status merged = MergeDaemonJson(
+      R"({"tlsverify":true,"tlscacert":"/c/ca.pem","tlscert":"/c/cert.pem","tlskey":"/c/key.pem"})",
+      "d.json", {}, &config);
+  ASSERT_TRUE(merged) << merged.error().message();
+  EXPECT_TRUE(config.tlsverify);
+  EXPECT_FALSE(config.tls);
+  EXPECT_EQ(config.tlscacert, "/c/ca.pem");
+  EXPECT_EQ(config.tlscert, "/c/cert.pem");
+  EXPECT_EQ(config.tlskey, "/c/key.pem");
+  Status not_bool = MergeDaemonJson(R"({"tls":"yes"})", "d.json", {}, &config);
+  ASSERT_FALSE(not_bool);
+  EXPECT_NE(not_bool.error().message().find("tls: expected true or false"), std::string::npos)
+      << not_bool.error().message();
+  EXPECT_FALSE(MergeDaemonJson(R"({"tlsverify":false})", "d.json", {"tlsverify"}, &config));
+}
+
 TEST(DaemonConfigTest, MalformedFilesAndValuesAreRefused) {
   for (const char* bad :
        {"{", "[]", R"({"hosts":"unix:///a"})", R"({"hosts":[1]})", R"({"pidfile":3})",

@@ -2,10 +2,8 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 
-#include <chrono>
 #include <ctime>
 #include <exception>
 #include <limits>
@@ -13,8 +11,6 @@
 #include <string>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -29,6 +25,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "base/log.h"
+#include "http/stream.h"
 #include "http/url.h"
 
 namespace berth::http {
@@ -39,16 +36,12 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-using Socket = asio::generic::stream_protocol::socket;
 using Parser = bhttp::request_parser<bhttp::buffer_body>;
 using Head = bhttp::response_header<>;
 
 // The most of a request body its handler left unread that is read and thrown away to keep the
 // connection (Go's net/http keeps the same amount); past it the connection is closed.
 constexpr size_t kMaxDrainBytes = 256 << 10;
-// How long a connection being closed keeps reading what the client still sends: closing a socket
-// with unread input makes the kernel answer with a reset that can destroy the response in flight.
-constexpr std::chrono::milliseconds kLinger{500};
 
 bool IsHttpError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
@@ -95,7 +88,7 @@ Head MakeHead(const ServerOptions& options, int status, std::string_view content
   return head;
 }
 
-beast::error_code WriteHead(Socket& socket, Head head) {
+beast::error_code WriteHead(Stream& socket, Head head) {
   bhttp::response<bhttp::empty_body> message(std::move(head));
   bhttp::response_serializer<bhttp::empty_body> serializer(message);
   beast::error_code ec;
@@ -103,7 +96,7 @@ beast::error_code WriteHead(Socket& socket, Head head) {
   return ec;
 }
 
-beast::error_code WriteWhole(Socket& socket, Head head, std::string_view body) {
+beast::error_code WriteWhole(Stream& socket, Head head, std::string_view body) {
   head.set(bhttp::field::content_length, std::to_string(body.size()));
   bhttp::response<bhttp::span_body<const char>> message(std::move(head));
   message.body() = beast::span<const char>(body.data(), body.size());
@@ -112,28 +105,10 @@ beast::error_code WriteWhole(Socket& socket, Head head, std::string_view body) {
   return ec;
 }
 
-// LingerClose ends the connection's output, then reads and drops what the client still sends
-// until it closes too, kLinger passes or kMaxDrainBytes were read.
-void LingerClose(int fd) {
-  shutdown(fd, SHUT_WR);
-  auto deadline = std::chrono::steady_clock::now() + kLinger;
-  char scratch[16 << 10];
-  size_t total = 0;
-  while (total < kMaxDrainBytes) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd pfd{fd, POLLIN, 0};
-    if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return;
-    ssize_t n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-    if (n <= 0) return;
-    total += static_cast<size_t>(n);
-  }
-}
-
 // Exchange is one request and its response: the request's body as it arrives, and the writer.
 class Exchange final : public BodyReader, public ResponseWriter {
  public:
-  Exchange(Socket& socket, beast::flat_buffer& buffer, Parser& parser, const ServerOptions& options,
+  Exchange(Stream& socket, beast::flat_buffer& buffer, Parser& parser, const ServerOptions& options,
            SocketGuard* guard)
       : socket_(socket),
         buffer_(buffer),
@@ -175,7 +150,7 @@ class Exchange final : public BodyReader, public ResponseWriter {
   // the client still waits for "100 Continue").
   bool Drain();
 
-  Socket& socket_;
+  Stream& socket_;
   beast::flat_buffer& buffer_;
   Parser& parser_;
   const ServerOptions& options_;
@@ -351,11 +326,9 @@ Result<UniqueFd> Exchange::Hijack(std::string_view content_type, std::string* al
   *already_read = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
   guard_->Release();
-  beast::error_code ec;
-  int fd = socket_.release(ec);
-  if (ec) return Fail(ErrorKind::kInternal, "hijack connection: " + ec.message());
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, Annotate(socket_.Release(), "hijack connection"));
   state_ = State::kHijacked;
-  return UniqueFd(fd);
+  return fd;
 }
 
 void Exchange::Finish(const Status& handled) {
@@ -384,7 +357,7 @@ bool Exchange::Reusable() {
 // Connection serves the requests of one socket in turn.
 class Connection {
  public:
-  Connection(Socket socket, const Router& router, const ServerOptions& options, SocketGuard* guard)
+  Connection(Stream socket, const Router& router, const ServerOptions& options, SocketGuard* guard)
       : socket_(std::move(socket)), router_(router), options_(options), guard_(guard) {}
 
   void Run();
@@ -397,7 +370,7 @@ class Connection {
   // Reject answers a request that could not be read (when the client can still hear it).
   void Reject(const beast::error_code& ec);
 
-  Socket socket_;
+  Stream socket_;
   beast::flat_buffer buffer_;
   const Router& router_;
   const ServerOptions& options_;
@@ -409,10 +382,8 @@ void Connection::Run() {
   while (ServeOne()) {
   }
   if (hijacked_) return;
-  LingerClose(socket_.native_handle());
-  guard_->Release();
-  beast::error_code ec;
-  socket_.close(ec);
+  socket_.Linger();
+  guard_->Release();  // the socket closes with the connection
 }
 
 Request MakeRequest(const bhttp::request<bhttp::buffer_body>& message) {
@@ -510,8 +481,6 @@ struct ConnectionServer::Impl {
 
   const Router& router;
   const ServerOptions& options;
-  // Sockets are only used with blocking calls; the context never runs, it only owns them.
-  asio::io_context io;
 };
 
 ConnectionServer::ConnectionServer(const Router& router, const ServerOptions& options)
@@ -519,23 +488,27 @@ ConnectionServer::ConnectionServer(const Router& router, const ServerOptions& op
 
 ConnectionServer::~ConnectionServer() = default;
 
-void ConnectionServer::Serve(UniqueFd fd, int family, SocketGuard* guard) const {
+void ConnectionServer::Serve(UniqueFd fd, int family, const TlsContext* tls,
+                             SocketGuard* guard) const {
   if (family != AF_UNIX) {
     // Each chunk of a stream goes out when it is written, not when Nagle's timer fires.
     int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   }
-  Socket socket(impl_->io);
-  beast::error_code ec;
-  socket.assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP),
-                fd.get(), ec);
-  if (ec) {
-    log::Warn("serve connection: {}", ec.message());
-    guard->Release();
-    return;
+  std::optional<Stream> stream;
+  if (tls == nullptr) {
+    stream.emplace(std::move(fd));
+  } else {
+    Result<std::unique_ptr<TlsSession>> session = tls->NewSession(std::move(fd));
+    Status handshake = session ? (*session)->Handshake() : Fail(std::move(session).error());
+    if (!handshake) {
+      log::Debug("serve connection: {}", handshake.error().message());
+      guard->Release();  // the socket closes with the session
+      return;
+    }
+    stream.emplace(std::move(*session));
   }
-  fd.Release();
-  Connection connection(std::move(socket), impl_->router, impl_->options, guard);
+  Connection connection(std::move(*stream), impl_->router, impl_->options, guard);
   connection.Run();
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/unique_fd.h"
 #include "http/server.h"
+#include "http/tls.h"
 
 namespace berth::http {
 
@@ -42,9 +43,10 @@ class ConnectionServer {
   ConnectionServer& operator=(const ConnectionServer&) = delete;
 
   // Serve answers the requests arriving on fd, a connected stream socket of this family
-  // (AF_UNIX, AF_INET, AF_INET6), and returns when the connection is over. It releases guard
-  // before the socket is closed or handed to a hijacking handler.
-  void Serve(UniqueFd fd, int family, SocketGuard* guard) const;
+  // (AF_UNIX, AF_INET, AF_INET6), over TLS when tls is set (the handshake first), and returns
+  // when the connection is over. It releases guard before the socket is closed or handed to a
+  // hijacking handler.
+  void Serve(UniqueFd fd, int family, const TlsContext* tls, SocketGuard* guard) const;
 
  private:
   struct Impl;

@@ -137,6 +137,7 @@ Listener::Listener(Listener&& other) noexcept
     : fd_(std::move(other.fd_)),
       address_(std::move(other.address_)),
       family_(other.family_),
+      tls_(std::move(other.tls_)),
       unix_path_(std::exchange(other.unix_path_, {})),
       unix_dev_(other.unix_dev_),
       unix_ino_(other.unix_ino_) {}
@@ -147,6 +148,7 @@ Listener& Listener::operator=(Listener&& other) noexcept {
     fd_ = std::move(other.fd_);
     address_ = std::move(other.address_);
     family_ = other.family_;
+    tls_ = std::move(other.tls_);
     unix_path_ = std::exchange(other.unix_path_, {});
     unix_dev_ = other.unix_dev_;
     unix_ino_ = other.unix_ino_;
@@ -168,6 +170,10 @@ void Listener::Close() {
 }
 
 Result<Listener> Listener::Open(const ListenSpec& spec) {
+  if (spec.address.starts_with(kUnixScheme) && spec.tls) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "listen on \"" + spec.address + "\": TLS is for tcp:// addresses");
+  }
   if (spec.address.starts_with(kUnixScheme)) return OpenUnix(spec);
   if (spec.address.starts_with(kTcpScheme)) return OpenTcp(spec);
   return Fail(ErrorKind::kInvalidArgument,
@@ -200,6 +206,11 @@ Result<Listener> Listener::OpenUnix(const ListenSpec& spec) {
 Result<Listener> Listener::OpenTcp(const ListenSpec& spec) {
   const std::string& text = spec.address;
   BERTH_ASSIGN_OR_RETURN(HostPort hp, SplitHostPort(text.substr(kTcpScheme.size()), text));
+  Listener listener;
+  if (spec.tls) {
+    BERTH_ASSIGN_OR_RETURN(listener.tls_,
+                           Annotate(TlsContext::Server(*spec.tls), "listen on " + text));
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -211,7 +222,6 @@ Result<Listener> Listener::OpenTcp(const ListenSpec& spec) {
     return Fail(ErrorKind::kInvalidArgument,
                 "listen on \"" + text + "\": resolve host: " + gai_strerror(err));
   }
-  Listener listener;
   Result<UniqueFd> fd = Fail(ErrorKind::kNotFound, "listen on " + text + ": no address");
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     fd = BindTcp(*ai, text);

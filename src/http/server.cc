@@ -44,9 +44,9 @@ struct Server::Impl {
   Impl(Router r, ServerOptions o)
       : router(std::move(r)), options(std::move(o)), connections(router, options) {}
 
-  void AcceptLoop(std::vector<pollfd> fds, const std::vector<int>& families);
-  void Accept(int listen_fd, int family);
-  void StartConnection(UniqueFd fd, int family);
+  void AcceptLoop(std::vector<pollfd> fds, const std::vector<const Listener*>& from);
+  void Accept(const Listener& listener);
+  void StartConnection(UniqueFd fd, const Listener& listener);
   void JoinFinished();
 
   const Router router;
@@ -63,7 +63,7 @@ struct Server::Impl {
   bool stopping = false;
 };
 
-void Server::Impl::AcceptLoop(std::vector<pollfd> fds, const std::vector<int>& families) {
+void Server::Impl::AcceptLoop(std::vector<pollfd> fds, const std::vector<const Listener*>& from) {
   while (true) {
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
@@ -72,16 +72,16 @@ void Server::Impl::AcceptLoop(std::vector<pollfd> fds, const std::vector<int>& f
     }
     if (fds.back().revents != 0) return;  // Stop
     for (size_t i = 0; i + 1 < fds.size(); ++i) {
-      if (fds[i].revents != 0) Accept(fds[i].fd, families[i]);
+      if (fds[i].revents != 0) Accept(*from[i]);
     }
     JoinFinished();
   }
 }
 
-void Server::Impl::Accept(int listen_fd, int family) {
-  UniqueFd fd(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+void Server::Impl::Accept(const Listener& listener) {
+  UniqueFd fd(accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
   if (fd) {
-    StartConnection(std::move(fd), family);
+    StartConnection(std::move(fd), listener);
     return;
   }
   int err = errno;
@@ -93,14 +93,17 @@ void Server::Impl::Accept(int listen_fd, int family) {
   }
 }
 
-void Server::Impl::StartConnection(UniqueFd fd, int family) {
+void Server::Impl::StartConnection(UniqueFd fd, const Listener& listener) {
   std::lock_guard lock(mu);
   if (stopping) return;
   auto connection = std::make_unique<Connection>(fd.get());
   Connection* c = connection.get();
   try {
-    c->thread = std::thread([this, c, family, fd = std::move(fd)]() mutable {
-      connections.Serve(std::move(fd), family, &c->guard);
+    // The context is shared: a connection may outlive its listener (Stop closes listeners
+    // before it joins connections).
+    c->thread = std::thread([this, c, family = listener.family(), tls = listener.tls_context(),
+                             fd = std::move(fd)]() mutable {
+      connections.Serve(std::move(fd), family, tls.get(), &c->guard);
       c->done = true;
     });
   } catch (const std::system_error& e) {
@@ -145,18 +148,18 @@ Result<std::string> Server::Listen(const ListenSpec& spec) {
 
 void Server::Serve() {
   std::vector<pollfd> fds;
-  std::vector<int> families;
+  std::vector<const Listener*> from;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->serving || impl_->stopping) return;
     impl_->serving = true;
     for (const Listener& listener : impl_->listeners) {
       fds.push_back({listener.fd(), POLLIN, 0});
-      families.push_back(listener.family());
+      from.push_back(&listener);
     }
   }
   fds.push_back({impl_->wake.get(), POLLIN, 0});
-  impl_->AcceptLoop(std::move(fds), families);
+  impl_->AcceptLoop(std::move(fds), from);
   // Notified under the lock: once Stop sees serving false it may return and the Server be
   // destroyed, so nothing here may touch it after the unlock.
   std::lock_guard lock(impl_->mu);

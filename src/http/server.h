@@ -26,6 +26,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "http/tls.h"
 
 namespace berth::http {
 
@@ -155,11 +156,14 @@ struct ServerOptions {
   size_t max_header_bytes = 64 << 10;
 };
 
-// A listening socket: unix:///path (mode 0660, group when given and it exists) or tcp://host:port.
+// A listening socket: unix:///path (mode 0660, group when given and it exists) or tcp://host:port,
+// plain or with TLS.
 struct ListenSpec {
   std::string address;  // "unix:///run/berth/berth.sock", "tcp://127.0.0.1:2375"
   mode_t unix_mode = 0660;
   std::string unix_group;  // chown the socket to this group when it exists; "" leaves it
+  // TLS on a tcp:// listener: every connection begins with the handshake (tls.h).
+  std::optional<TlsServerConfig> tls;
 };
 
 // Server accepts connections on its listeners and serves each on a thread of its own.
@@ -171,7 +175,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Listen opens a listener (a stale unix socket file is replaced; a live one, or a file that is
-  // no socket, is kAlreadyExists); a malformed address is kInvalidArgument naming it. Returns the
+  // no socket, is kAlreadyExists); a malformed address is kInvalidArgument naming it, and so is
+  // TLS on a unix socket, or TLS files that cannot be used (naming the file). Returns the
   // address bound (tcp port 0 becomes the port chosen). Listeners are opened before Serve: once
   // serving or stopped, Listen is kFailedPrecondition. A unix socket file is removed by Stop.
   Result<std::string> Listen(const ListenSpec& spec);

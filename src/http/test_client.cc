@@ -46,7 +46,29 @@ TestClient TestClient::ConnectTcp(const std::string& host, int port) {
   return TestClient(Connected(AF_INET, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
 }
 
+Result<TestClient> TestClient::ConnectTls(const std::string& host, int port,
+                                          const TlsContext& tls) {
+  TestClient plain = ConnectTcp(host, port);
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<TlsSession> session,
+                         tls.NewSession(std::move(plain.fd_), host));
+  BERTH_TRY(session->Handshake());
+  return TestClient(std::move(session));
+}
+
+void TestClient::CloseWrite() {
+  if (tls_) {
+    EXPECT_TRUE(tls_->CloseNotify());
+  } else {
+    shutdown(fd_.get(), SHUT_WR);
+  }
+}
+
 bool TestClient::Send(std::string_view data) {
+  while (tls_ && !data.empty()) {
+    Result<size_t> n = tls_->Write(data.data(), data.size());
+    if (!n) return false;
+    data.remove_prefix(*n);
+  }
   while (!data.empty()) {
     ssize_t n = send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -58,6 +80,13 @@ bool TestClient::Send(std::string_view data) {
 
 bool TestClient::Fill() {
   char chunk[64 << 10];
+  if (tls_) {
+    Result<size_t> n = tls_->Read(chunk, sizeof(chunk));
+    if (!n && n.error().sys_errno() == EAGAIN) ADD_FAILURE() << "read from the server timed out";
+    if (!n || *n == 0) return false;
+    buffer_.append(chunk, *n);
+    return true;
+  }
   while (true) {
     ssize_t n = recv(fd_.get(), chunk, sizeof(chunk), 0);
     if (n < 0 && errno == EINTR) continue;

@@ -1,17 +1,20 @@
-// A raw HTTP/1.1 client over a plain socket for the server's tests: requests are written byte
-// for byte as a test spells them, responses read back piece by piece (a head, one chunk, the raw
-// stream of a hijacked connection), so a test sees exactly what went over the wire. Reads time
+// A raw HTTP/1.1 client over a plain socket or TLS for the server's tests: requests are written
+// byte for byte as a test spells them, responses read back piece by piece (a head, one chunk, the
+// raw stream of a hijacked connection), so a test sees exactly what went over the wire. Reads time
 // out after ten seconds so a broken server fails a test instead of hanging it. One thread.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
 #include "base/unique_fd.h"
 #include "http/server.h"
+#include "http/tls.h"
 
 namespace berth::http {
 
@@ -31,11 +34,16 @@ class TestClient {
   // when the connection fails.
   static TestClient ConnectUnix(const std::string& path);
   static TestClient ConnectTcp(const std::string& host, int port);
+  // ConnectTls connects to host:port and runs the TLS handshake with a client context; the
+  // handshake's error when it fails.
+  static Result<TestClient> ConnectTls(const std::string& host, int port, const TlsContext& tls);
 
-  bool connected() const { return fd_.valid(); }
-  int fd() const { return fd_.get(); }
+  bool connected() const { return fd() >= 0; }
+  int fd() const { return tls_ ? tls_->fd() : fd_.get(); }
   // Send writes all of data; false when the server closed the connection.
   bool Send(std::string_view data);
+  // CloseWrite ends what the client sends (a shutdown for writing, or TLS's close_notify).
+  void CloseWrite();
   // ReadHead reads a status line and headers (the body stays unread).
   RawResponse ReadHead();
   // ReadChunk reads one chunk of a chunked body; nullopt for the last (empty) chunk.
@@ -50,10 +58,12 @@ class TestClient {
 
  private:
   explicit TestClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  explicit TestClient(std::unique_ptr<TlsSession> tls) : tls_(std::move(tls)) {}
   bool Fill();
   std::string ReadLine();
 
   UniqueFd fd_;
+  std::unique_ptr<TlsSession> tls_;
   std::string buffer_;
 };
 

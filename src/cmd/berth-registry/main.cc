@@ -1,9 +1,11 @@
 // berth-registry: the registry server. `serve` serves the distribution API v2 over a root
-// directory on a TCP address until SIGINT or SIGTERM; `gc` deletes the blobs no manifest
+// directory on a TCP address (HTTPS with --tls-cert and --tls-key, client certificates required
+// with --tls-client-ca) until SIGINT or SIGTERM; `gc` deletes the blobs no manifest
 // references (while no server runs on the root). The work is in registry/server/.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
@@ -19,6 +21,7 @@ using registry::server::RegistryOptions;
 
 struct ServeFlags {
   std::string addr = "127.0.0.1:5000";
+  http::TlsServerConfig tls;  // no cert_file: plain HTTP
   RegistryOptions registry;
   bool debug = false;
 };
@@ -29,8 +32,18 @@ Result<int> Serve(const ServeFlags& flags) {
   http::Router router;
   registry->AddRoutes(router);
   http::Server server(std::move(router), Registry::ServerOptions());
-  BERTH_ASSIGN_OR_RETURN(std::string bound, server.Listen({.address = "tcp://" + flags.addr}));
-  log::Info("berth-registry serving {} on {}", flags.registry.root, bound);
+  const bool tls = !flags.tls.cert_file.empty() || !flags.tls.key_file.empty();
+  if (tls && (flags.tls.cert_file.empty() || flags.tls.key_file.empty())) {
+    return Fail(ErrorKind::kInvalidArgument, "--tls-cert and --tls-key go together");
+  }
+  if (!tls && !flags.tls.client_ca_file.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  BERTH_ASSIGN_OR_RETURN(
+      std::string bound,
+      server.Listen({.address = "tcp://" + flags.addr,
+                     .tls = tls ? std::optional<http::TlsServerConfig>(flags.tls) : std::nullopt}));
+  log::Info("berth-registry serving {} on {}{}", flags.registry.root, bound, tls ? " (TLS)" : "");
   std::thread stopper([&] {
     WaitForShutdownSignal();
     server.Stop();
@@ -64,6 +77,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--htpasswd", serve.registry.htpasswd,
                         "htpasswd file (bcrypt) of the users allowed; none: no authentication");
   serve_cmd->add_option("--realm", serve.registry.realm, "realm of Basic authentication");
+  serve_cmd->add_option("--tls-cert", serve.tls.cert_file,
+                        "serve HTTPS with this certificate (PEM, its chain after it)");
+  serve_cmd->add_option("--tls-key", serve.tls.key_file, "private key of --tls-cert (PEM)");
+  serve_cmd->add_option("--tls-client-ca", serve.tls.client_ca_file,
+                        "require client certificates signed by these CAs (PEM)");
   serve_cmd->add_flag("--debug", serve.debug, "log every request");
   RegistryOptions gc;
   CLI::App* gc_cmd = app.add_subcommand("gc", "delete the blobs no manifest references");

@@ -6,7 +6,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "api/server/registry_routes.h"
@@ -15,6 +17,7 @@
 #include "base/log.h"
 #include "base/shutdown_signals.h"
 #include "base/strings.h"
+#include "client/client.h"
 #include "cmd/berthd/pidfile.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
@@ -58,6 +61,21 @@ std::string InitBinary() {
   return "";
 }
 
+// TlsOf is the TLS of the tcp:// hosts, as dockerd decides it: --tlsverify implies --tls and
+// requires client certificates signed by --tlscacert; the files default to those of
+// $DOCKER_CERT_PATH or ~/.docker.
+std::optional<http::TlsServerConfig> TlsOf(const daemon::DaemonConfig& config) {
+  if (!config.tls && !config.tlsverify) return std::nullopt;
+  const std::string dir = client::DockerCertPath();
+  auto or_default = [&](const std::string& file, const char* name) {
+    return file.empty() ? dir + "/" + name : file;
+  };
+  return http::TlsServerConfig{
+      .cert_file = or_default(config.tlscert, "cert.pem"),
+      .key_file = or_default(config.tlskey, "key.pem"),
+      .client_ca_file = config.tlsverify ? or_default(config.tlscacert, "ca.pem") : ""};
+}
+
 Result<int> Run(daemon::DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(log::Level level, log::ParseLevel(config.log_level));
   log::Configure(level, log::Format::kText, 2);
@@ -95,10 +113,15 @@ Result<int> Run(daemon::DaemonConfig config) {
   api::server::AddVolumeRoutes(router, d->volumes());
   api::server::AddEventRoutes(router, d->events());
   http::Server server(std::move(router), api::version::EngineServerOptions(versions));
+  const std::optional<http::TlsServerConfig> tls = TlsOf(config);
   for (const std::string& host : config.hosts) {
-    BERTH_ASSIGN_OR_RETURN(std::string bound,
-                           server.Listen({.address = host, .unix_group = config.group}));
-    log::Info("API listening on {}", bound);
+    const bool tcp = host.starts_with("tcp://");
+    if (tcp && !tls)
+      log::Warn("API on {} is served without TLS: anyone who reaches it is root", host);
+    BERTH_ASSIGN_OR_RETURN(std::string bound, server.Listen({.address = host,
+                                                             .unix_group = config.group,
+                                                             .tls = tcp ? tls : std::nullopt}));
+    log::Info("API listening on {}{}", bound, tcp && tls ? " (TLS)" : "");
   }
   log::Info("berthd {} started: data root {}, storage driver {}", kVersion, config.data_root,
             d->images().snapshotter().name());
@@ -123,6 +146,8 @@ int main(int argc, char** argv) {
   CLI::App app{"berthd: the berth daemon, serving the Docker Engine API", "berthd"};
   app.set_version_flag("-v,--version", std::string("berthd version ") + kVersion);
   daemon::DaemonConfig config;
+  const char* tls_verify_env = std::getenv("DOCKER_TLS_VERIFY");
+  config.tlsverify = tls_verify_env != nullptr && *tls_verify_env != '\0';  // dockerd's default
   std::string config_file = "/etc/berth/daemon.json";
   // The flags given, by their daemon.json names (a setting may not be in both places).
   std::map<std::string, CLI::Option*> flags = {
@@ -148,7 +173,16 @@ int main(int argc, char** argv) {
       {"max-concurrent-uploads",
        app.add_option("--max-concurrent-uploads", config.max_concurrent_uploads,
                       "the most blobs one push sends at once")
-           ->check(CLI::Range(1, 1024))}};
+           ->check(CLI::Range(1, 1024))},
+      {"tls", app.add_flag("--tls", config.tls, "Use TLS; implied by --tlsverify")},
+      {"tlsverify", app.add_flag("--tlsverify", config.tlsverify, "Use TLS and verify the remote")},
+      {"tlscacert",
+       app.add_option("--tlscacert", config.tlscacert,
+                      "Trust certs signed only by this CA (default ~/.docker/ca.pem)")},
+      {"tlscert", app.add_option("--tlscert", config.tlscert,
+                                 "Path to TLS certificate file (default ~/.docker/cert.pem)")},
+      {"tlskey", app.add_option("--tlskey", config.tlskey,
+                                "Path to TLS key file (default ~/.docker/key.pem)")}};
   app.add_option("--registry-upload-chunk-size", config.upload_chunk_size,
                  "push blobs larger than this many bytes in chunks of that size")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
