@@ -120,7 +120,8 @@ ApiStatus Registry::Authorize(const http::Request& r, const Scope* needed) const
     }
   }
   if (!tokens_) return {};
-  std::string_view value = TrimSpace(authorization.value_or(""));
+  const std::string header = authorization.value_or("");
+  std::string_view value = TrimSpace(header);
   if (value.size() < 7 || (value.substr(0, 7) != "Bearer " && value.substr(0, 7) != "bearer ")) {
     return tl::unexpected(Unauthorized("authentication required", tokens_->Challenge(needed, "")));
   }
