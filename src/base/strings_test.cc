@@ -46,6 +46,15 @@ TEST(Strings, Base64RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(Base64Decode("Zm9*"));
 }
 
+TEST(Strings, Base64UrlDecodesWithAndWithoutPadding) {
+  EXPECT_EQ(*Base64UrlDecode("Zm9vYg"), "foob");
+  EXPECT_EQ(*Base64UrlDecode("Zm9vYg=="), "foob");
+  EXPECT_EQ(*Base64UrlDecode("__4A"), std::string("\xff\xfe\x00", 3));
+  EXPECT_EQ(*Base64UrlDecode("//4A"), std::string("\xff\xfe\x00", 3));
+  EXPECT_FALSE(Base64UrlDecode("Zm9vY"));
+  EXPECT_FALSE(Base64UrlDecode("Zm9*"));
+}
+
 TEST(Strings, Rfc3339Nano) {
   using namespace std::chrono;
   system_clock::time_point t{seconds(1700000000) + nanoseconds(120000000)};

@@ -118,12 +118,15 @@ const std::vector<CommandEntry>& Commands() {
   return *commands;
 }
 
-std::string Usage() {
+std::string Usage(const std::vector<ProgramCommand>& program_commands) {
   std::string out =
       "\nUsage:  berth [OPTIONS] COMMAND\n\nA docker-compatible client of the berth daemon\n\n"
       "Commands:\n";
   for (const CommandEntry& entry : Commands()) {
     out += fmt::format("  {:<16}{}\n", entry.names[0], entry.summary);
+  }
+  for (const ProgramCommand& command : program_commands) {
+    out += fmt::format("  {:<16}{}\n", command.name, command.summary);
   }
   out +=
       "\nGlobal Options:\n"
@@ -175,7 +178,7 @@ std::string Env(const char* name) {
 
 }  // namespace
 
-int Main(int argc, char** argv) {
+int Main(int argc, char** argv, const std::vector<ProgramCommand>& program_commands) {
   // A closed pipe is an error to report (EPIPE), not a reason to die silently.
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -207,7 +210,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (flags.help() || rest->empty()) {
-    std::fputs(Usage().c_str(), stdout);
+    std::fputs(Usage(program_commands).c_str(), stdout);
     return 0;
   }
   if (hosts.size() > 1) {
@@ -223,6 +226,9 @@ int Main(int argc, char** argv) {
     return kExitFailure;
   }
   log::Configure(*level, log::Format::kText, 2);
+  for (const ProgramCommand& command : program_commands) {
+    if ((*rest)[0] == command.name) return command.run({rest->begin() + 1, rest->end()});
+  }
   Cli cli(options);
   for (size_t words : {2, 1}) {
     if (rest->size() < words) continue;

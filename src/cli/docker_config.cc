@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "cli/credential_helper.h"
 
 namespace berth::cli {
 namespace {
@@ -28,6 +29,19 @@ Status WriteConfig(const std::string& path, const nlohmann::ordered_json& json) 
   return WriteFileAtomic(path, json.dump(1, '\t') + "\n", 0600);
 }
 
+// HelperOf names the credential helper that keeps server's login: its "credHelpers" entry, else
+// "credsStore"; "" when the file keeps it.
+std::string HelperOf(const nlohmann::ordered_json& json, const std::string& server) {
+  auto helpers = json.find("credHelpers");
+  if (helpers != json.end() && helpers->is_object()) {
+    auto helper = helpers->find(server);
+    if (helper != helpers->end() && helper->is_string()) return helper->get<std::string>();
+  }
+  auto store = json.find("credsStore");
+  if (store != json.end() && store->is_string()) return store->get<std::string>();
+  return "";
+}
+
 }  // namespace
 
 std::string ConfigFilePath(const std::string& config_dir) {
@@ -46,6 +60,9 @@ std::string ServerKey(std::string_view domain) {
 Result<std::optional<RegistryLogin>> LookupLogin(const std::string& path,
                                                  const std::string& server) {
   BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
+  if (std::string helper = HelperOf(json, server); !helper.empty()) {
+    return HelperGet(helper, server);
+  }
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) return std::nullopt;
   auto entry = auths->find(server);
@@ -67,15 +84,26 @@ Status StoreLogin(const std::string& path, const std::string& server, const Regi
   if (!json.contains("auths") || !json["auths"].is_object()) {
     json["auths"] = nlohmann::ordered_json::object();
   }
-  json["auths"][server] = {{"auth", Base64Encode(login.username + ":" + login.password)}};
+  if (std::string helper = HelperOf(json, server); !helper.empty()) {
+    BERTH_TRY(HelperStore(helper, server, login));
+    json["auths"][server] = nlohmann::ordered_json::object();
+  } else {
+    json["auths"][server] = {{"auth", Base64Encode(login.username + ":" + login.password)}};
+  }
   return WriteConfig(path, json);
 }
 
 Status EraseLogin(const std::string& path, const std::string& server) {
   BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
-  if (!json.contains("auths") || !json["auths"].is_object() || !json["auths"].contains(server)) {
+  const bool in_file =
+      json.contains("auths") && json["auths"].is_object() && json["auths"].contains(server);
+  if (std::string helper = HelperOf(json, server); !helper.empty()) {
+    Status erased = HelperErase(helper, server);
+    if (!erased && !(in_file && erased.error().kind() == ErrorKind::kNotFound)) return erased;
+  } else if (!in_file) {
     return Fail(ErrorKind::kNotFound, "not logged in to " + server);
   }
+  if (!in_file) return Ok();
   json["auths"].erase(server);
   return WriteConfig(path, json);
 }

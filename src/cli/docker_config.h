@@ -25,12 +25,14 @@ std::string ConfigFilePath(const std::string& config_dir);
 // ServerKey names a reference's domain ("docker.io", "host:5000") as the file's auths do.
 std::string ServerKey(std::string_view domain);
 
-// LookupLogin reads the login stored for server; nullopt when there is none (or no file).
+// LookupLogin reads the login stored for server (from its helper when it has one); nullopt when
+// there is none (or no file).
 Result<std::optional<RegistryLogin>> LookupLogin(const std::string& path,
                                                  const std::string& server);
 
-// StoreLogin records a login for server (the file made 0600 when new); EraseLogin removes it
-// (kNotFound when there was none).
+// StoreLogin records a login for server (the file made 0600 when new; with a helper, the
+// helper keeps it and the file only names the server); EraseLogin removes it (kNotFound when
+// there was none).
 Status StoreLogin(const std::string& path, const std::string& server, const RegistryLogin& login);
 Status EraseLogin(const std::string& path, const std::string& server);
 

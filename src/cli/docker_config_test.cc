@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -63,6 +66,87 @@ TEST(DockerConfig, ServerKeysAndHeader) {
   nlohmann::json json = nlohmann::json::parse(Base64Decode(header).value());
   EXPECT_EQ(json["username"], "u");
   EXPECT_EQ(json["serveraddress"], "reg:5000");
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+// A credential helper as docker-credential-* programs are: it keeps each login in a file named
+// after the server, beside itself.
+constexpr std::string_view kHelper = R"sh(#!/bin/sh
+dir="$(dirname "$0")/keys"
+mkdir -p "$dir"
+read -r input || true
+case "$1" in
+store) printf '%s' "$input" >"$dir/$(printf '%s' "$input" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')" ;;
+get|erase)
+  [ -f "$dir/$input" ] || { echo "credentials not found in native keychain"; exit 1; }
+  if [ "$1" = get ]; then cat "$dir/$input"; else rm "$dir/$input"; fi ;;
+*) echo "unknown action $1"; exit 1 ;;
+esac
+)sh";
+
+class CredentialHelperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(WriteFile(dir_ / "docker-credential-test", kHelper));
+    ASSERT_EQ(chmod((dir_ / "docker-credential-test").c_str(), 0755), 0);
+    const char* path = std::getenv("PATH");
+    saved_path_ = path != nullptr ? path : "";
+    setenv("PATH", (dir_.path() + ":" + saved_path_).c_str(), 1);
+  }
+  void TearDown() override { setenv("PATH", saved_path_.c_str(), 1); }
+
+  TempDir dir_ = TempDir::Make("berth-credential-helper").value();
+  std::string saved_path_;
+};
+
+TEST_F(CredentialHelperTest, CredsStoreKeepsEveryLogin) {
+  const std::string path = dir_ / "config.json";
+  ASSERT_TRUE(WriteFileAtomic(path, R"({"credsStore":"test"})"));
+  ASSERT_TRUE(StoreLogin(path, "reg:5000", {.username = "alice", .password = "s3cret"}));
+  // The helper has the secret; the file only names the server.
+  nlohmann::json kept = nlohmann::json::parse(ReadFile(dir_ / "keys/reg:5000").value());
+  EXPECT_EQ(kept["Username"], "alice");
+  EXPECT_EQ(kept["Secret"], "s3cret");
+  nlohmann::json json = nlohmann::json::parse(ReadFile(path).value());
+  EXPECT_EQ(json["auths"]["reg:5000"], nlohmann::json::object());
+  Result<std::optional<RegistryLogin>> login = LookupLogin(path, "reg:5000");
+  ASSERT_TRUE(login && *login) << (login ? "none" : login.error().message());
+  EXPECT_EQ((*login)->username, "alice");
+  EXPECT_EQ((*login)->password, "s3cret");
+  EXPECT_FALSE(LookupLogin(path, "other:1").value());
+  ASSERT_TRUE(EraseLogin(path, "reg:5000"));
+  EXPECT_FALSE(Exists(dir_ / "keys/reg:5000"));
+  EXPECT_FALSE(LookupLogin(path, "reg:5000").value());
+  Result<void> again = EraseLogin(path, "reg:5000");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), ErrorKind::kNotFound);
+}
+
+TEST_F(CredentialHelperTest, CredHelpersNameTheRegistriesTheyKeep) {
+  const std::string path = dir_ / "config.json";
+  ASSERT_TRUE(WriteFileAtomic(path, R"({"credHelpers":{"reg:5000":"test"}})"));
+  ASSERT_TRUE(StoreLogin(path, "reg:5000", {.username = "alice", .password = "one"}));
+  ASSERT_TRUE(StoreLogin(path, "plain:1", {.username = "bob", .password = "two"}));
+  EXPECT_TRUE(Exists(dir_ / "keys/reg:5000"));
+  EXPECT_FALSE(Exists(dir_ / "keys/plain:1"));
+  nlohmann::json json = nlohmann::json::parse(ReadFile(path).value());
+  EXPECT_EQ(json["auths"]["plain:1"]["auth"], Base64Encode("bob:two"));
+  EXPECT_EQ(LookupLogin(path, "reg:5000").value()->password, "one");
+  EXPECT_EQ(LookupLogin(path, "plain:1").value()->password, "two");
+}
+
+TEST_F(CredentialHelperTest, AMissingOrFailingHelperIsAnError) {
+  const std::string path = dir_ / "config.json";
+  ASSERT_TRUE(WriteFileAtomic(path, R"({"credsStore":"absent"})"));
+  EXPECT_FALSE(LookupLogin(path, "reg:5000"));
+  ASSERT_TRUE(MakeDirs(dir_ / "keys"));
+  ASSERT_TRUE(WriteFile(dir_ / "keys/reg:5000", "not json"));
+  ASSERT_TRUE(WriteFileAtomic(path, R"({"credsStore":"test"})"));
+  Result<std::optional<RegistryLogin>> bad = LookupLogin(path, "reg:5000");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("docker-credential-test get"), std::string::npos)
+      << bad.error().message();
 }
 
 }  // namespace

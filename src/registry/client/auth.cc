@@ -21,17 +21,6 @@ bool IsTokenChar(char c) {
          std::string_view("!#$%&'*+-.^_`|~/").find(c) != std::string_view::npos;
 }
 
-// ToStandardBase64 maps base64url to the standard alphabet and restores the padding.
-std::string ToStandardBase64(std::string_view text) {
-  std::string out(TrimSpace(text));
-  for (char& c : out) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-  }
-  while (out.size() % 4 != 0) out.push_back('=');
-  return out;
-}
-
 std::string Field(const nlohmann::json& json, const char* name) {
   auto it = json.find(name);
   return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -75,7 +64,7 @@ class Reader {
 Result<Credentials> DecodeRegistryAuth(std::string_view header) {
   Credentials credentials;
   if (TrimSpace(header).empty()) return credentials;
-  Result<std::string> json_text = Base64Decode(ToStandardBase64(header));
+  Result<std::string> json_text = Base64UrlDecode(TrimSpace(header));
   if (!json_text) {
     return Fail(ErrorKind::kInvalidArgument, "invalid X-Registry-Auth header: not base64url");
   }

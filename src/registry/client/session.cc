@@ -15,7 +15,9 @@ Session::Session(std::vector<Endpoint> endpoints, std::string repository, Creden
     : endpoints_(std::move(endpoints)),
       repository_(std::move(repository)),
       credentials_(std::move(credentials)) {
-  scopes_.push_back(fmt::format("repository:{}:{}", repository_, actions));
+  // A login (no repository) asks the token server for a token without a scope, as docker does.
+  if (!repository_.empty())
+    scopes_.push_back(fmt::format("repository:{}:{}", repository_, actions));
   if (!credentials_.registry_token.empty()) {
     authorization_ = "Bearer " + credentials_.registry_token;
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/strings.h"
 #include "image/reference/reference.h"
 #include "registry/server/parse.h"
 
@@ -49,18 +50,44 @@ std::optional<uint64_t> OneMore(const Page& page) {
   return *page.n + 1;
 }
 
+// Actions are what a request on a repository needs, as distribution asks them of tokens: pull to
+// read, pull and push to write (uploads included), delete to delete a manifest or a blob.
+std::vector<std::string> Actions(std::string_view method, std::string_view pattern) {
+  if (method == "GET" || method == "HEAD") return {"pull"};
+  if (method == "DELETE" && pattern.find("/uploads/") == std::string_view::npos) return {"delete"};
+  return {"pull", "push"};
+}
+
+ApiError Unauthorized(std::string message, std::string challenge) {
+  return {Code::kUnauthorized,
+          std::move(message),
+          nullptr,
+          0,
+          {{"WWW-Authenticate", std::move(challenge)}}};
+}
+
 }  // namespace
 
 Registry::Registry(RegistryOptions options, UniqueFd lock, image::content::Store store,
-                   Catalog catalog, std::optional<Htpasswd> htpasswd)
+                   Catalog catalog, std::optional<Htpasswd> htpasswd,
+                   std::optional<TokenVerifier> tokens)
     : options_(std::move(options)),
       lock_(std::move(lock)),
       store_(std::move(store)),
       catalog_(std::move(catalog)),
-      htpasswd_(std::move(htpasswd)) {}
+      htpasswd_(std::move(htpasswd)),
+      tokens_(std::move(tokens)) {}
 
 Result<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& options) {
   if (options.root.empty()) return Fail(ErrorKind::kInvalidArgument, "no registry root given");
+  if (!options.htpasswd.empty() && !options.token.realm.empty()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                "choose one authentication: --htpasswd or --auth-token-realm, not both");
+  }
+  std::optional<TokenVerifier> tokens;
+  if (!options.token.realm.empty()) {
+    BERTH_ASSIGN_OR_RETURN(tokens, TokenVerifier::Load(options.token));
+  }
   BERTH_TRY(MakeDirs(options.root, 0700));
   BERTH_ASSIGN_OR_RETURN(UniqueFd lock, TakeLock(options.root));
   BERTH_ASSIGN_OR_RETURN(image::content::Store store,
@@ -72,7 +99,8 @@ Result<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& options)
     BERTH_ASSIGN_OR_RETURN(htpasswd, Htpasswd::Load(options.htpasswd));
   }
   return std::unique_ptr<Registry>(new Registry(options, std::move(lock), std::move(store),
-                                                std::move(catalog), std::move(htpasswd)));
+                                                std::move(catalog), std::move(htpasswd),
+                                                std::move(tokens)));
 }
 
 http::ServerOptions Registry::ServerOptions() {
@@ -82,19 +110,45 @@ http::ServerOptions Registry::ServerOptions() {
   return options;
 }
 
-Status Registry::Serve(http::Request& r, http::ResponseWriter& w,
-                       const std::function<ApiStatus()>& handler) const {
+ApiStatus Registry::Authorize(const http::Request& r, const Scope* needed) const {
+  const std::optional<std::string> authorization = r.Header("Authorization");
   if (htpasswd_) {
-    Status allowed = htpasswd_->Check(r.Header("Authorization"));
+    Status allowed = htpasswd_->Check(authorization);
     if (!allowed) {
-      return SendApiError(w, {Code::kUnauthorized,
-                              allowed.error().message(),
-                              nullptr,
-                              0,
-                              {{"WWW-Authenticate", "Basic realm=\"" + options_.realm + "\""}}});
+      return tl::unexpected(
+          Unauthorized(allowed.error().message(), "Basic realm=\"" + options_.realm + "\""));
     }
   }
-  ApiStatus handled = handler();
+  if (!tokens_) return {};
+  const std::string header = authorization.value_or("");
+  std::string_view value = TrimSpace(header);
+  if (value.size() < 7 || (value.substr(0, 7) != "Bearer " && value.substr(0, 7) != "bearer ")) {
+    return tl::unexpected(Unauthorized("authentication required", tokens_->Challenge(needed, "")));
+  }
+  Result<std::vector<Scope>> granted =
+      tokens_->Verify(TrimSpace(value.substr(7)), std::chrono::system_clock::now());
+  if (!granted) {
+    return tl::unexpected(
+        Unauthorized(granted.error().message(), tokens_->Challenge(needed, "invalid_token")));
+  }
+  if (needed == nullptr) return {};
+  for (const std::string& action : needed->actions) {
+    if (Grants(*granted, *needed, action)) continue;
+    return tl::unexpected(
+        ApiError{Code::kDenied,
+                 "requested access to the resource is denied",
+                 nlohmann::json::array(
+                     {{{"Type", needed->type}, {"Name", needed->name}, {"Action", action}}}),
+                 0,
+                 {{"WWW-Authenticate", tokens_->Challenge(needed, "insufficient_scope")}}});
+  }
+  return {};
+}
+
+Status Registry::Serve(http::Request& r, http::ResponseWriter& w, const Scope* needed,
+                       const std::function<ApiStatus()>& handler) const {
+  ApiStatus handled = Authorize(r, needed);
+  if (handled) handled = handler();
   if (handled || w.started()) {
     if (!handled) return Fail(ErrorKind::kUnavailable, handled.error().message);
     return Ok();
@@ -104,9 +158,11 @@ Status Registry::Serve(http::Request& r, http::ResponseWriter& w,
 
 void Registry::Route(http::Router& router, std::string_view method, std::string_view pattern,
                      Method handler) {
-  router.Add(method, pattern, [this, handler](http::Request& r, http::ResponseWriter& w) {
-    return Serve(r, w, [&]() -> ApiStatus {
-      const std::string& repo = r.params["name"];
+  std::vector<std::string> actions = Actions(method, pattern);
+  router.Add(method, pattern, [this, handler, actions](http::Request& r, http::ResponseWriter& w) {
+    const std::string& repo = r.params["name"];
+    const Scope needed{"repository", repo, actions};
+    return Serve(r, w, &needed, [&]() -> ApiStatus {
       if (!image::IsValidRepositoryPath(repo)) {
         return ApiFail(Code::kNameInvalid, "invalid repository name", {{"name", repo}});
       }
@@ -117,13 +173,14 @@ void Registry::Route(http::Router& router, std::string_view method, std::string_
 
 void Registry::AddRoutes(http::Router& router) {
   auto base = [this](http::Request& r, http::ResponseWriter& w) {
-    return Serve(r, w, [&]() { return ToApi(w.Send(200, "application/json", "{}")); });
+    return Serve(r, w, nullptr, [&]() { return ToApi(w.Send(200, "application/json", "{}")); });
   };
   router.Add("GET", "/v2/", base);
   router.Add("HEAD", "/v2/", base);
   router.Add("GET", "/v2", base);
   router.Add("GET", "/v2/_catalog", [this](http::Request& r, http::ResponseWriter& w) {
-    return Serve(r, w, [&]() { return Repositories(r, w); });
+    static const Scope kCatalog{"registry", "catalog", {"*"}};
+    return Serve(r, w, &kCatalog, [&]() { return Repositories(r, w); });
   });
   Route(router, "GET", "/v2/{name:.*}/tags/list", &Registry::Tags);
   for (const char* method : {"GET", "HEAD"}) {

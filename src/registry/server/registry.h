@@ -21,14 +21,16 @@
 #include "registry/server/auth.h"
 #include "registry/server/catalog.h"
 #include "registry/server/errors.h"
+#include "registry/server/token.h"
 #include "registry/server/uploads.h"
 
 namespace berth::registry::server {
 
 struct RegistryOptions {
   std::string root;
-  std::string htpasswd;  // an htpasswd file; "" serves without authentication
+  std::string htpasswd;  // an htpasswd file (Basic authentication)
   std::string realm = "berth-registry";
+  TokenOptions token;  // token authentication when token.realm is set; neither: anonymous
 };
 
 struct GcReport {
@@ -40,7 +42,8 @@ struct GcReport {
 class Registry {
  public:
   // Open opens (creating) the root, takes its lock (kAlreadyExists when another process holds
-  // it) and removes the ingest files a killed server left.
+  // it) and removes the ingest files a killed server left. Basic and token authentication
+  // together are kInvalidArgument.
   static Result<std::unique_ptr<Registry>> Open(const RegistryOptions& options);
   // ServerOptions are the HTTP server options the registry is served with.
   static http::ServerOptions ServerOptions();
@@ -57,15 +60,19 @@ class Registry {
                                          http::ResponseWriter&);
 
   Registry(RegistryOptions options, UniqueFd lock, image::content::Store store, Catalog catalog,
-           std::optional<Htpasswd> htpasswd);
+           std::optional<Htpasswd> htpasswd, std::optional<TokenVerifier> tokens);
 
   // Route adds a handler of a repository's path (its {name}) behind authentication and the
   // name's check; its errors are answered in the API's error shape.
   void Route(http::Router& router, std::string_view method, std::string_view pattern,
              Method handler);
-  // Serve runs a handler behind authentication and answers its error.
-  Status Serve(http::Request& r, http::ResponseWriter& w,
+  // Serve runs a handler behind authentication for needed (null: any client authenticated, as
+  // GET /v2/ asks) and answers its error.
+  Status Serve(http::Request& r, http::ResponseWriter& w, const Scope* needed,
                const std::function<ApiStatus()>& handler) const;
+  // Authorize lets a request through or refuses it: UNAUTHORIZED (401) with a challenge when it
+  // has no valid credentials, DENIED (403) when its token does not grant every action needed.
+  ApiStatus Authorize(const http::Request& r, const Scope* needed) const;
 
   // Lists (registry.cc).
   ApiStatus Tags(const std::string& repo, http::Request& r, http::ResponseWriter& w);
@@ -104,6 +111,7 @@ class Registry {
   image::content::Store store_;
   Catalog catalog_;
   std::optional<Htpasswd> htpasswd_;
+  std::optional<TokenVerifier> tokens_;
   Uploads uploads_;
 };
 

@@ -102,9 +102,13 @@ ApiStatus Registry::StartUpload(const std::string& repo, http::Request& r,
   std::optional<std::string> mount = r.Query("mount");
   if (mount) {
     BERTH_API_ASSIGN_OR_RETURN(Digest digest, ParseBlobDigest(*mount));
-    BERTH_API_ASSIGN_OR_RETURN(bool mounted, Mount(repo, r.Query("from").value_or(""), digest));
-    if (mounted) return BlobCreated(repo, digest, w);
-    // Not mountable: the client gets an upload instead, as the spec says.
+    // Only from a repository the client may read; otherwise, or when not mountable, the client
+    // gets an upload instead, as the spec says.
+    const Scope source{"repository", r.Query("from").value_or(""), {"pull"}};
+    if (Authorize(r, &source)) {
+      BERTH_API_ASSIGN_OR_RETURN(bool mounted, Mount(repo, source.name, digest));
+      if (mounted) return BlobCreated(repo, digest, w);
+    }
   }
   if (std::optional<std::string> digest_text = r.Query("digest")) {
     BERTH_API_ASSIGN_OR_RETURN(Digest digest, ParseBlobDigest(*digest_text));
