@@ -205,7 +205,8 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   record.ready = true;
   BERTH_TRY(store.Save(record));
   if (!options.pid_file.empty()) {
-    BERTH_TRY(WriteFileAtomic(options.pid_file, std::to_string(launched.pid), 0644));
+    BERTH_TRY(WriteFileAtomic(options.pid_file, std::to_string(launched.pid), 0644,
+                              Lifetime::kUntilReboot));
   }
   remove_dir.Dismiss();
   destroy_cgroup.Dismiss();

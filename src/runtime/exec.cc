@@ -188,7 +188,7 @@ Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, c
     }
   }
   if (!o.pid_file.empty()) {
-    BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644));
+    BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644, Lifetime::kUntilReboot));
   }
   // From here the process belongs to the caller.
   guard.Release();
