@@ -49,8 +49,6 @@ Status WriteFile(const std::string& path, std::string_view data, mode_t mode) {
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
                        Lifetime lifetime) {
   const bool durable = lifetime == Lifetime::kDurable;
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return Fail(ErrnoNow("open " + tmp));
@@ -64,6 +62,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     return written;
   }
   if (!durable) return Ok();
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir.push_back('.');
   UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dfd) return Fail(ErrnoNow("open " + dir));
   if (fsync(dfd.get()) < 0) return Fail(ErrnoNow("fsync " + dir));
