@@ -89,7 +89,7 @@ Result<std::unique_ptr<Monitor>> Prepare(const ShimOptions& o) {
 
   BERTH_ASSIGN_OR_RETURN(auto io, MakeStdio(o.tty, o.open_stdin));
   auto [stdio, child] = std::move(io);
-  const runtime::RuntimeOptions rt{.root = o.runtime_root, .systemd_cgroup = o.systemd_cgroup};
+  const runtime::RuntimeOptions rt = RuntimeOptionsOf(o);
   const runtime::CreateOptions create{.id = o.id, .bundle = o.bundle};
   BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess init, WithChildStdio(std::move(child), [&] {
                            return runtime::CreateMonitored(rt, create);
