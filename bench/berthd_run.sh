@@ -21,8 +21,9 @@
 #
 # Usage: bench/berthd_run.sh [RUNS [ROUNDS]]   (as root). RUNS of `run --rm` per peer (default
 # 30), ROUNDS of 20 x `run -d` per peer (default 3). Builds berthd, berth-shim and berth in
-# Release into $BERTH_BUILD_DIR (default build-release); BERTH_CLI=PATH takes that berth binary
-# instead of building one. Prints markdown tables for docs/benchmarks.md.
+# $BERTH_BUILD_TYPE (default Release) into $BERTH_BUILD_DIR (default build-release), so that
+# BERTH_BUILD_TYPE=RelWithDebInfo BERTH_BUILD_DIR=build reuses the tests' build; BERTH_CLI=PATH
+# takes that berth binary instead of building one. Prints markdown tables for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
@@ -31,8 +32,9 @@ detached=20
 
 scripts/install-deps.sh --bench >/dev/null
 build_dir=${BERTH_BUILD_DIR:-build-release}
+build_type=${BERTH_BUILD_TYPE:-Release}
 BERTH_BUILD_DIR=$build_dir BERTH_TARGETS="berthd berth-shim" scripts/build.sh \
-  -DCMAKE_BUILD_TYPE=Release >/dev/null
+  -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
 berthd=$PWD/$build_dir/src/cmd/berthd/berthd
 # The berth CLI is optional: without it (or when it cannot run a container) its rows are skipped.
 berth_cli=
@@ -40,12 +42,12 @@ berth_note=
 if [ -n "${BERTH_CLI:-}" ]; then
   berth_cli=$(realpath "$BERTH_CLI")
   berth_note="berth CLI: $BERTH_CLI"
-elif BERTH_BUILD_DIR=$build_dir BERTH_TARGETS=berth scripts/build.sh -DCMAKE_BUILD_TYPE=Release \
-  >"$build_dir/berth-build.log" 2>&1; then
+elif BERTH_BUILD_DIR=$build_dir BERTH_TARGETS=berth scripts/build.sh \
+  -DCMAKE_BUILD_TYPE="$build_type" >"$build_dir/berth-build.log" 2>&1; then
   berth_cli=$PWD/$build_dir/src/cmd/berth/berth
 elif [ -x build/src/cmd/berth/berth ]; then
   berth_cli=$PWD/build/src/cmd/berth/berth
-  berth_note="berth CLI from build/ (the Release build failed)"
+  berth_note="berth CLI from build/ (the $build_type build failed)"
 else
   berth_note="berth CLI skipped: it does not build ($(grep -m1 -o 'error: .*' "$build_dir/berth-build.log" || true))"
 fi

@@ -46,14 +46,14 @@ Status WriteFile(const std::string& path, std::string_view data, mode_t mode) {
   return WriteAll(fd.get(), data, path);
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                       Lifetime lifetime) {
+  const bool durable = lifetime == Lifetime::kDurable;
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return Fail(ErrnoNow("open " + tmp));
   Status written = WriteAll(fd.get(), data, tmp);
-  if (written && fsync(fd.get()) < 0) written = Fail(ErrnoNow("fsync " + tmp));
+  if (written && durable && fsync(fd.get()) < 0) written = Fail(ErrnoNow("fsync " + tmp));
   if (written && rename(tmp.c_str(), path.c_str()) < 0) {
     written = Fail(ErrnoNow("rename " + tmp + " to " + path));
   }
@@ -61,6 +61,9 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     unlink(tmp.c_str());
     return written;
   }
+  if (!durable) return Ok();
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir.push_back('.');
   UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dfd) return Fail(ErrnoNow("open " + dir));
   if (fsync(dfd.get()) < 0) return Fail(ErrnoNow("fsync " + dir));

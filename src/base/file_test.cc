@@ -22,19 +22,30 @@ class FileTest : public ::testing::Test {
 };
 
 TEST_F(FileTest, AtomicWriteReplacesContentAndLeavesNoTemporary) {
-  std::string p = dir_ + "/f";
-  ASSERT_TRUE(WriteFileAtomic(p, "one"));
-  ASSERT_TRUE(WriteFileAtomic(p, "two", 0600));
-  EXPECT_EQ(*ReadFile(p), "two");
-  struct stat st {};
-  ASSERT_EQ(stat(p.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  int entries = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir_)) {
-    (void)e;
-    ++entries;
+  for (Lifetime lifetime : {Lifetime::kDurable, Lifetime::kUntilReboot}) {
+    std::string p = dir_ + "/f";
+    ASSERT_TRUE(WriteFileAtomic(p, "one", 0644, lifetime));
+    ASSERT_TRUE(WriteFileAtomic(p, "two", 0600, lifetime));
+    EXPECT_EQ(*ReadFile(p), "two");
+    struct stat st {};
+    ASSERT_EQ(stat(p.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    int entries = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir_)) {
+      (void)e;
+      ++entries;
+    }
+    EXPECT_EQ(entries, 1);
+    std::filesystem::remove(p);
   }
-  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(FileTest, AtomicWriteIntoMissingDirectoryFailsAndNamesIt) {
+  for (Lifetime lifetime : {Lifetime::kDurable, Lifetime::kUntilReboot}) {
+    Status s = WriteFileAtomic(dir_ + "/missing/f", "x", 0644, lifetime);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message().find(dir_ + "/missing/f"), std::string::npos);
+  }
 }
 
 TEST_F(FileTest, ReadMissingFileNamesThePath) {

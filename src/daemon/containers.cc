@@ -96,6 +96,9 @@ Result<std::unique_ptr<Containers>> Containers::Open(ContainersOptions options,
   BERTH_TRY(MakeDirs(impl->options.data_root + "/containers", 0710));
   BERTH_TRY(MakeDirs(impl->options.exec_root + "/containers", 0700));
   BERTH_TRY(MakeDirs(impl->RuntimeRoot(), 0700));
+  // Programs compiled by another build of berth may differ: each daemon starts the cache afresh.
+  BERTH_TRY(RemoveAll(impl->SeccompCacheDir()));
+  BERTH_TRY(MakeDirs(impl->SeccompCacheDir(), 0700));
   // The embedded DNS server forwards the names the networks do not know to the host's resolvers.
   const network::dns::ResolvConf host_resolv =
       network::dns::ParseResolvConf(ReadFile("/etc/resolv.conf").value_or(""));

@@ -161,6 +161,8 @@ struct Containers::Impl {
   }
   static std::string NewId() { return container::NewId(); }
   std::string RuntimeRoot() const { return options.exec_root + "/runtime"; }
+  // The shims' compiled seccomp programs (runtime/seccomp/cache.h), emptied at every start.
+  std::string SeccompCacheDir() const { return options.exec_root + "/seccomp"; }
 
   // Find resolves a full id, a name (with or without "/") or a unique id prefix; kNotFound
   // "No such container: ref".

@@ -161,6 +161,7 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
                                .bundle = bundle,
                                .runtime_root = RuntimeRoot(),
                                .state_dir = bundle,
+                               .seccomp_cache = SeccompCacheDir(),
                                .tty = snapshot.config.tty,
                                .open_stdin = snapshot.config.open_stdin,
                                .stdin_once = snapshot.config.stdin_once,
@@ -505,10 +506,12 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
   ++c->exits;
   if (r.state.oom_killed) Emit(r, "oom");
   Emit(r, "die", {{"exitCode", std::to_string(r.state.exit_code)}});
-  if (Status saved = container::SaveRecord(DataDir(r.id), r); !saved) {
+  const bool remove = !restart && r.host_config.auto_remove;
+  // A container removed next needs no record of its exit: after a crash in between, the next
+  // daemon finds it running without a shim, records an unknown exit and removes it all the same.
+  if (Status saved = remove ? Ok() : container::SaveRecord(DataDir(r.id), r); !saved) {
     log::Error("container {}: {}", r.id, saved.error().message());
   }
-  const bool remove = !restart && r.host_config.auto_remove;
   const std::string id = r.id;
   const auto delay = c->restart_delay;
   c->cv.notify_all();

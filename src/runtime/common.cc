@@ -12,6 +12,7 @@
 #include "oci/runtime_spec_json.h"
 #include "runtime/container_internal.h"
 #include "runtime/hook/hooks.h"
+#include "runtime/seccomp/cache.h"
 #include "runtime/terminal/console.h"
 #include "sys/process.h"
 
@@ -86,10 +87,19 @@ Result<CapabilitySets> PlanProcessCapabilities(const oci::Process& process) {
   return sets;
 }
 
+Result<seccomp::Program> BuildSeccomp(const RuntimeOptions& rt, const oci::Seccomp& seccomp) {
+  if (rt.seccomp_cache.empty()) return seccomp::Build(seccomp);
+  return seccomp::BuildCached(seccomp, rt.seccomp_cache);
+}
+
 void RunPoststartHooks(const oci::Spec& spec, const ContainerRecord& record, pid_t pid) {
   if (!spec.hooks || spec.hooks->poststart.empty()) return;
-  Status s = RunHooks(spec.hooks->poststart, "poststart",
-                      HookStateJson(record, pid, oci::Status::kRunning));
+  RunPoststartHooks(spec.hooks->poststart, HookStateJson(record, pid, oci::Status::kRunning));
+}
+
+void RunPoststartHooks(const std::vector<oci::Hook>& hooks, const std::string& state) {
+  if (hooks.empty()) return;
+  Status s = RunHooks(hooks, "poststart", state);
   if (!s) log::Warn("{}", s.error().message());
 }
 

@@ -21,6 +21,9 @@ namespace berth::runtime {
 struct RuntimeOptions {
   std::string root = "/run/berth-runtime";
   bool systemd_cgroup = false;  // cgroupsPath is "slice:prefix:name"
+  // A directory where compiled seccomp programs are kept and reused (seccomp/cache.h); empty: each
+  // create and exec compiles linux.seccomp, as berth-runtime always does.
+  std::string seccomp_cache;
 };
 
 struct CreateOptions {
@@ -90,9 +93,13 @@ struct MonitoredProcess {
   UniqueFd pidfd;
   UniqueFd console;  // the pty master when process.terminal is true
   UniqueFd start;    // init only: the runtime's end of the sync socket, consumed by StartMonitored
+  // init only: the config's poststart hooks and the state they read on stdin, kept from the create
+  // so that StartMonitored reads no file (a shim keeps what it touches for the container's life).
+  std::vector<oci::Hook> poststart;
+  std::string poststart_state;
 };
 Result<MonitoredProcess> CreateMonitored(const RuntimeOptions& rt, const CreateOptions& options);
-Status StartMonitored(const RuntimeOptions& rt, const std::string& id, MonitoredProcess& init);
+Status StartMonitored(const std::string& id, MonitoredProcess& init);
 Result<MonitoredProcess> ExecMonitored(const RuntimeOptions& rt, const std::string& id,
                                        const oci::Process& process);
 // OomKilled tells whether the kernel's OOM killer killed a process of the container (cgroup v2

@@ -13,6 +13,7 @@
 #include "runtime/capability/capabilities.h"
 #include "runtime/container.h"
 #include "runtime/process/launch.h"
+#include "runtime/seccomp/seccomp.h"
 #include "runtime/state/state_store.h"
 
 namespace berth::runtime {
@@ -48,8 +49,11 @@ Result<std::string> ResolveCgroupsPath(const RuntimeOptions& rt, const std::stri
 std::string OwnerName();
 std::string HookStateJson(const ContainerRecord& record, pid_t pid, oci::Status status);
 Result<CapabilitySets> PlanProcessCapabilities(const oci::Process& process);
+// BuildSeccomp compiles linux.seccomp, or takes it from rt.seccomp_cache when that is set.
+Result<seccomp::Program> BuildSeccomp(const RuntimeOptions& rt, const oci::Seccomp& seccomp);
 // Poststart hook failures are logged, not returned (runtime-spec: the lifecycle continues).
 void RunPoststartHooks(const oci::Spec& spec, const ContainerRecord& record, pid_t pid);
+void RunPoststartHooks(const std::vector<oci::Hook>& hooks, const std::string& state);
 Result<oci::Spec> LoadSpec(const StateStore& store, const std::string& id);
 
 sigset_t ForwardedSignals();

@@ -45,7 +45,7 @@ struct Prepared {
   cgroup::Layout layout;
 };
 
-Result<Prepared> Prepare(const CreateOptions& options) {
+Result<Prepared> Prepare(const RuntimeOptions& rt, const CreateOptions& options) {
   Prepared p;
   char resolved[PATH_MAX];
   std::string bundle = options.bundle.empty() ? "." : options.bundle;
@@ -58,7 +58,7 @@ Result<Prepared> Prepare(const CreateOptions& options) {
   BERTH_ASSIGN_OR_RETURN(p.caps, PlanProcessCapabilities(*p.spec.process));
   if (p.spec.linux && p.spec.linux->seccomp) {
     BERTH_ASSIGN_OR_RETURN(p.seccomp,
-                           Annotate(seccomp::Build(*p.spec.linux->seccomp), "config.json"));
+                           Annotate(BuildSeccomp(rt, *p.spec.linux->seccomp), "config.json"));
   }
   BERTH_ASSIGN_OR_RETURN(p.layout, cgroup::DetectLayout());
   return p;
@@ -134,7 +134,7 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   BERTH_ASSIGN_OR_RETURN(UniqueFd lock, store.CreateDir(options.id));
   CreatedContainer created;
   ScopeExit remove_dir([&] { (void)store.Remove(options.id); });
-  BERTH_ASSIGN_OR_RETURN(Prepared p, Prepare(options));
+  BERTH_ASSIGN_OR_RETURN(Prepared p, Prepare(rt, options));
   log::Debug("create {}: config read and planned", options.id);
   std::string cgroups_path = p.spec.linux ? p.spec.linux->cgroups_path : "";
   BERTH_ASSIGN_OR_RETURN(cgroups_path, ResolveCgroupsPath(rt, cgroups_path, options.id));
@@ -205,7 +205,8 @@ Result<CreatedContainer> CreateContainer(const RuntimeOptions& rt, const CreateO
   record.ready = true;
   BERTH_TRY(store.Save(record));
   if (!options.pid_file.empty()) {
-    BERTH_TRY(WriteFileAtomic(options.pid_file, std::to_string(launched.pid), 0644));
+    BERTH_TRY(WriteFileAtomic(options.pid_file, std::to_string(launched.pid), 0644,
+                              Lifetime::kUntilReboot));
   }
   remove_dir.Dismiss();
   destroy_cgroup.Dismiss();

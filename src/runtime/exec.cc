@@ -113,7 +113,8 @@ Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, c
   config.process = &process;
   BERTH_ASSIGN_OR_RETURN(config.caps, Annotate(PlanProcessCapabilities(process), context));
   if (spec.linux && spec.linux->seccomp) {
-    BERTH_ASSIGN_OR_RETURN(config.seccomp, Annotate(seccomp::Build(*spec.linux->seccomp), context));
+    BERTH_ASSIGN_OR_RETURN(config.seccomp,
+                           Annotate(BuildSeccomp(rt, *spec.linux->seccomp), context));
   }
   config.preserve_fds = o.preserve_fds;
   BERTH_ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Load(record.cgroup));
@@ -188,7 +189,7 @@ Result<SpawnedExec> SpawnExec(const RuntimeOptions& rt, const std::string& id, c
     }
   }
   if (!o.pid_file.empty()) {
-    BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644));
+    BERTH_TRY(WriteFileAtomic(o.pid_file, std::to_string(child.pid), 0644, Lifetime::kUntilReboot));
   }
   // From here the process belongs to the caller.
   guard.Release();

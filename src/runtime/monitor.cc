@@ -3,6 +3,8 @@
 // and the OOM record of the container's memory cgroup.
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "base/file.h"
 #include "base/strings.h"
 #include "runtime/cgroup/cgroup.h"
@@ -35,10 +37,14 @@ Result<MonitoredProcess> CreateMonitored(const RuntimeOptions& rt, const CreateO
   init.pidfd = std::move(c.launched.pidfd);
   init.console = std::move(c.console);
   init.start = std::move(c.launched.sync);
+  if (c.spec.hooks && !c.spec.hooks->poststart.empty()) {
+    init.poststart = std::move(c.spec.hooks->poststart);
+    init.poststart_state = HookStateJson(c.record, init.pid, oci::Status::kRunning);
+  }
   return init;
 }
 
-Status StartMonitored(const RuntimeOptions& rt, const std::string& id, MonitoredProcess& init) {
+Status StartMonitored(const std::string& id, MonitoredProcess& init) {
   const std::string context = "start " + id;
   if (!init.start) {
     return Fail(ErrorKind::kFailedPrecondition, context + ": already started");
@@ -51,10 +57,7 @@ Status StartMonitored(const RuntimeOptions& rt, const std::string& id, Monitored
   if (message && message->type == SyncType::kError) {
     return Fail(ErrorFromSync(*message).Wrap(context));
   }
-  StateStore store(rt.root);
-  BERTH_ASSIGN_OR_RETURN(ContainerRecord record, Annotate(store.Load(id), context));
-  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, Annotate(LoadSpec(store, id), context));
-  RunPoststartHooks(spec, record, init.pid);
+  RunPoststartHooks(std::exchange(init.poststart, {}), std::exchange(init.poststart_state, {}));
   return Ok();
 }
 

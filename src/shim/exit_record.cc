@@ -40,7 +40,7 @@ Result<ExitRecord> ParseExitRecord(std::string_view text) {
 
 Status WriteExitRecord(const std::string& state_dir, const ExitRecord& record) {
   return WriteFileAtomic(state_dir + "/" + std::string(kExitRecordFile), EncodeExitRecord(record),
-                         0644);
+                         0644, Lifetime::kUntilReboot);
 }
 
 Result<ExitRecord> ReadExitRecord(const std::string& state_dir) {

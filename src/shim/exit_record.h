@@ -1,7 +1,8 @@
 // exit.json: how a container's init process ended, written by its shim into the state directory
 // once the process has exited and its output is drained, before the shim exits; read by berthd
-// when the shim is gone. Written atomically (temporary file, fsync, rename), so a reader sees the
-// whole record or none. Pure encoding plus the two file operations; thread-compatible.
+// when the shim is gone. Written atomically (temporary file, rename), so a reader sees the whole
+// record or none; not fsynced, as it lives under the exec root and a reboot ends the container
+// anyway. Pure encoding plus the two file operations; thread-compatible.
 #pragma once
 
 #include <string>

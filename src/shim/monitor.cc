@@ -41,9 +41,13 @@ Result<std::unique_ptr<Monitor>> Monitor::Create(const ShimOptions& options,
   return m;
 }
 
-runtime::RuntimeOptions Monitor::RuntimeOpts() const {
-  return {.root = options_.runtime_root, .systemd_cgroup = options_.systemd_cgroup};
+runtime::RuntimeOptions RuntimeOptionsOf(const ShimOptions& options) {
+  return {.root = options.runtime_root,
+          .systemd_cgroup = options.systemd_cgroup,
+          .seccomp_cache = options.seccomp_cache};
 }
+
+runtime::RuntimeOptions Monitor::RuntimeOpts() const { return RuntimeOptionsOf(options_); }
 
 Status Monitor::Setup() {
   // SIGCHLD is blocked (RunShim) and read here: every child is reaped on the loop.

@@ -52,6 +52,9 @@ Result<std::pair<Stdio, ChildStdio>> MakeStdio(bool tty, bool open_stdin);
 Result<runtime::MonitoredProcess> WithChildStdio(
     ChildStdio child, const std::function<Result<runtime::MonitoredProcess>()>& spawn);
 
+// The runtime library's options for the shim's container.
+runtime::RuntimeOptions RuntimeOptionsOf(const ShimOptions& options);
+
 class Monitor {
  public:
   // Create takes the created container (its init waiting to be started), the listening socket and

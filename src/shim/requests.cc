@@ -100,7 +100,7 @@ Result<json> Monitor::Start() {
   if (started_) return Fail(ErrorKind::kFailedPrecondition, "start: already started");
   if (exit_code_) return Fail(ErrorKind::kFailedPrecondition, "start: the container has exited");
   started_ = true;
-  BERTH_TRY(runtime::StartMonitored(RuntimeOpts(), options_.id, init_));
+  BERTH_TRY(runtime::StartMonitored(options_.id, init_));
   std::string at = Now();
   log::Info("container {} started", options_.id);
   return json{{"started_at", at}};

@@ -89,7 +89,7 @@ Result<std::unique_ptr<Monitor>> Prepare(const ShimOptions& o) {
 
   BERTH_ASSIGN_OR_RETURN(auto io, MakeStdio(o.tty, o.open_stdin));
   auto [stdio, child] = std::move(io);
-  const runtime::RuntimeOptions rt{.root = o.runtime_root, .systemd_cgroup = o.systemd_cgroup};
+  const runtime::RuntimeOptions rt = RuntimeOptionsOf(o);
   const runtime::CreateOptions create{.id = o.id, .bundle = o.bundle};
   BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess init, WithChildStdio(std::move(child), [&] {
                            return runtime::CreateMonitored(rt, create);
@@ -104,7 +104,8 @@ Result<std::unique_ptr<Monitor>> Prepare(const ShimOptions& o) {
                 "the container's process.terminal is true: the shim needs --tty");
   }
   log::Info("container {} created, init process {}", o.id, init.pid);
-  BERTH_TRY(WriteFileAtomic(o.state_dir + "/shim.pid", std::to_string(getpid()), 0644));
+  BERTH_TRY(WriteFileAtomic(o.state_dir + "/shim.pid", std::to_string(getpid()), 0644,
+                            Lifetime::kUntilReboot));
   BERTH_ASSIGN_OR_RETURN(auto monitor, Monitor::Create(o, std::move(init), std::move(stdio),
                                                        std::move(listener), std::move(log)));
   delete_container.Dismiss();

@@ -25,6 +25,7 @@ struct ShimOptions {
   uint64_t log_max_size = 0;
   int log_max_file = 1;
   bool systemd_cgroup = false;
+  std::string seccomp_cache;  // runtime::RuntimeOptions::seccomp_cache; empty: compile each time
   bool debug = false;
 };
 

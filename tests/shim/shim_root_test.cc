@@ -22,6 +22,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/temp_dir.h"
+#include "oci/runtime_spec_json.h"
 #include "runtime_harness.h"
 #include "shim/exit_record.h"
 #include "shim/protocol.h"
@@ -569,6 +570,30 @@ TEST(Shim, BinaryIsNotReachableForWriting) {
   ASSERT_EQ(shim.Request(R"({"op":"start"})")["ok"], true);
   EXPECT_EQ(shim.WaitExit().exit_code, 0);
   EXPECT_EQ(*ReadFile(ShimBinary()), binary_before);
+}
+
+TEST(Shim, PoststartHooksRunAtTheStartFromTheCreatedConfig) {
+  Bundle b("true");
+  const std::string out = b.dir() + "/poststart-state";
+  b.spec().hooks =
+      oci::Hooks{.poststart = {{.path = "/bin/sh", .args = {"sh", "-c", "cat > " + out}}}};
+  ShimProcess shim(b, UniqueId("poststart"));
+  json ready = shim.Spawn();
+  ASSERT_TRUE(ready.contains("pid")) << ready.dump();
+  // The start reads no file: with the runtime's copy of the config now without hooks, the hooks
+  // of the config the container was created from still run.
+  oci::Spec without_hooks = b.spec();
+  without_hooks.hooks.reset();
+  ASSERT_TRUE(WriteFile(b.state_root() + "/" + shim.id() + "/config.json",
+                        oci::EncodeSpec(without_hooks), 0600));
+  ASSERT_EQ(shim.Request(R"({"op":"start"})")["ok"], true);
+  auto text = ReadFile(out);
+  ASSERT_TRUE(text) << "the poststart hook did not run";
+  json state = json::parse(*text, nullptr, false);
+  EXPECT_EQ(state.value("status", ""), "running") << *text;
+  EXPECT_EQ(state.value("id", ""), shim.id()) << *text;
+  EXPECT_EQ(state.value("pid", 0), ready["pid"].get<int>()) << *text;
+  EXPECT_EQ(shim.WaitExit().exit_code, 0);
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ std::optional<int> Parse(int argc, char** argv, berth::shim::ShimOptions& o) {
       ->needs(log_path)
       ->check(CLI::PositiveNumber);
   app.add_flag("--systemd-cgroup", o.systemd_cgroup, "cgroupsPath is slice:prefix:name");
+  app.add_option("--seccomp-cache", o.seccomp_cache,
+                 "directory of compiled seccomp programs, reused by the containers of a profile");
   app.add_flag("--debug", o.debug, "log debug messages to STATE_DIR/shim.log");
   try {
     app.parse(argc, argv);

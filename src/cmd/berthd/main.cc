@@ -2,6 +2,7 @@
 // daemon over its data root, registers the API routes and serves them on every -H address until
 // SIGINT or SIGTERM. The wiring is all here; the work is in daemon/ and api/.
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -141,6 +142,10 @@ Result<int> Run(daemon::DaemonConfig config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives threads up to 8 malloc arenas per core, and each keeps memory once its thread is
+  // done with it; berthd's threads mostly wait on sockets and children, so two arenas cost no
+  // contention and bound what a burst of connection threads leaves behind.
+  mallopt(M_ARENA_MAX, 2);
   BlockShutdownSignals();
 
   CLI::App app{"berthd: the berth daemon, serving the Docker Engine API", "berthd"};

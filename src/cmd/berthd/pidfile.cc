@@ -18,7 +18,7 @@ Result<PidFile> PidFile::Create(const std::string& path) {
                   fmt::format("pid file found, ensure berthd is not running or delete {}", path));
     }
   }
-  BERTH_TRY(WriteFileAtomic(path, fmt::format("{}\n", getpid()), 0644));
+  BERTH_TRY(WriteFileAtomic(path, fmt::format("{}\n", getpid()), 0644, Lifetime::kUntilReboot));
   return PidFile(path);
 }
 

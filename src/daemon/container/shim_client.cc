@@ -64,6 +64,7 @@ Result<pid_t> SpawnShim(const ShimLaunch& l) {
   std::vector<std::string> argv = {"berth-shim",   "--id",        l.id,
                                    "--bundle",     l.bundle,      "--runtime-root",
                                    l.runtime_root, "--state-dir", l.state_dir};
+  if (!l.seccomp_cache.empty()) argv.insert(argv.end(), {"--seccomp-cache", l.seccomp_cache});
   if (l.tty) argv.push_back("--tty");
   if (l.open_stdin) argv.push_back("--stdin");
   if (l.stdin_once) argv.push_back("--stdin-once");

@@ -23,6 +23,7 @@ struct ShimLaunch {
   std::string bundle;
   std::string runtime_root;
   std::string state_dir;
+  std::string seccomp_cache;  // compiled seccomp programs shared by the shims; empty: none
   bool tty = false;
   bool open_stdin = false;
   bool stdin_once = false;

@@ -39,6 +39,9 @@ std::string Describe(std::string_view verb, const LeaseResource& resource,
 Status Catalog::CreateLease(const NewLease& lease) {
   if (lease.id.empty()) return Fail(ErrorKind::kInvalidArgument, "create lease: id is empty");
   const std::string what = fmt::format("create lease {}", lease.id);
+  for (const LeaseResource& resource : lease.resources) {
+    BERTH_TRY(Annotate(CheckResource(resource), what));
+  }
   const Time now = options_.clock();
   Status written = db_->Write([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(std::optional<int64_t> taken,
@@ -51,6 +54,10 @@ Status Catalog::CreateLease(const NewLease& lease) {
     for (const auto& [key, value] : lease.labels) {
       BERTH_TRY(tx.Exec("INSERT INTO lease_labels(lease_id, key, value) VALUES(?, ?, ?)",
                         {lease.id, key, value}));
+    }
+    for (const LeaseResource& resource : lease.resources) {
+      BERTH_TRY(tx.Exec("INSERT OR IGNORE INTO lease_resources(lease_id, kind, id) VALUES(?, ?, ?)",
+                        {lease.id, LeaseResourceKindName(resource.kind), resource.id}));
     }
     return {};
   });

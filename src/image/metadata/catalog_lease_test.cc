@@ -75,6 +75,28 @@ TEST_F(CatalogTest, LeaseResourcesAreAddedOnceRemovedAndRefusedWhenExpired) {
   EXPECT_EQ(catalog_->GetLease("pull")->resources.size(), 2u);
 }
 
+TEST_F(CatalogTest, LeaseHoldsItsFirstResourcesFromItsCreation) {
+  ASSERT_TRUE(catalog_->CreateLease({.id = "rootfs-c1",
+                                     .expires = std::nullopt,
+                                     .labels = {},
+                                     .resources = {Snapshot("c1"), Layer(D("top"))}}));
+  Result<LeaseRecord> lease = catalog_->GetLease("rootfs-c1");
+  ASSERT_TRUE(lease) << lease.error().message();
+  EXPECT_EQ(lease->resources, (std::vector<LeaseResource>{Layer(D("top")), Snapshot("c1")}));
+
+  // A bad resource refuses the whole lease: nothing is created.
+  Status bad =
+      catalog_->CreateLease({.id = "rootfs-c2",
+                             .expires = std::nullopt,
+                             .labels = {{"k", "v"}},
+                             .resources = {Snapshot("c2"), {LeaseResourceKind::kLayer, "x"}}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(bad.error().message().find("create lease rootfs-c2"), std::string::npos);
+  EXPECT_EQ(catalog_->GetLease("rootfs-c2").error().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(Count("lease_labels"), 0);
+}
+
 // A pull: the lease holds the blobs and the snapshot being unpacked before the image exists;
 // after PutImage the image holds them; when the lease goes, nothing the image needs is garbage.
 TEST_F(CatalogTest, GcPlanKeepsWhatImagesAndLiveLeasesHold) {

@@ -151,6 +151,7 @@ struct NewLease {
   std::string id;
   std::optional<Time> expires;  // none: until deleted
   std::map<std::string, std::string> labels;
+  std::vector<LeaseResource> resources;  // held from the start, in the same transaction
 };
 
 struct LeaseRecord {

@@ -308,21 +308,23 @@ Result<PrepareRootfsResult> ImageStore::PrepareRootfs(std::string_view key,
   const std::string what = fmt::format("prepare rootfs {} of image {}", key, image_id.String());
   BERTH_ASSIGN_OR_RETURN(metadata::ImageRecord image, Annotate(catalog_.GetImage(image_id), what));
   const std::string lease_id = RootfsLeaseId(key);
-  BERTH_TRY(
-      Annotate(catalog_.CreateLease({.id = lease_id,
-                                     .expires = std::nullopt,
-                                     .labels = {{std::string(kRootfsLabel), std::string(key)}}}),
-               what));
-  ScopeExit drop([&] { DropLease(lease_id); });
+  // The lease holds the image's top layer and the new snapshot from its first transaction on.
+  metadata::NewLease lease{
+      .id = lease_id,
+      .expires = std::nullopt,
+      .labels = {{std::string(kRootfsLabel), std::string(key)}},
+      .resources = {{metadata::LeaseResourceKind::kSnapshot, std::string(key)}}};
   std::string parent;
   if (!image.layers.empty()) {
     const metadata::LayerRecord& top = image.layers.back();
-    BERTH_TRY(Annotate(
-        HoldIn(lease_id, {metadata::LeaseResourceKind::kLayer, top.chain_id.String()}), what));
+    lease.resources.push_back({metadata::LeaseResourceKind::kLayer, top.chain_id.String()});
     parent = top.snapshot_key;
   }
-  BERTH_TRY(
-      Annotate(HoldIn(lease_id, {metadata::LeaseResourceKind::kSnapshot, std::string(key)}), what));
+  {
+    std::shared_lock lock(files_mu_);
+    BERTH_TRY(Annotate(catalog_.CreateLease(lease), what));
+  }
+  ScopeExit drop([&] { DropLease(lease_id); });
   BERTH_ASSIGN_OR_RETURN(std::vector<snapshot::Mount> mounts,
                          Annotate(snapshotter_->Prepare(key, parent), what));
   drop.Dismiss();

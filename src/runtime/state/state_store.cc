@@ -68,7 +68,7 @@ Status StateStore::Save(const ContainerRecord& r) {
                       {"owner", r.owner},
                       {"cgroup", r.cgroup},
                       {"annotations", r.annotations}};
-  return WriteFileAtomic(Dir(r.id) + "/state.json", j.dump(), 0600);
+  return WriteFileAtomic(Dir(r.id) + "/state.json", j.dump(), 0600, Lifetime::kUntilReboot);
 }
 
 Result<ContainerRecord> StateStore::Load(const std::string& id) const {
