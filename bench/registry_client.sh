@@ -14,7 +14,8 @@
 # All the processes run at nice -10 so that they share a loaded machine alike.
 #
 # Usage: bench/registry_client.sh [RUNS]   (as root; default 5). Builds berth and berthd in
-# Release into $BERTH_BUILD_DIR (default build-release). Prints markdown tables with MB/s of the
+# Release into $BERTH_BUILD_DIR (default build-release); BERTH_BIN=DIR takes berth, berthd and
+# berth-shim from DIR instead. Prints markdown tables with MB/s of the
 # uncompressed (tar) and compressed (blob) bytes over the median time, and the load average.
 # (Internally it calls itself as `registry_client.sh --restart WORK` from hyperfine's --prepare to
 # empty and restart the registry.)
@@ -48,11 +49,16 @@ if [ "${1:-}" = --restart ]; then
 fi
 
 runs=${1:-5}
-build_dir=${BERTH_BUILD_DIR:-build-release}
-BERTH_BUILD_DIR=$build_dir BERTH_TARGETS="berth berthd berth-shim" scripts/build.sh \
-  -DCMAKE_BUILD_TYPE=Release >/dev/null
-berth=$PWD/$build_dir/src/cmd/berth/berth
-berthd=$PWD/$build_dir/src/cmd/berthd/berthd
+if [ -n "${BERTH_BIN:-}" ]; then
+  berth=$(realpath "$BERTH_BIN/berth")
+  berthd=$(realpath "$BERTH_BIN/berthd")
+else
+  build_dir=${BERTH_BUILD_DIR:-build-release}
+  BERTH_BUILD_DIR=$build_dir BERTH_TARGETS="berth berthd berth-shim" scripts/build.sh \
+    -DCMAKE_BUILD_TYPE=Release >/dev/null
+  berth=$PWD/$build_dir/src/cmd/berth/berth
+  berthd=$PWD/$build_dir/src/cmd/berthd/berthd
+fi
 command -v docker-registry skopeo podman hyperfine jq mmdebstrap >/dev/null
 plain=$(minbase_tar /var/cache/berth-bench)
 
