@@ -122,16 +122,28 @@ Status AddAuthHeader(const Cli& cli, const NamedTag& named, client::Request& req
   return Ok();
 }
 
-Status PullImage(Cli& cli, client::Client& client, const std::string& name, std::FILE* out,
-                 const std::string& platform) {
-  BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(name));
+namespace {
+
+// PullNamed pulls named (every tag of its repository with all_tags) for platform ("": the
+// daemon's), showing the daemon's progress on out (nullptr: nowhere).
+Status PullNamed(const Cli& cli, client::Client& client, const NamedTag& named, std::FILE* out,
+                 const std::string& platform, bool all_tags) {
   client::Request request{.method = "POST", .path = "/images/create"};
-  request.query = {{"fromImage", named.familiar},
-                   {"tag", named.tag.empty() ? "latest" : named.tag}};
+  request.query = {{"fromImage", named.familiar}};
+  // Without a tag the daemon pulls every tag of the repository.
+  if (!all_tags) request.query.emplace_back("tag", named.tag.empty() ? "latest" : named.tag);
   if (!platform.empty()) request.query.emplace_back("platform", platform);
   BERTH_TRY(AddAuthHeader(cli, named, request));
   BERTH_ASSIGN_OR_RETURN(std::unique_ptr<client::ResponseStream> stream, client.Stream(request));
   return DisplayJsonStream(*stream, out != nullptr && isatty(fileno(out)) == 1, out);
+}
+
+}  // namespace
+
+Status PullImage(Cli& cli, client::Client& client, const std::string& name, std::FILE* out,
+                 const std::string& platform) {
+  BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed(name));
+  return PullNamed(cli, client, named, out, platform, false);
 }
 
 Result<int> PushCommand(Cli& cli, const std::string& path, const Args& args) {
@@ -168,10 +180,14 @@ Result<int> PullCommand(Cli& cli, const std::string& path, const Args& args) {
                           "Pull an image or a repository from a registry", Arity::Exactly(1)});
   if (!names) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(NamedTag named, ParseNamed((*names)[0]));
+  if (all_tags && !named.tag.empty()) {
+    return Fail(ErrorKind::kInvalidArgument, "tag can't be used with --all-tags/-a");
+  }
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   if (!quiet && named.tag.empty() && !all_tags) cli.Out("Using default tag: latest\n");
-  BERTH_TRY(PullImage(cli, *client, (*names)[0], quiet ? nullptr : stdout, platform));
-  cli.Out(named.repository + ":" + (named.tag.empty() ? "latest" : named.tag) + "\n");
+  BERTH_TRY(PullNamed(cli, *client, named, quiet ? nullptr : stdout, platform, all_tags));
+  cli.Out(all_tags ? named.repository + "\n"
+                   : named.repository + ":" + (named.tag.empty() ? "latest" : named.tag) + "\n");
   return 0;
 }
 

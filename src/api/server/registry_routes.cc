@@ -24,9 +24,11 @@ Result<rc::Credentials> CredentialsOf(const Request& req) {
 }
 
 // PullReference joins fromImage and tag as docker does: a tag that is a digest pins it, another
-// tag replaces the name's, and a name without either gets "latest".
+// tag replaces the name's, and a name without either (a trailing ':' dropped, as `docker pull -a`
+// may send) stands for every tag of the repository: neither tag nor digest is set then.
 Result<image::Reference> PullReference(const Request& req) {
-  const std::string from = req.Query("fromImage").value_or("");
+  std::string from = req.Query("fromImage").value_or("");
+  if (from.ends_with(':')) from.pop_back();
   BERTH_ASSIGN_OR_RETURN(image::Reference ref, image::ParseNormalizedNamed(from));
   const std::string tag = req.Query("tag").value_or("");
   if (tag.find(':') != std::string::npos) {
@@ -35,8 +37,6 @@ Result<image::Reference> PullReference(const Request& req) {
     ref.digest = std::move(digest);
   } else if (!tag.empty()) {
     BERTH_ASSIGN_OR_RETURN(ref, image::ParseNormalizedNamed(ref.Name() + ":" + tag));
-  } else if (ref.tag.empty() && !ref.digest) {
-    ref.tag = std::string(image::kDefaultTag);
   }
   return ref;
 }
@@ -172,12 +172,23 @@ Status PullImage(daemon::Daemon& daemon, Request& req, ResponseWriter& w) {
   if (const std::string platform = req.Query("platform").value_or(""); !platform.empty()) {
     BERTH_ASSIGN_OR_RETURN(options.platform, oci::ParsePlatform(platform));
   }
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<rc::Pull> pull,
-                         rc::Pull::Resolve(daemon.images(), ref, std::move(options)));
+  // Resolved before the stream starts, so that an unknown name is an HTTP error.
+  std::vector<std::unique_ptr<rc::Pull>> pulls;
+  const bool all_tags = ref.tag.empty() && !ref.digest;
+  if (all_tags) {
+    BERTH_ASSIGN_OR_RETURN(pulls, rc::Pull::ResolveAll(daemon.images(), ref, options));
+  } else {
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<rc::Pull> pull,
+                           rc::Pull::Resolve(daemon.images(), ref, std::move(options)));
+    pulls.push_back(std::move(pull));
+  }
   JsonStream stream(w);
-  Result<rc::PullResult> pulled =
-      pull->Run([&](const rc::ProgressLine& event) { return stream.Send(PullLine(event)); });
-  return stream.Finish(pulled ? Status(Ok()) : Status(Fail(pulled.error())));
+  const rc::LineSink sink = [&](const rc::ProgressLine& event) {
+    return stream.Send(PullLine(event));
+  };
+  Status pulled = all_tags ? rc::Pull::RunAll(pulls, ref, sink).map([](bool) {})
+                           : pulls.front()->Run(sink).map([](const rc::PullResult&) {});
+  return stream.Finish(pulled);
 }
 
 }  // namespace berth::api::server

@@ -9,7 +9,9 @@
 namespace berth::api::server {
 
 // PullImage serves POST /images/create?fromImage=NAME[&tag=TAG|DIGEST][&platform=P]: docker's
-// JSON progress stream; an unknown repository or tag is an HTTP error before the stream.
+// JSON progress stream; an unknown repository or tag is an HTTP error before the stream. Without
+// a tag or digest (in fromImage or tag) every tag of the repository is pulled, as docker does
+// for `docker pull --all-tags`.
 Status PullImage(daemon::Daemon& daemon, http::Request& req, http::ResponseWriter& w);
 
 // POST /auth (a login checked against the registry), POST /images/{name}/push (docker's push

@@ -104,6 +104,9 @@ struct StoreOptions {
 };
 
 class ImageStore;
+class LayerWriter;     // unpack.h
+struct LayerPlan;      // unpack.h
+struct UnpackContext;  // unpack.h
 
 // Lease keeps what one piece of work writes or adopts alive until the catalog records it. It is
 // deleted when the object is destroyed; what it alone held then becomes garbage. Belongs to one
@@ -127,6 +130,9 @@ class Lease {
 
  private:
   friend class ImageStore;
+  class LayerWriter;     // unpack.h
+  struct LayerPlan;      // unpack.h
+  struct UnpackContext;  // unpack.h
   Lease(ImageStore* store, std::string id) : store_(store), id_(std::move(id)) {}
 
   ImageStore* store_;
@@ -143,13 +149,25 @@ class BlobWriter {
   // ("digest mismatch: ..."), and the blob is not stored.
   Result<content::Info> Commit(const std::optional<Digest>& expected = std::nullopt);
   int64_t size() const { return writer_.offset(); }
+  // digest finishes the hash of the bytes written (Write fails afterwards; Commit still works).
+  const Digest& digest() { return writer_.digest(); }
 
  private:
   friend class ImageStore;
+  class LayerWriter;     // unpack.h
+  struct LayerPlan;      // unpack.h
+  struct UnpackContext;  // unpack.h
   BlobWriter(Lease* lease, content::Writer writer) : lease_(lease), writer_(std::move(writer)) {}
 
   Lease* lease_;
   content::Writer writer_;
+};
+
+// A layer unpacked ahead of its parent into an active snapshot held by the work's lease, and the
+// size of its tar.
+struct ExtractedLayer {
+  std::string key;
+  int64_t size = 0;
 };
 
 // A layer of an image to put: the blob it is stored as (held by the caller's lease). Its diff id
@@ -158,6 +176,9 @@ struct LayerBlobInput {
   Digest digest;
   // The blob's media type; empty: an OCI layer media type from the compression found in the blob.
   std::string media_type;
+  // The layer extracted already while its blob was written (unpack.h's LayerWriter): its active
+  // snapshot is committed as it is rather than extracted again.
+  std::optional<ExtractedLayer> extracted;
 };
 
 // An image to put: a config blob and its layer blobs already in the content store.
@@ -223,6 +244,10 @@ class ImageStore {
 
   // NewBlobWriter starts a blob held by lease.
   Result<BlobWriter> NewBlobWriter(Lease& lease);
+  // NewLayerWriter starts a layer blob held by lease that is extracted into its snapshot while
+  // it is written (unpack.h's LayerWriter; overlay only, kFailedPrecondition otherwise).
+  Result<std::unique_ptr<LayerWriter>> NewLayerWriter(Lease& lease, const LayerPlan& layer,
+                                                      const ProgressSink& progress = {});
   // WriteBlob stores data (a config or manifest made in memory) as a blob held by lease.
   Result<content::Info> WriteBlob(Lease& lease, std::string_view data);
   // OpenBlob opens a blob for reading; under kVerify it is re-hashed first (kDataLoss when it
@@ -277,6 +302,8 @@ class ImageStore {
   // CheckLayerBlob checks that a compressed blob new to the catalog unpacks to diff_id.
   Status CheckLayerBlob(const Digest& blob, const Digest& diff_id);
   Status Report(const ProgressSink& sink, const ProgressEvent& event);
+  // UnpackContextFor is what unpack.h's functions need to unpack layers held by lease.
+  UnpackContext UnpackContextFor(Lease& lease, const ProgressSink& report);
   // RemoveFiles deletes snapshots (in order) and blobs; the caller holds files_mu_ exclusively.
   Status RemoveFiles(const std::vector<std::string>& snapshots, const std::vector<Digest>& blobs,
                      GcReport* report);

@@ -135,8 +135,14 @@ Result<metadata::NewImage> ImageStore::UnpackImage(Lease& lease, const ImageInpu
                                  .size = info.size,
                                  .repositories = input.repositories});
     BERTH_ASSIGN_OR_RETURN(std::optional<int64_t> size, Annotate(LayerSize(chain), layer_what));
-    if (size) {
+    const std::optional<ExtractedLayer>& extracted = input.layers[i].extracted;
+    if (size && extracted) {
+      // Committed meanwhile by another writer; the extraction checked this blob's diff id.
+      BERTH_TRY(Annotate(snapshotter_->Remove(extracted->key), layer_what));
+    } else if (size) {
       BERTH_TRY(Annotate(CheckLayerBlob(blob, diff_ids[i]), layer_what));
+    }
+    if (size) {
       sizes[i] = *size;
       if (counts != nullptr) ++counts->layers_reused;
       BERTH_TRY(report({.action = ProgressAction::kAlreadyExists,
@@ -149,17 +155,12 @@ Result<metadata::NewImage> ImageStore::UnpackImage(Lease& lease, const ImageInpu
                     .blob_size = info.size,
                     .diff_id = diff_ids[i],
                     .chain = chain,
-                    .parent = i == 0 ? "" : chains[i - 1].String()});
+                    .parent = i == 0 ? "" : chains[i - 1].String(),
+                    .extracted = extracted});
     todo_at.push_back(i);
   }
-  const UnpackContext context{.content = &content_,
-                              .snapshotter = snapshotter_.get(),
-                              .lease = &lease,
-                              .verify_blobs = options_.read_policy == BlobReadPolicy::kVerify,
-                              .parallelism = parallelism_,
-                              .progress = report};
   BERTH_ASSIGN_OR_RETURN(std::vector<int64_t> unpacked,
-                         Annotate(UnpackLayers(context, todo), what));
+                         Annotate(UnpackLayers(UnpackContextFor(lease, report), todo), what));
   for (size_t j = 0; j < todo.size(); ++j) sizes[todo_at[j]] = unpacked[j];
   if (counts != nullptr) counts->layers_extracted += static_cast<int>(todo.size());
   for (size_t i = 0; i < diff_ids.size(); ++i) {
@@ -167,6 +168,26 @@ Result<metadata::NewImage> ImageStore::UnpackImage(Lease& lease, const ImageInpu
         {.diff_id = diff_ids[i], .snapshot_key = chains[i].String(), .size = sizes[i]});
   }
   return image;
+}
+
+UnpackContext ImageStore::UnpackContextFor(Lease& lease, const ProgressSink& report) {
+  return UnpackContext{.content = &content_,
+                       .snapshotter = snapshotter_.get(),
+                       .lease = &lease,
+                       .verify_blobs = options_.read_policy == BlobReadPolicy::kVerify,
+                       .parallelism = parallelism_,
+                       .progress = report};
+}
+
+Result<std::unique_ptr<LayerWriter>> ImageStore::NewLayerWriter(Lease& lease,
+                                                                const LayerPlan& layer,
+                                                                const ProgressSink& progress) {
+  BERTH_ASSIGN_OR_RETURN(BlobWriter blob, NewBlobWriter(lease));
+  ProgressSink report;
+  if (progress) {
+    report = [this, progress](const ProgressEvent& event) { return Report(progress, event); };
+  }
+  return LayerWriter::Start(UnpackContextFor(lease, report), layer, std::move(blob));
 }
 
 Result<PutImageResult> ImageStore::PutImage(Lease& lease, const ImageInput& input,

@@ -1,7 +1,11 @@
 #include "image/store/unpack.h"
 
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 #include "base/scope_exit.h"
@@ -111,18 +115,33 @@ Result<std::vector<int64_t>> UnpackAhead(const UnpackContext& context,
   });
   std::vector<UniqueFd> blobs;
   std::vector<layer::LayerJob> jobs;
-  for (const LayerPlan& layer : layers) {
+  std::vector<size_t> job_of(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerPlan& layer = layers[i];
+    if (layer.extracted) {
+      prepared.push_back({.key = layer.extracted->key, .dir = {}});
+      continue;
+    }
     BERTH_ASSIGN_OR_RETURN(Prepared p, Annotate(PrepareLayer(context, layer, true), What(layer)));
     prepared.push_back(std::move(p));
     BERTH_ASSIGN_OR_RETURN(UniqueFd blob, Annotate(context.content->Open(layer.blob), What(layer)));
     const snapshot::LayerDir& dir = prepared.back().dir;
+    job_of[i] = jobs.size();
     jobs.push_back({.input_fd = blob.get(),
                     .dir = dir.path,
                     .options = OptionsFor(context, layer, ModeOf(dir.whiteouts))});
     blobs.push_back(std::move(blob));
   }
-  std::vector<Result<layer::ApplyResult>> applied =
+  std::vector<Result<layer::ApplyResult>> jobs_applied =
       layer::ApplyParallel(jobs, static_cast<size_t>(context.parallelism));
+  std::vector<Result<layer::ApplyResult>> applied;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].extracted) {
+      applied.push_back(std::move(jobs_applied[job_of[i]]));
+    } else {
+      applied.push_back(layer::ApplyResult{.size = layers[i].extracted->size});
+    }
+  }
   for (size_t i = 0; i < layers.size(); ++i) {
     // The first real failure, not the cancellations it caused.
     if (!applied[i] && applied[i].error().kind() != ErrorKind::kCancelled) {
@@ -141,6 +160,101 @@ Result<std::vector<int64_t>> UnpackAhead(const UnpackContext& context,
 }
 
 }  // namespace
+
+// ---- LayerWriter ----
+
+LayerWriter::LayerWriter(const UnpackContext& context, LayerPlan layer, BlobWriter blob,
+                         std::string key, UniqueFd socket)
+    : context_(context),
+      layer_(std::move(layer)),
+      blob_(std::move(blob)),
+      key_(std::move(key)),
+      socket_(std::move(socket)) {}
+
+Result<std::unique_ptr<LayerWriter>> LayerWriter::Start(const UnpackContext& context,
+                                                        const LayerPlan& layer, BlobWriter blob) {
+  if (!context.snapshotter->PreparesAhead()) {
+    return Fail(ErrorKind::kFailedPrecondition,
+                What(layer) + ": the snapshotter cannot extract a layer before its parent");
+  }
+  BERTH_ASSIGN_OR_RETURN(Prepared prepared,
+                         Annotate(PrepareLayer(context, layer, true), What(layer)));
+  ScopeExit remove([&] { (void)context.snapshotter->Remove(prepared.key); });
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+    return Fail(ErrnoNow("socketpair").Wrap(What(layer)));
+  }
+  UniqueFd ours(pair[0]);
+  auto input = std::make_shared<UniqueFd>(pair[1]);
+  // A few chunks in flight, so the download and the extraction need not take turns.
+  const int buffer = 4 << 20;
+  (void)setsockopt(ours.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+  (void)setsockopt(input->get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  std::unique_ptr<LayerWriter> writer(
+      new LayerWriter(context, layer, std::move(blob), prepared.key, std::move(ours)));
+  layer::ApplyOptions options =
+      OptionsFor(writer->context_, writer->layer_, ModeOf(prepared.dir.whiteouts));
+  // The blob writer hashes the bytes; Commit compares that digest, which covers the whole blob
+  // even when the extraction stopped early.
+  options.expected_digest.reset();
+  try {
+    writer->extractor_ = std::thread(
+        [w = writer.get(), input, dir = prepared.dir.path, options = std::move(options)] {
+          w->applied_ = layer::Apply(input->get(), dir, options);
+          // Closed here so that Write sees at once that nobody reads any more.
+          input->Reset();
+        });
+  } catch (const std::system_error& e) {
+    writer->key_.clear();  // removed by `remove`
+    return Fail(ErrorKind::kResourceExhausted,
+                fmt::format("{}: start the extraction thread: {}", What(layer), e.what()));
+  }
+  remove.Dismiss();
+  return writer;
+}
+
+LayerWriter::~LayerWriter() {
+  StopExtraction();
+  if (!key_.empty()) (void)context_.snapshotter->Remove(key_);
+}
+
+void LayerWriter::StopExtraction() {
+  if (socket_) (void)shutdown(socket_.get(), SHUT_WR);
+  if (extractor_.joinable()) extractor_.join();
+  socket_.Reset();
+}
+
+Status LayerWriter::Write(std::string_view data) {
+  BERTH_TRY(blob_.Write(data));
+  while (socket_ && !data.empty()) {
+    ssize_t n = send(socket_.get(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      // The extractor stopped (its error is Commit's to report, after the digest's); the blob
+      // is still written whole.
+      if (errno != EPIPE && errno != ECONNRESET) return Fail(ErrnoNow("send to the extractor"));
+      socket_.Reset();
+      break;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Ok();
+}
+
+Result<ExtractedLayer> LayerWriter::Commit() {
+  StopExtraction();
+  const std::string what = What(layer_);
+  const Digest& digest = blob_.digest();
+  if (digest != layer_.blob) {
+    return Fail(ErrorKind::kDataLoss, fmt::format("{}: digest mismatch: content is {}, expected {}",
+                                                  what, digest.String(), layer_.blob.String()));
+  }
+  if (!applied_) return Fail(ErrorKind::kInternal, what + ": the extraction did not run");
+  if (!*applied_) return Fail(std::move(*applied_).error().Wrap(what));
+  BERTH_TRY(Annotate(blob_.Commit(layer_.blob), what));
+  ExtractedLayer extracted{.key = std::exchange(key_, {}), .size = (*applied_)->size};
+  return extracted;
+}
 
 std::string ShortId(const Digest& digest) { return digest.hex.substr(0, 12); }
 

@@ -17,41 +17,58 @@ bool IsPullable(std::string_view media_type) {
 
 // Download is one blob's transfer state across resumes.
 struct Download {
-  image::store::ImageStore& store;
-  image::store::Lease& lease;
   const oci::Descriptor& descriptor;
-  std::optional<image::store::BlobWriter> writer;
+  const OpenBlobSink& open;
+  std::unique_ptr<BlobSink> sink;
   int64_t last_report = -1;
 };
+
+// StoreSink writes a blob into the content store alone.
+class StoreSink : public BlobSink {
+ public:
+  StoreSink(image::store::BlobWriter writer, Digest digest)
+      : writer_(std::move(writer)), digest_(std::move(digest)) {}
+  Status Write(std::string_view data) override { return writer_.Write(data); }
+  int64_t size() const override { return writer_.size(); }
+  Status Commit() override {
+    return writer_.Commit(digest_).map([](const auto&) {});
+  }
+
+ private:
+  image::store::BlobWriter writer_;
+  Digest digest_;
+};
+
+Status OpenSink(Download& d) {
+  d.sink.reset();
+  BERTH_ASSIGN_OR_RETURN(d.sink, d.open());
+  return Ok();
+}
 
 // kReportStep is how many bytes pass between two progress reports of one blob.
 constexpr int64_t kReportStep = 512 << 10;
 
 Status Attempt(Session& session, Download& d, const BlobProgress& progress,
                const std::function<bool()>& stop) {
-  const int64_t offset = d.writer ? d.writer->size() : 0;
+  const int64_t offset = d.sink ? d.sink->size() : 0;
   HttpRequest request;
   if (offset > 0) request.headers.emplace_back("Range", RangeHeaderValue(offset));
   request.on_start = [&](long status, const HttpHeaders& headers) -> Status {
     HttpResponse head{.status = status, .headers = headers, .body = {}, .url = {}};
     BERTH_ASSIGN_OR_RETURN(ResumeAction action, DecideResume(status, head.Header("Content-Range"),
                                                              offset, d.descriptor.size));
-    if (action == ResumeAction::kRestart || !d.writer) {
-      d.writer.reset();
-      BERTH_ASSIGN_OR_RETURN(image::store::BlobWriter writer, d.store.NewBlobWriter(d.lease));
-      d.writer.emplace(std::move(writer));
-    }
+    if (action == ResumeAction::kRestart || !d.sink) return OpenSink(d);
     return Ok();
   };
   request.on_data = [&](std::string_view data) -> Status {
     if (stop && stop()) return Fail(ErrorKind::kCancelled, "cancelled");
-    if (d.writer->size() + static_cast<int64_t>(data.size()) > d.descriptor.size) {
+    if (d.sink->size() + static_cast<int64_t>(data.size()) > d.descriptor.size) {
       return Fail(
           ErrorKind::kDataLoss,
           fmt::format("the registry sends more than the {} bytes of the blob", d.descriptor.size));
     }
-    BERTH_TRY(d.writer->Write(data));
-    const int64_t size = d.writer->size();
+    BERTH_TRY(d.sink->Write(data));
+    const int64_t size = d.sink->size();
     if (progress && (size - d.last_report >= kReportStep || size == d.descriptor.size)) {
       d.last_report = size;
       return progress(size);
@@ -110,10 +127,9 @@ Result<FetchedManifest> FetchManifest(Session& session, const std::string& refer
   return manifest;
 }
 
-Status FetchBlob(Session& session, image::store::ImageStore& store, image::store::Lease& lease,
-                 const oci::Descriptor& descriptor, const BlobProgress& progress,
-                 const std::function<bool()>& stop) {
-  Download d{.store = store, .lease = lease, .descriptor = descriptor, .writer = {}};
+Status FetchBlobInto(Session& session, const oci::Descriptor& descriptor, const OpenBlobSink& open,
+                     const BlobProgress& progress, const std::function<bool()>& stop) {
+  Download d{.descriptor = descriptor, .open = open, .sink = {}};
   for (int attempt = 0;; ++attempt) {
     Status fetched = Attempt(session, d, progress, stop);
     if (fetched) break;
@@ -122,19 +138,27 @@ Status FetchBlob(Session& session, image::store::ImageStore& store, image::store
       return fetched;
     }
     log::Info("pull: resuming blob {} at byte {}: {}", descriptor.digest.String(),
-              d.writer ? d.writer->size() : 0, fetched.error().message());
+              d.sink ? d.sink->size() : 0, fetched.error().message());
   }
-  if (!d.writer) {
-    BERTH_ASSIGN_OR_RETURN(image::store::BlobWriter writer, store.NewBlobWriter(lease));
-    d.writer.emplace(std::move(writer));
-  }
-  if (d.writer->size() != descriptor.size) {
+  if (!d.sink) BERTH_TRY(OpenSink(d));
+  if (d.sink->size() != descriptor.size) {
     return Fail(ErrorKind::kDataLoss,
                 fmt::format("fetch blob {}: got {} bytes, the manifest says {}",
-                            descriptor.digest.String(), d.writer->size(), descriptor.size));
+                            descriptor.digest.String(), d.sink->size(), descriptor.size));
   }
-  return Annotate(d.writer->Commit(descriptor.digest), "fetch blob " + descriptor.digest.String())
-      .map([](const auto&) {});
+  return Annotate(d.sink->Commit(), "fetch blob " + descriptor.digest.String());
+}
+
+Status FetchBlob(Session& session, image::store::ImageStore& store, image::store::Lease& lease,
+                 const oci::Descriptor& descriptor, const BlobProgress& progress,
+                 const std::function<bool()>& stop) {
+  return FetchBlobInto(
+      session, descriptor,
+      [&]() -> Result<std::unique_ptr<BlobSink>> {
+        BERTH_ASSIGN_OR_RETURN(image::store::BlobWriter writer, store.NewBlobWriter(lease));
+        return std::make_unique<StoreSink>(std::move(writer), descriptor.digest);
+      },
+      progress, stop);
 }
 
 }  // namespace berth::registry::client

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/digest.h"
 #include "base/result.h"
@@ -43,8 +45,29 @@ std::string MediaTypeOf(std::string_view content_type, std::string_view body);
 // Called with the bytes of the blob received so far.
 using BlobProgress = std::function<Status(int64_t current)>;
 
+// BlobSink receives the bytes of one blob in order: the content store's BlobWriter, or a
+// LayerWriter that also extracts the layer (image/store/unpack.h).
+class BlobSink {
+ public:
+  virtual ~BlobSink() = default;
+  virtual Status Write(std::string_view data) = 0;
+  virtual int64_t size() const = 0;
+  // Commit checks the bytes against the blob's digest (kDataLoss) and keeps them.
+  virtual Status Commit() = 0;
+};
+
+// OpenBlobSink makes a fresh sink each time a transfer starts (over); the previous one is
+// destroyed (discarding what it held) before the next is made.
+using OpenBlobSink = std::function<Result<std::unique_ptr<BlobSink>>()>;
+
+// FetchBlobInto streams the blob of descriptor into a sink from open, resumed after a broken
+// connection, and returns once the sink has committed it. stop, when it returns true, cancels
+// the download (kCancelled).
+Status FetchBlobInto(Session& session, const oci::Descriptor& descriptor, const OpenBlobSink& open,
+                     const BlobProgress& progress, const std::function<bool()>& stop = {});
+
 // FetchBlob streams the blob of descriptor into the store, held by lease, and returns once it is
-// committed. stop, when it returns true, cancels the download (kCancelled).
+// committed.
 Status FetchBlob(Session& session, image::store::ImageStore& store, image::store::Lease& lease,
                  const oci::Descriptor& descriptor, const BlobProgress& progress,
                  const std::function<bool()>& stop = {});

@@ -5,10 +5,11 @@
 #include <algorithm>
 
 #include "base/log.h"
-#include "image/store/unpack.h"
+#include "image/metadata/chain_id.h"
 #include "oci/image_spec_json.h"
 #include "oci/platform.h"
 #include "registry/client/blob_fetch.h"
+#include "registry/client/tags.h"
 
 namespace berth::registry::client {
 namespace {
@@ -32,6 +33,32 @@ std::optional<ProgressLine> StoreEvent(const store::ProgressEvent& event) {
       return std::nullopt;
   }
 }
+
+// StatusLine is docker's last line of a pull: whether name (a tag, or a repository whose tags
+// were all pulled) now leads to something new.
+ProgressLine StatusLine(bool up_to_date, const image::Reference& name) {
+  return Line(fmt::format("Status: {} for {}",
+                          up_to_date ? "Image is up to date" : "Downloaded newer image",
+                          name.FamiliarString()));
+}
+
+// LayerSink writes a layer blob through a LayerWriter and keeps the extracted layer for PutImage.
+class LayerSink : public BlobSink {
+ public:
+  LayerSink(std::unique_ptr<store::LayerWriter> writer,
+            std::optional<store::ExtractedLayer>& extracted)
+      : writer_(std::move(writer)), extracted_(extracted) {}
+  Status Write(std::string_view data) override { return writer_->Write(data); }
+  int64_t size() const override { return writer_->size(); }
+  Status Commit() override {
+    BERTH_ASSIGN_OR_RETURN(extracted_, writer_->Commit());
+    return Ok();
+  }
+
+ private:
+  std::unique_ptr<store::LayerWriter> writer_;
+  std::optional<store::ExtractedLayer>& extracted_;
+};
 
 }  // namespace
 
@@ -92,29 +119,92 @@ Result<std::unique_ptr<Pull>> Pull::Resolve(store::ImageStore& store, image::Ref
   return pull;
 }
 
-Status Pull::FetchLayers(store::Lease& lease, const std::vector<oci::Descriptor>& layers,
-                         const LineSink& sink) {
-  return RunParallel(layers.size(), options_.concurrent_downloads,
-                     [&](size_t i, const std::function<bool()>& stop) -> Status {
-                       const oci::Descriptor& layer = layers[i];
-                       const std::string id = store::ShortId(layer.digest);
-                       BERTH_TRY(FetchBlob(
-                           *session_, store_, lease, layer,
-                           [&](int64_t current) {
-                             return sink({.status = "Downloading",
-                                          .id = id,
-                                          .current = current,
-                                          .total = layer.size,
-                                          .with_bar = true});
-                           },
-                           stop));
-                       BERTH_TRY(sink(Line("Verifying Checksum", id)));
-                       return sink(Line("Download complete", id));
-                     });
+Status Pull::FetchLayers(store::Lease& lease, const std::vector<LayerFetch>& fetches,
+                         store::ImageInput& input, const LineSink& sink) {
+  return RunParallel(
+      fetches.size(), options_.concurrent_downloads,
+      [&](size_t i, const std::function<bool()>& stop) -> Status {
+        const LayerFetch& fetch = fetches[i];
+        const oci::Descriptor& layer = fetch.descriptor;
+        const std::string id = store::ShortId(layer.digest);
+        const BlobProgress progress = [&](int64_t current) {
+          return sink({.status = "Downloading",
+                       .id = id,
+                       .current = current,
+                       .total = layer.size,
+                       .with_bar = true});
+        };
+        if (fetch.plan) {
+          const store::ProgressSink extracting = [&](const store::ProgressEvent& event) {
+            std::optional<ProgressLine> line = StoreEvent(event);
+            return line ? sink(*line) : Ok();
+          };
+          std::optional<store::ExtractedLayer>& extracted = input.layers[fetch.index].extracted;
+          BERTH_TRY(FetchBlobInto(
+              *session_, layer,
+              [&]() -> Result<std::unique_ptr<BlobSink>> {
+                BERTH_ASSIGN_OR_RETURN(std::unique_ptr<store::LayerWriter> writer,
+                                       store_.NewLayerWriter(lease, *fetch.plan, extracting));
+                return std::make_unique<LayerSink>(std::move(writer), extracted);
+              },
+              progress, stop));
+        } else {
+          BERTH_TRY(FetchBlob(*session_, store_, lease, layer, progress, stop));
+        }
+        BERTH_TRY(sink(Line("Verifying Checksum", id)));
+        return sink(Line("Download complete", id));
+      });
+}
+
+Result<std::vector<Pull::LayerFetch>> Pull::PlanLayers(store::Lease& lease,
+                                                       const oci::Manifest& manifest,
+                                                       store::ImageInput& input,
+                                                       const LineSink& sink) {
+  BERTH_ASSIGN_OR_RETURN(std::string config_bytes, store_.ReadBlob(manifest.config.digest));
+  BERTH_ASSIGN_OR_RETURN(oci::ImageConfig config, oci::DecodeImageConfig(config_bytes));
+  const std::vector<Digest>& diff_ids = config.rootfs.diff_ids;
+  if (diff_ids.size() != manifest.layers.size()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                fmt::format("the config lists {} layers, the manifest {}", diff_ids.size(),
+                            manifest.layers.size()));
+  }
+  const std::vector<Digest> chains = metadata::ChainIds(diff_ids);
+  // A layer is extracted while it downloads where the snapshotter can extract it before its
+  // parent, unless its snapshot exists already (from a blob compressed otherwise, say).
+  const bool stream = store_.snapshotter().PreparesAhead();
+  std::vector<LayerFetch> fetches;
+  for (size_t i = 0; i < manifest.layers.size(); ++i) {
+    const oci::Descriptor& layer = manifest.layers[i];
+    BERTH_TRY(lease.HoldBlob(layer.digest));
+    BERTH_ASSIGN_OR_RETURN(bool have, store_.content().Exists(layer.digest));
+    input.layers.push_back({.digest = layer.digest, .media_type = layer.media_type});
+    BERTH_TRY(
+        sink(Line(have ? "Already exists" : "Pulling fs layer", store::ShortId(layer.digest))));
+    if (have) continue;
+    LayerFetch fetch{.descriptor = layer, .index = i, .plan = {}};
+    const std::string chain = chains[i].String();
+    BERTH_TRY(lease.HoldLayer(chains[i]));
+    BERTH_TRY(lease.HoldSnapshot(chain));
+    Result<image::snapshot::Info> committed = store_.snapshotter().Stat(chain);
+    if (!committed && committed.error().kind() != ErrorKind::kNotFound) {
+      return Fail(std::move(committed).error());
+    }
+    if (stream && !committed) {
+      fetch.plan = store::LayerPlan{.blob = layer.digest,
+                                    .blob_size = layer.size,
+                                    .diff_id = diff_ids[i],
+                                    .chain = chain,
+                                    .parent = i == 0 ? "" : chains[i - 1].String(),
+                                    .extracted = {}};
+    }
+    fetches.push_back(std::move(fetch));
+  }
+  return fetches;
 }
 
 Result<PullResult> Pull::RunHeld(store::Lease& lease, const LineSink& raw_sink) {
-  SerialisedSink sink(raw_sink);
+  SerialisedSink serialised(raw_sink);
+  const LineSink sink = [&](const ProgressLine& line) { return serialised(line); };
   const bool by_digest = reference_.digest.has_value();
   BERTH_TRY(sink(Line("Pulling from " + reference_.path,
                       by_digest ? reference_.digest->String() : reference_.tag)));
@@ -139,36 +229,22 @@ Result<PullResult> Pull::RunHeld(store::Lease& lease, const LineSink& raw_sink) 
   Result<metadata::ImageRecord> before = store_.catalog().Resolve(reference_.String());
   const bool up_to_date = before && before->id == manifest.config.digest;
 
-  std::vector<oci::Descriptor> missing;
+  // The config first (it is small): its diff ids name the snapshots the layers are extracted
+  // into while they download. As docker does, its download is not shown.
   BERTH_TRY(lease.HoldBlob(manifest.config.digest));
   BERTH_ASSIGN_OR_RETURN(bool have_config, store_.content().Exists(manifest.config.digest));
-  if (!have_config) missing.push_back(manifest.config);
-  std::vector<oci::Descriptor> layers_missing;
-  for (const oci::Descriptor& layer : manifest.layers) {
-    BERTH_TRY(lease.HoldBlob(layer.digest));
-    BERTH_ASSIGN_OR_RETURN(bool have, store_.content().Exists(layer.digest));
-    input.layers.push_back({.digest = layer.digest, .media_type = layer.media_type});
-    BERTH_TRY(
-        sink(Line(have ? "Already exists" : "Pulling fs layer", store::ShortId(layer.digest))));
-    if (!have) missing.push_back(layer);
-  }
-  BERTH_TRY(FetchLayers(lease, missing, [&](const ProgressLine& event) {
-    // The config is fetched like a layer but, as docker does, not shown.
-    if (!have_config && event.id == store::ShortId(manifest.config.digest)) return Status(Ok());
-    return sink(event);
-  }));
+  if (!have_config) BERTH_TRY(FetchBlob(*session_, store_, lease, manifest.config, {}));
+  BERTH_ASSIGN_OR_RETURN(std::vector<LayerFetch> fetches, PlanLayers(lease, manifest, input, sink));
+  BERTH_TRY(FetchLayers(lease, fetches, input, sink));
   BERTH_TRY(store_.PutImage(lease, input, [&](const store::ProgressEvent& event) -> Status {
     std::optional<ProgressLine> line = StoreEvent(event);
     return line ? sink(*line) : Ok();
   }));
   BERTH_TRY(sink(Line("Digest: " + top.String())));
-  BERTH_TRY(sink(Line(fmt::format("Status: {} for {}",
-                                  up_to_date ? "Image is up to date" : "Downloaded newer image",
-                                  reference_.FamiliarString()))));
   return PullResult{.id = manifest.config.digest, .digest = top, .up_to_date = up_to_date};
 }
 
-Result<PullResult> Pull::Run(const LineSink& sink) {
+Result<PullResult> Pull::RunTag(const LineSink& sink) {
   Result<PullResult> result = [&]() -> Result<PullResult> {
     BERTH_ASSIGN_OR_RETURN(store::Lease lease, store_.NewLease("pull"));
     return RunHeld(lease, sink);
@@ -179,6 +255,46 @@ Result<PullResult> Pull::Run(const LineSink& sink) {
     }
   }
   return Annotate(std::move(result), "pull " + reference_.FamiliarString());
+}
+
+Result<PullResult> Pull::Run(const LineSink& sink) {
+  BERTH_ASSIGN_OR_RETURN(PullResult result, RunTag(sink));
+  BERTH_TRY(sink(StatusLine(result.up_to_date, reference_)));
+  return result;
+}
+
+Result<std::vector<std::unique_ptr<Pull>>> Pull::ResolveAll(store::ImageStore& store,
+                                                            const image::Reference& repository,
+                                                            const PullOptions& options) {
+  BERTH_TRY(ValidateRegistryConfig(options.registry));
+  Session session(Endpoints(options.registry, repository.domain), repository.path,
+                  options.credentials, "pull");
+  Result<std::vector<std::string>> tags = ListTags(session);
+  if (!tags && tags.error().kind() == ErrorKind::kNotFound) {
+    return Fail(ErrorKind::kNotFound,
+                fmt::format("repository {} not found: {}", repository.FamiliarString(),
+                            tags.error().message().substr(tags.error().message().find(": ") + 2)));
+  }
+  BERTH_TRY(tags);
+  std::vector<std::unique_ptr<Pull>> pulls;
+  for (const std::string& tag : *tags) {
+    image::Reference reference = repository;
+    reference.tag = tag;
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Pull> pull, Resolve(store, reference, options));
+    pulls.push_back(std::move(pull));
+  }
+  return pulls;
+}
+
+Result<bool> Pull::RunAll(const std::vector<std::unique_ptr<Pull>>& pulls,
+                          const image::Reference& repository, const LineSink& sink) {
+  bool up_to_date = true;
+  for (const std::unique_ptr<Pull>& pull : pulls) {
+    BERTH_ASSIGN_OR_RETURN(PullResult result, pull->RunTag(sink));
+    up_to_date = up_to_date && result.up_to_date;
+  }
+  BERTH_TRY(sink(StatusLine(up_to_date, repository)));
+  return up_to_date;
 }
 
 }  // namespace berth::registry::client

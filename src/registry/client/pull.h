@@ -1,9 +1,10 @@
 // Pulling an image from a registry into the image store, as `docker pull` does: the manifest of
 // a tag or digest (OCI or docker schema 2), through an index or manifest list to the manifest of
-// the wanted platform; the config and the layers not yet in the content store fetched in
-// parallel (each streamed into the store, hashed, verified, resumed after a broken connection);
-// then the image unpacked and recorded by the store (image/store's UnpackImage, which extracts
-// the layers in parallel) with its tag and its repo digest. Progress is docker's pull stream.
+// the wanted platform; the config, then the layers not yet in the content store fetched in
+// parallel (each streamed into the store, hashed, verified, resumed after a broken connection,
+// and on overlay extracted into its snapshot while it downloads: image/store's LayerWriter);
+// then the image recorded by the store (PutImage commits the extracted layers base first and
+// unpacks any other) with its tag and its repo digest. Progress is docker's pull stream.
 // Everything is held by one lease: on error nothing is recorded and what was written is
 // collected. A Pull belongs to one thread; its work runs on threads of its own.
 #pragma once
@@ -19,6 +20,7 @@
 #include "base/result.h"
 #include "image/reference/reference.h"
 #include "image/store/image_store.h"
+#include "image/store/unpack.h"
 #include "oci/image_spec.h"
 #include "registry/client/auth.h"
 #include "registry/client/hosts.h"
@@ -60,6 +62,17 @@ class Pull {
   // lines to sink (serialised) from "Pulling from" to "Status: ...".
   Result<PullResult> Run(const LineSink& sink);
 
+  // ResolveAll resolves every tag the registry lists for repository (a reference without tag or
+  // digest), as `docker pull --all-tags` does; an unknown repository fails before any progress.
+  static Result<std::vector<std::unique_ptr<Pull>>> ResolveAll(image::store::ImageStore& store,
+                                                               const image::Reference& repository,
+                                                               const PullOptions& options);
+  // RunAll runs pulls one after the other, each with its lines up to "Digest: ...", then sends
+  // one status line for repository: "Image is up to date" when every tag was. Stops at the first
+  // failure (the tags pulled before it stay).
+  static Result<bool> RunAll(const std::vector<std::unique_ptr<Pull>>& pulls,
+                             const image::Reference& repository, const LineSink& sink);
+
   const image::Reference& reference() const { return reference_; }
 
  private:
@@ -70,9 +83,23 @@ class Pull {
         options_(std::move(options)),
         session_(std::move(session)) {}
 
+  // A layer blob to download: into the content store alone, or extracted meanwhile (plan).
+  struct LayerFetch {
+    oci::Descriptor descriptor;
+    size_t index = 0;  // in the manifest
+    std::optional<image::store::LayerPlan> plan;
+  };
+
+  // RunTag is Run without the status line.
+  Result<PullResult> RunTag(const LineSink& sink);
   Result<PullResult> RunHeld(image::store::Lease& lease, const LineSink& sink);
-  Status FetchLayers(image::store::Lease& lease, const std::vector<oci::Descriptor>& layers,
-                     const LineSink& sink);
+  // PlanLayers fills input's layers from the manifest (the config read from the store), sends
+  // "Already exists" or "Pulling fs layer" for each, and returns the blobs to download.
+  Result<std::vector<LayerFetch>> PlanLayers(image::store::Lease& lease,
+                                             const oci::Manifest& manifest,
+                                             image::store::ImageInput& input, const LineSink& sink);
+  Status FetchLayers(image::store::Lease& lease, const std::vector<LayerFetch>& fetches,
+                     image::store::ImageInput& input, const LineSink& sink);
 
   image::store::ImageStore& store_;
   image::Reference reference_;

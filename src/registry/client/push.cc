@@ -98,7 +98,9 @@ Result<std::string> Pusher::Mount(const Digest& digest, const std::optional<Dige
 Status Pusher::Upload(const oci::Descriptor& blob, std::string location, bool show,
                       const std::function<bool()>& stop) {
   const std::string id = store::ShortId(blob.digest);
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, store_.OpenBlob(blob.digest));
+  // Not re-hashed before it is sent: the registry checks the digest of what it receives (the
+  // final PUT's ?digest=) and refuses a blob that does not match.
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, store_.content().Open(blob.digest));
   auto progress = [&](int64_t done) {
     // Progress lines from libcurl's thread are best effort: the sink's error surfaces at the end.
     (void)Report(

@@ -171,6 +171,10 @@ Result<HttpResponse> Perform(const TlsOptions& tls, const HttpRequest& request) 
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/0.1 (registry client)");
+  // Larger buffers than libcurl's 16 KiB (download) and 64 KiB (upload): a blob then reaches
+  // its sink, and leaves its file, in a few hundred calls per 100 MB rather than thousands.
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
+  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
