@@ -15,9 +15,14 @@ build_pkgs=(
 test_pkgs=(busybox-static jq iproute2 util-linux procps xz-utils bzip2 sqlite3)
 # The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl; for the
 # registries skopeo, htpasswd and Debian's docker-registry (the reference server, started by the
-# tests on loopback); nft to clear berth's table after the network test. docker.io also brings
-# dockerd and containerd, which bench/berthd_run.sh starts on private roots as peers.
-client_pkgs=(docker.io python3-docker curl skopeo apache2-utils docker-registry nftables)
+# tests on loopback); nft to clear berth's table after the network test; openssl for the TLS
+# test's certificates and python3-cryptography for the registry auth test's token server.
+# docker.io also brings dockerd and containerd, which bench/berthd_run.sh starts on private roots
+# as peers.
+client_pkgs=(
+  docker.io python3-docker curl skopeo apache2-utils docker-registry nftables openssl
+  python3-cryptography
+)
 peer_pkgs=(hyperfine crun runc podman time tar umoci mmdebstrap e2fsprogs wrk)
 # libFuzzer comes with clang (cmake -DBERTH_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++).
 fuzz_pkgs=(clang)
