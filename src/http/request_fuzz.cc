@@ -86,7 +86,7 @@ std::string Serve(std::string_view input) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) Abort("socketpair failed");
   berth::UniqueFd client(fds[0]);
   http::SocketGuard guard(fds[1]);
-  std::thread serving([&] { server.Serve(berth::UniqueFd(fds[1]), AF_UNIX, &guard); });
+  std::thread serving([&] { server.Serve(berth::UniqueFd(fds[1]), AF_UNIX, nullptr, &guard); });
   std::thread sending([&] {
     std::string_view rest = input;
     while (!rest.empty()) {
