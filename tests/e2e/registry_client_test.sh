@@ -28,6 +28,16 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# The registries run in the subshells of $(start_registry ...): their pids are kept in files.
+stop_registries() {
+  local pidfile
+  for pidfile in "$work"/registry-*.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+  done
+  berthd_cleanup
+}
+trap stop_registries EXIT
+
 # start_registry NAME [AUTH_YAML]: docker-registry on a free loopback port; prints host:port.
 start_registry() {
   local name="$1" auth="${2:-}" port
@@ -42,6 +52,7 @@ http: {addr: "127.0.0.1:$port"}
 $auth
 YAML
   docker-registry serve "$work/$name.yml" >>"$work/$name.log" 2>&1 &
+  echo $! >"$work/registry-$name.pid"
   for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "127.0.0.1:$port"; return 0; }
     sleep 0.05
