@@ -1,8 +1,8 @@
 // The registry server's command line, shared by `berth-registry` and `berth registry`: `serve`
 // (the distribution API v2 over a root directory on a TCP address until SIGINT or SIGTERM, with
-// Basic or token authentication, over HTTPS with --tls-cert and --tls-key) and `gc` (delete the blobs no manifest references, while no
-// server runs on the root). Run from a program's main thread before it starts other threads: it
-// blocks SIGINT and SIGTERM, which serve waits for.
+// Basic or token authentication, over HTTPS with --tls-cert and --tls-key) and `gc` (delete the
+// blobs no manifest references, while no server runs on the root). Run from a program's main thread
+// before it starts other threads: it blocks SIGINT and SIGTERM, which serve waits for.
 #pragma once
 
 #include <string>
