@@ -26,6 +26,8 @@
 # takes that berth binary instead of building one. Prints markdown tables for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 runs=${1:-30}
 rounds=${2:-3}
 detached=20
@@ -185,31 +187,7 @@ berthd_rss_start=$(rss_kb "$berthd_pid")
 "$docker_cli" -H "unix://$b_sock" import "$work/rootfs.tar" "$image" >/dev/null
 
 # ---- containerd and dockerd ----
-# containerd's own defaults would use /var/lib/containerd, /run/containerd and /opt/containerd;
-# the CRI plugin is disabled as in docker's packaging of containerd.
-cat >"$work/containerd/config.toml" <<EOF
-version = 2
-root = "$work/containerd/root"
-state = "$work/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$ctd_sock"
-[ttrpc]
-  address = "$ctd_sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$work/containerd/opt"
-EOF
-/usr/bin/containerd --config "$work/containerd/config.toml" >"$work/containerd/log" 2>&1 &
-containerd_pid=$!
-for _ in $(seq 300); do
-  [ -S "$ctd_sock" ] && break
-  sleep 0.1
-done
-[ -S "$ctd_sock" ] || { cat "$work/containerd/log" >&2; exit 1; }
+start_containerd "$work/containerd" "$ctd_sock" || exit 1
 echo '{}' >"$work/dockerd/daemon.json"
 /usr/sbin/dockerd --data-root "$work/dockerd/data" --exec-root "$work/dockerd/exec" \
   --pidfile "$work/dockerd/dockerd.pid" -H "unix://$d_sock" --containerd "$ctd_sock" \

@@ -25,3 +25,35 @@ scratch_ext4() {
   mkdir -p "$2"
   mount -o loop,discard "$1" "$2"
 }
+
+# start_containerd DIR SOCKET starts containerd with its root, state, sockets and opt path under
+# DIR (containerd's defaults would be /var/lib/containerd, /run/containerd and /opt/containerd),
+# the CRI plugin disabled as in docker's packaging; it sets containerd_pid and waits for SOCKET.
+start_containerd() {
+  local dir=$1 sock=$2
+  cat >"$dir/config.toml" <<EOF
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$dir/opt"
+EOF
+  /usr/bin/containerd --config "$dir/config.toml" >"$dir/log" 2>&1 &
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  containerd_pid=$!
+  for _ in $(seq 300); do
+    [ -S "$sock" ] && return 0
+    sleep 0.1
+  done
+  cat "$dir/log" >&2
+  return 1
+}

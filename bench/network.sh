@@ -18,6 +18,8 @@
 # Prints markdown tables for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 berthd=$(realpath "$1")
 seconds=${2:-10}
 runs=${3:-20}
@@ -91,28 +93,7 @@ wait_for_ping "$b_sock" "$berthd_pid" "$work/berthd.log"
 b import "$work/rootfs.tar" bb:latest >/dev/null
 
 # ---- containerd and dockerd, on a bridge of their own ----
-cat >"$work/containerd/config.toml" <<EOF
-version = 2
-root = "$work/containerd/root"
-state = "$work/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$ctd_sock"
-[ttrpc]
-  address = "$ctd_sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$work/containerd/opt"
-EOF
-/usr/bin/containerd --config "$work/containerd/config.toml" >"$work/containerd/log" 2>&1 &
-containerd_pid=$!
-for _ in $(seq 300); do
-  [ -S "$ctd_sock" ] && break
-  sleep 0.1
-done
+start_containerd "$work/containerd" "$ctd_sock" || exit 1
 ip link add "$d_bridge" type bridge
 ip addr add 10.199.0.1/24 dev "$d_bridge"
 ip link set "$d_bridge" up
