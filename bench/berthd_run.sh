@@ -98,17 +98,6 @@ berth_shims() {
 containerd_shims() { pids_of containerd-shim-runc-v2 "-address $ctd_sock"; }
 conmons() { pids_of conmon "$work/podman/"; }
 
-# stop_process PID: SIGTERM, up to 20 s for it to exit, then SIGKILL.
-stop_process() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 200); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-
 # remove-*.sh: every container of one peer (scripts, so that hyperfine's --prepare can run them).
 write_removers() {
   local sock
@@ -149,18 +138,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# wait_for_ping SOCKET PID LOG: until the Engine API on SOCKET answers, or fails with LOG.
-wait_for_ping() {
-  for _ in $(seq 300); do
-    curl -sf --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$3" >&2
-  echo "berthd_run.sh: the daemon on $1 did not start" >&2
-  exit 1
-}
 
 # rss_kb PID: VmRSS in KiB; pss_kb PID: the PSS of every mapping in KiB.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

@@ -57,3 +57,32 @@ EOF
   cat "$dir/log" >&2
   return 1
 }
+
+# stop_process PID: SIGTERM, up to 20 s for it to exit, then SIGKILL.
+stop_process() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 200); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# wait_for_ping SOCKET PID LOG: until the Engine API on SOCKET answers; if the daemon PID ends
+# first or 30 s pass, LOG is shown and the script exits.
+wait_for_ping() {
+  for _ in $(seq 300); do
+    curl -sf --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$3" >&2
+  echo "$(basename "$0"): the daemon on $1 did not start" >&2
+  exit 1
+}
+
+# free_port: a TCP port of 127.0.0.1 free at the moment.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -39,15 +39,6 @@ for path in /etc/docker/key.json /run/docker; do
 done
 iptables-save >"$work/iptables.rules"
 
-stop_process() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 200); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   set +e
   [ -n "$iperf_pid" ] && kill "$iperf_pid" 2>/dev/null
@@ -66,17 +57,6 @@ cleanup() {
   rm -rf "${created_outside[@]}" "$work"
 }
 trap cleanup EXIT
-
-wait_for_ping() {
-  for _ in $(seq 300); do
-    curl -sf --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$3" >&2
-  echo "network.sh: the daemon on $1 did not start" >&2
-  exit 1
-}
 
 rootfs=${BERTH_BUILD_DIR:-build}/fixtures/busybox-rootfs
 bash tests/fixtures/make-busybox-rootfs.sh "$rootfs" >/dev/null

@@ -129,7 +129,6 @@ raw[five]=$(uncompressed "$work"/five-*.tgz)
 blob[five]=$(cat "$work"/five-*.tgz | wc -c)
 
 # --- the registry, berthd, the images in each client ---
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 reg="127.0.0.1:$(free_port)"
 echo "$reg" >"$work/registry.addr"
 cat >"$work/registry.yml" <<YAML

@@ -13,6 +13,8 @@
 # hyperfine's --prepare to empty and restart one registry.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # start NAME WORK: empties NAME's root and starts it; its pid goes to WORK/NAME.pid.
 start() {
@@ -61,7 +63,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 echo "$registry_bin" >"$work/berth.bin"
 echo "127.0.0.1:$(free_port)" >"$work/berth.addr"
 echo "127.0.0.1:$(free_port)" >"$work/reference.addr"
