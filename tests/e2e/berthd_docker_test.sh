@@ -54,7 +54,7 @@ record $? "GraphDriver.Data names the layer's tree and work directory" "$upper"
 
 # ---- save, rmi, load ----
 d save -o "$work/saved.tar" bb:1 registry.local:5000/team/bb:2 2>&1
-tar -tf "$work/saved.tar" | grep -qx manifest.json
+tar -tf "$work/saved.tar" | grep -x manifest.json >/dev/null
 record $? "docker save writes a docker archive"
 removed="$(d rmi bb:1 registry.local:5000/team/bb:2 2>&1 | tr '\n' ' ')"
 [[ "$removed" == *"Untagged: bb:1"*"Deleted: $id"* ]]
