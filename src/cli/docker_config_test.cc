@@ -70,25 +70,14 @@ TEST(DockerConfig, ServerKeysAndHeader) {
 
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
-// A credential helper as docker-credential-* programs are: it keeps each login in a file named
-// after the server, beside itself.
-constexpr std::string_view kHelper = R"sh(#!/bin/sh
-dir="$(dirname "$0")/keys"
-mkdir -p "$dir"
-read -r input || true
-case "$1" in
-store) printf '%s' "$input" >"$dir/$(printf '%s' "$input" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')" ;;
-get|erase)
-  [ -f "$dir/$input" ] || { echo "credentials not found in native keychain"; exit 1; }
-  if [ "$1" = get ]; then cat "$dir/$input"; else rm "$dir/$input"; fi ;;
-*) echo "unknown action $1"; exit 1 ;;
-esac
-)sh";
+// The tests' credential helper (tests/fixtures/docker-credential-testfile): it keeps each login
+// in a file named after the server, in keys/ beside itself.
+constexpr const char* kHelper = BERTH_CREDENTIAL_HELPER_FIXTURE;
 
 class CredentialHelperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(WriteFile(dir_ / "docker-credential-test", kHelper));
+    ASSERT_TRUE(WriteFile(dir_ / "docker-credential-test", ReadFile(kHelper).value()));
     ASSERT_EQ(chmod((dir_ / "docker-credential-test").c_str(), 0755), 0);
     const char* path = std::getenv("PATH");
     saved_path_ = path != nullptr ? path : "";

@@ -80,6 +80,10 @@ std::string_view CompressionName(Compression compression) {
       return "gzip";
     case Compression::kZstd:
       return "zstd";
+    case Compression::kXz:
+      return "xz";
+    case Compression::kBzip2:
+      return "bzip2";
   }
   return "none";
 }

@@ -76,8 +76,11 @@ bool IsLayerMediaType(std::string_view media_type);
 // An OCI non-distributable or Docker foreign layer.
 bool IsNondistributableLayerMediaType(std::string_view media_type);
 
-enum class Compression { kNone, kGzip, kZstd };
-std::string_view CompressionName(Compression compression);  // "none", "gzip", "zstd"
+// The compressions of layer blobs and image archives. The layer media types name gzip and zstd;
+// docker reads archives compressed with xz and bzip2 too.
+enum class Compression { kNone, kGzip, kZstd, kXz, kBzip2 };
+// CompressionName is "none", "gzip", "zstd", "xz" or "bzip2".
+std::string_view CompressionName(Compression compression);
 
 // LayerCompression is the compression a layer media type implies; nullopt when media_type is not
 // a layer media type.

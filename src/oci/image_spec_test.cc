@@ -64,6 +64,8 @@ TEST(ImageSpecTest, LayerCompressionFollowsTheMediaType) {
   EXPECT_EQ(CompressionName(Compression::kNone), "none");
   EXPECT_EQ(CompressionName(Compression::kGzip), "gzip");
   EXPECT_EQ(CompressionName(Compression::kZstd), "zstd");
+  EXPECT_EQ(CompressionName(Compression::kXz), "xz");
+  EXPECT_EQ(CompressionName(Compression::kBzip2), "bzip2");
 }
 
 TEST(ImageSpecTest, ValidatesMediaTypeSyntax) {

@@ -1,7 +1,8 @@
 # Shared by the e2e scripts that drive a berthd: a private work directory, data root, exec root
 # and socket (DOCKER_HOST points the clients at it), start_daemon, the docker CLI as `d` with a
-# timeout, and a busybox rootfs tarball to import. Source check_lib.sh first, then this with the
-# berthd binary as $1; it cleans up (killing the daemon and the containers' shims) on exit.
+# timeout, a busybox rootfs tarball to import, free_port and start_registry (Debian's
+# docker-registry on loopback). Source check_lib.sh first, then this with the berthd binary as $1;
+# it cleans up (killing the daemon, the registries and the containers' shims) on exit.
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 # Debian's CLI (docker.io) first: it is the client the tests are written for.
@@ -18,9 +19,13 @@ daemon_pid=
 
 berthd_cleanup() {
   [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+  local pidfile shim
+  # The registries of start_registry run in the subshells of $(...): their pids are in files.
+  for pidfile in "$work"/registry-*.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+  done
   # Containers and their shims outlive the daemon by design: end each container (the shim's
   # children), then its shim, then remove what the runtime left in the cgroups.
-  local pidfile shim
   for pidfile in "$work"/exec/containers/*/shim.pid; do
     [ -f "$pidfile" ] || continue
     shim="$(cat "$pidfile")"
@@ -55,6 +60,36 @@ start_daemon() {
 }
 
 d() { timeout 60 "$docker_cli" "$@"; }
+
+# free_port: a TCP port of 127.0.0.1 free at the moment.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_registry NAME [YAML]: Debian's docker-registry on a free port of 127.0.0.1, its storage
+# in $work/NAME, YAML (an auth: section) added to its configuration; prints host:port once /v2/
+# answers. It is stopped when the script ends.
+start_registry() {
+  local name="$1" extra="${2:-}" port
+  port="$(free_port)"
+  cat >"$work/$name.yml" <<YAML
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $work/$name}
+  delete: {enabled: true}
+http: {addr: "127.0.0.1:$port"}
+$extra
+YAML
+  docker-registry serve "$work/$name.yml" >>"$work/$name.log" 2>&1 &
+  echo $! >"$work/registry-$name.pid"
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "127.0.0.1:$port"; return 0; }
+    sleep 0.05
+  done
+  cat "$work/$name.log" >&2
+  die "docker-registry $name did not start"
+}
 
 echo '{"log-level": "debug"}' >"$work/daemon.json"
 rootfs="$repo/build/fixtures/busybox-rootfs"

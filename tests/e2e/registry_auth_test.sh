@@ -6,8 +6,8 @@
 # and Debian's docker-registry (ES256 tokens, the key by libtrust's kid) each get a login, a
 # push and a pull through berthd, and refuse a wrong password, an anonymous pull and a push the
 # token does not grant; berth-registry's challenges, DENIED and invalid tokens are checked with
-# curl. A credential helper written here (credsStore) keeps what `berth login` stores, pulls take
-# the login from it and `berth logout` erases it.
+# curl. The tests' credential helper (tests/fixtures/docker-credential-testfile, as credsStore)
+# keeps what `berth login` stores, pulls take the login from it and `berth logout` erases it.
 # Usage: tests/e2e/registry_auth_test.sh BERTH BERTHD BERTH_REGISTRY   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -178,41 +178,14 @@ token_checks rsa "$treg" "denied: requested access to the resource is denied"
 
 # --- token authentication: Debian's docker-registry, ES256 tokens whose key is named by kid ---
 start_token_server ec ES256 kid
-dport="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-cat >"$work/distribution.yml" <<YAML
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $work/distribution}
-http: {addr: "127.0.0.1:$dport"}
-auth:
-  token: {realm: "http://127.0.0.1:$port/token", service: test-registry, issuer: test-issuer,
-          rootcertbundle: $work/ec.pem}
-YAML
-docker-registry serve "$work/distribution.yml" >>"$work/distribution.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dport/v2/")" = 401 ] && break
-  sleep 0.05
-done
-token_checks ec "127.0.0.1:$dport" "unauthorized\|denied"
+dreg="$(start_registry distribution "auth:
+  token: {realm: \"http://127.0.0.1:$port/token\", service: test-registry, issuer: test-issuer,
+          rootcertbundle: $work/ec.pem}")"
+token_checks ec "$dreg" "unauthorized\|denied"
 
 # --- a credential helper (credsStore) keeps berth's login ---
 mkdir -p "$work/bin" "$DOCKER_CONFIG"
-cat >"$work/bin/docker-credential-testfile" <<'SH'
-#!/bin/sh
-dir="$(dirname "$0")/keys"
-mkdir -p "$dir"
-read -r input || true
-case "$1" in
-store) printf '%s' "$input" >"$dir/$(printf '%s' "$input" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')" ;;
-get|erase)
-  [ -f "$dir/$input" ] || { echo "credentials not found in native keychain"; exit 1; }
-  if [ "$1" = get ]; then cat "$dir/$input"; else rm "$dir/$input"; fi ;;
-*) echo "unknown action $1"; exit 1 ;;
-esac
-SH
-chmod +x "$work/bin/docker-credential-testfile"
+cp "$repo/tests/fixtures/docker-credential-testfile" "$work/bin/"
 export PATH="$work/bin:$PATH"
 echo '{"credsStore": "testfile"}' >"$DOCKER_CONFIG/config.json"
 d rmi "$breg/app:1" >/dev/null

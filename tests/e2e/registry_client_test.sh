@@ -24,43 +24,6 @@ command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) not installed"
 
 b() { timeout 60 "$berth" "$@"; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# The registries run in the subshells of $(start_registry ...): their pids are kept in files.
-stop_registries() {
-  local pidfile
-  for pidfile in "$work"/registry-*.pid; do
-    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
-  done
-  berthd_cleanup
-}
-trap stop_registries EXIT
-
-# start_registry NAME [AUTH_YAML]: docker-registry on a free loopback port; prints host:port.
-start_registry() {
-  local name="$1" auth="${2:-}" port
-  port="$(free_port)"
-  cat >"$work/$name.yml" <<YAML
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $work/$name}
-  delete: {enabled: true}
-http: {addr: "127.0.0.1:$port"}
-$auth
-YAML
-  docker-registry serve "$work/$name.yml" >>"$work/$name.log" 2>&1 &
-  echo $! >"$work/registry-$name.pid"
-  for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && { echo "127.0.0.1:$port"; return 0; }
-    sleep 0.05
-  done
-  cat "$work/$name.log" >&2
-  die "docker-registry $name did not start"
-}
-
 echo '{"log-level": "debug", "max-concurrent-downloads": 2}' >"$work/daemon.json"
 # Blobs past 1 MiB are pushed in chunks: the busybox layer is.
 start_daemon "$work/data" --registry-upload-chunk-size 1048576

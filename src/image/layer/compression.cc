@@ -237,22 +237,6 @@ class Bzip2Decompressor : public Decompressor {
 
 }  // namespace
 
-std::string_view CompressionName(Compression compression) {
-  switch (compression) {
-    case Compression::kNone:
-      return "none";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-    case Compression::kXz:
-      return "xz";
-    case Compression::kBzip2:
-      return "bzip2";
-  }
-  return "none";
-}
-
 Result<Compression> DetectCompression(std::string_view head) {
   using namespace std::string_view_literals;
   if (StartsWith(head, "\x1f\x8b\x08"sv)) return Compression::kGzip;

@@ -12,14 +12,14 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "oci/image_spec.h"
 
 namespace berth::image::layer {
 
-// The compressions read. gzip, zstd and none are those of the image spec's layer media types;
-// docker reads archives compressed with xz and bzip2 too.
-enum class Compression { kNone, kGzip, kZstd, kXz, kBzip2 };
-// CompressionName is "none", "gzip", "zstd", "xz" or "bzip2".
-std::string_view CompressionName(Compression compression);
+// The compressions read (oci::Compression): gzip and zstd, those of the layer media types, and
+// xz and bzip2, which docker reads in archives.
+using oci::Compression;
+using oci::CompressionName;
 
 // The longest magic number looked at; DetectCompression wants this many bytes unless the stream
 // is shorter.
