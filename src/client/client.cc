@@ -64,6 +64,14 @@ Error ConnectError(const std::string& host) {
                                             ". Is the docker daemon running?");
 }
 
+// PingError: a daemon that cannot be reached, or the TLS reason it was refused for (a client
+// certificate the daemon wants, which TLS 1.3 reports only at the first read).
+Error PingError(const std::string& host, const http::Stream& stream) {
+  if (stream.tls_error().empty()) return ConnectError(host);
+  return Error(ErrorKind::kUnavailable,
+               "error during connect: " + host + ": " + stream.tls_error());
+}
+
 Error WireError(std::string_view what, const beast::error_code& ec) {
   return Error(ErrorKind::kUnavailable, std::string(what) + ": " + ec.message());
 }
@@ -416,9 +424,10 @@ Result<Response> Client::Ping() {
   auto c = std::make_unique<Connection>(std::move(stream));
   beast::error_code ec;
   const std::string host_header = transport_ == Transport::kUnix ? "api.moby.localhost" : address_;
-  if ((ec = SendWhole(*c, request, "/_ping", host_header))) return Fail(ConnectError(host_));
+  if ((ec = SendWhole(*c, request, "/_ping", host_header)))
+    return Fail(PingError(host_, c->socket));
   bhttp::read_header(c->socket, c->buffer, c->parser, ec);
-  if (ec) return Fail(ConnectError(host_));
+  if (ec) return Fail(PingError(host_, c->socket));
   Response response;
   response.status = static_cast<int>(c->parser.get().result_int());
   response.headers = HeadersOf(c->parser.get().base());

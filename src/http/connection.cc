@@ -503,6 +503,9 @@ void ConnectionServer::Serve(UniqueFd fd, int family, const TlsContext* tls,
     Status handshake = session ? (*session)->Handshake() : Fail(std::move(session).error());
     if (!handshake) {
       log::Debug("serve connection: {}", handshake.error().message());
+      // What the client sent beyond the failed handshake (a plain HTTP request) is read, so
+      // that the close does not reset the answer it may have been given.
+      if (session) LingerSocket((*session)->fd());
       guard->Release();  // the socket closes with the session
       return;
     }

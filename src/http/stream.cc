@@ -33,6 +33,7 @@ size_t Stream::ReadSome(char* data, size_t size, boost::system::error_code& ec) 
   if (tls_) {
     Result<size_t> read = tls_->Read(data, size);
     if (!read) {
+      tls_error_ = read.error().message();
       ec = ErrorCodeOf(read.error());
       return 0;
     }
@@ -71,6 +72,7 @@ size_t Stream::WriteSome(const iovec* pieces, int count, boost::system::error_co
     }
     Result<size_t> written = tls_->Write(data, size);
     if (!written) {
+      tls_error_ = written.error().message();
       ec = ErrorCodeOf(written.error());
       return 0;
     }
@@ -96,7 +98,10 @@ Result<UniqueFd> Stream::Release() {
 
 void Stream::Linger() {
   if (tls_) (void)tls_->CloseNotify();
-  int fd = this->fd();
+  LingerSocket(fd());
+}
+
+void LingerSocket(int fd) {
   if (fd < 0) return;
   shutdown(fd, SHUT_WR);
   auto deadline = std::chrono::steady_clock::now() + kLinger;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
@@ -67,6 +68,9 @@ class Stream {
   // moment (closing a socket with unread input makes the kernel answer with a reset that can
   // destroy the response in flight). The socket closes with the Stream.
   void Linger();
+  // tls_error is OpenSSL's reason for the last failed TLS read or write, empty if none (the
+  // error_code Beast sees carries only an errno).
+  const std::string& tls_error() const { return tls_error_; }
 
  private:
   static constexpr int kMaxPieces = 16;
@@ -76,6 +80,11 @@ class Stream {
 
   UniqueFd fd_;                      // a plain stream's socket
   std::unique_ptr<TlsSession> tls_;  // a TLS stream's session (which owns the socket)
+  std::string tls_error_;
 };
+
+// LingerSocket is Linger's second half on a bare socket: shut down for writing, then what the
+// peer still sends is read and dropped for a moment.
+void LingerSocket(int fd);
 
 }  // namespace berth::http
