@@ -1,6 +1,7 @@
 #include "image/snapshot/directory_snapshotter.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -29,10 +30,11 @@ Result<std::string> MakeTempDir(const std::string& parent) {
   return path;
 }
 
-// Place renames the new tree temp to dir and syncs their directory. The caller holds the write
-// transaction that just took dir's id, so a directory already there belongs to no row: debris of
-// a crash that Cleanup has not removed yet. It goes first.
-Status Place(const std::string& temp, const std::string& dir, const std::string& parent) {
+// Place renames the new tree temp to dir. The caller holds the write transaction that just took
+// dir's id, so a directory already there belongs to no row: debris of a crash that Cleanup has not
+// removed yet. It goes first. The rename is not synced: what a power loss takes back, Cleanup
+// builds again.
+Status Place(const std::string& temp, const std::string& dir) {
   if (rename(temp.c_str(), dir.c_str()) < 0) {
     if (errno != EEXIST && errno != ENOTEMPTY) {
       return Fail(ErrnoNow(fmt::format("rename {} to {}", temp, dir)));
@@ -42,7 +44,12 @@ Status Place(const std::string& temp, const std::string& dir, const std::string&
       return Fail(ErrnoNow(fmt::format("rename {} to {}", temp, dir)));
     }
   }
-  return SyncPath(parent);
+  return Ok();
+}
+
+bool Missing(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) != 0 && errno == ENOENT;
 }
 
 Status NotActive(const Record& record) {
@@ -145,7 +152,7 @@ Result<Chain> DirectorySnapshotter::Insert(Tx& tx, Kind kind, std::string_view k
                          table_.Insert(tx, kind, key, p ? std::optional(p->id) : std::nullopt,
                                        pending_parent, labels, Now()));
   *placed = DirOf(id);
-  BERTH_TRY(Place(temp, *placed, snapshots_dir_));
+  BERTH_TRY(Place(temp, *placed));
   After(Step::kPlaced);
   BERTH_ASSIGN_OR_RETURN(Record record, Get(tx, key));
   return ChainOf(tx, record);
@@ -347,12 +354,31 @@ Result<SnapshotDirs> DirectorySnapshotter::Dirs(std::string_view key) {
   return layout_->DirsOf(chain);
 }
 
+Status DirectorySnapshotter::Rebuild(const Record& record) {
+  const std::string dir = DirOf(record.id);
+  const std::string what = fmt::format("rebuild the lost tree of snapshot {}", record.key);
+  BERTH_ASSIGN_OR_RETURN(std::string temp, Annotate(MakeTempDir(snapshots_dir_), what));
+  ScopeExit discard([&] { (void)RemoveTree(temp); });
+  BERTH_TRY(Annotate(
+      layout_->Fill(temp, record.kind, record.parent_id ? DirOf(*record.parent_id) : ""), what));
+  if (rename(temp.c_str(), dir.c_str()) < 0) {
+    return Fail(ErrnoNow(fmt::format("{}: rename {} to {}", what, temp, dir)));
+  }
+  discard.Dismiss();
+  log::Warn("cleanup: {} built again, empty (it was lost before it reached the disk)", dir);
+  return Ok();
+}
+
 Status DirectorySnapshotter::Cleanup() {
   std::unique_lock lock(trees_mu_);
   std::set<int64_t> ids;
+  std::vector<Record> lost;
   BERTH_TRY(db_->Read([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(ids, Table::AllIds(tx));
-    return Ok();
+    return table_.ForEach(tx, [&](const Record& record) -> Status {
+      if (record.kind != Kind::kCommitted && Missing(DirOf(record.id))) lost.push_back(record);
+      return Ok();
+    });
   }));
   BERTH_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(snapshots_dir_));
   Status result = Ok();
@@ -366,6 +392,9 @@ Status DirectorySnapshotter::Cleanup() {
     } else if (result) {
       result = Fail(std::move(removed).error().Wrap("clean up " + snapshots_dir_));
     }
+  }
+  for (const Record& record : lost) {
+    if (Status rebuilt = Rebuild(record); !rebuilt && result) result = std::move(rebuilt);
   }
   return result;
 }

@@ -2,11 +2,14 @@
 // in the snapshots table (table.h) and one directory per snapshot, root/snapshots/<id>, and leaves
 // to a Layout (overlay.h, native.h) what goes into a new directory and which mounts show it.
 // Crash safety comes from the order of the work: a new tree is built under a temporary name
-// (snapshots/new-*), synced, and renamed to snapshots/<id> inside the transaction that inserts its
-// row, before that transaction commits; Remove deletes the row first and the tree after. A crash
-// thus leaves a row with its whole tree, or a tree without a row that Cleanup deletes; never a
-// row without its tree. The Database is borrowed and must outlive the snapshotter. One process
-// uses a root at a time; within it, every method is thread-safe.
+// (snapshots/new-*) and renamed to snapshots/<id> inside the transaction that inserts its row,
+// before that transaction commits; Remove deletes the row first and the tree after. A crash of
+// the process thus leaves a row with its whole tree, or a tree without a row that Cleanup deletes;
+// never a row without its tree. The rename is not synced (a container's start would wait for
+// two syncs): after a power loss an active snapshot or a view may have a row and no tree, and
+// Cleanup builds that tree again as it was made. Committed trees are synced before their commit.
+// The Database is borrowed and must outlive the snapshotter. One process uses a root at a time;
+// within it, every method is thread-safe.
 #pragma once
 
 #include <functional>
@@ -29,7 +32,8 @@ class Layout {
   virtual ~Layout() = default;
   virtual std::string_view name() const = 0;
   // Fill populates dir, a new empty directory, for a snapshot of kind on parent_dir (the parent's
-  // snapshot directory, empty for none), and syncs what it wrote to disk.
+  // snapshot directory, empty for none), and syncs the content it copied, if any (not the
+  // directories it made: see Cleanup).
   virtual Status Fill(const std::string& dir, Kind kind, const std::string& parent_dir) = 0;
   virtual std::vector<Mount> Mounts(const Chain& chain) const = 0;
   // Whiteouts says how a layer written into the fs of an active snapshot records deletions.
@@ -100,6 +104,8 @@ class DirectorySnapshotter final : public Snapshotter {
   Result<std::optional<int64_t>> ParentAtCommit(metadata::Tx& tx, const Record& record) const;
   Result<Record> Get(metadata::Tx& tx, std::string_view key) const;
   Result<Chain> ChainOf(metadata::Tx& tx, const Record& record) const;
+  // Rebuild makes the tree of an active snapshot or view whose directory a power loss took.
+  Status Rebuild(const Record& record);
   std::string DirOf(int64_t id) const;
   // Read and Write run fn in a transaction and prepend what to its error.
   Status Read(std::string_view what, const std::function<Status(metadata::Tx&)>& fn) const;

@@ -20,7 +20,7 @@ class NativeLayout final : public Layout {
       BERTH_TRY(CopyTree(FsDir(parent_dir), fs));
       BERTH_TRY(SyncFilesystem(fs));
     }
-    return SyncPath(dir);
+    return Ok();
   }
 
   std::vector<Mount> Mounts(const Chain& chain) const override { return PlanNative(chain); }

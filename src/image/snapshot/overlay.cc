@@ -50,7 +50,7 @@ class OverlayLayout final : public Layout {
       BERTH_TRY(MakeDirs(WorkDir(dir), 0711));
       if (!parent_dir.empty()) BERTH_TRY(MatchRoot(FsDir(parent_dir), fs));
     }
-    return SyncPath(dir);
+    return Ok();
   }
 
   std::vector<Mount> Mounts(const Chain& chain) const override {

@@ -148,7 +148,9 @@ class Snapshotter {
 
   // Cleanup removes the directories under the root that no snapshot owns: those a crash left
   // between creating a tree and recording it, or between forgetting a snapshot and deleting its
-  // tree. Run it at start-up; it waits for Prepare and View calls in progress.
+  // tree; and it builds again, empty, the tree of an active snapshot or view that a power loss
+  // took before it reached the disk. Run it at start-up; it waits for Prepare and View calls in
+  // progress.
   virtual Status Cleanup() = 0;
 };
 

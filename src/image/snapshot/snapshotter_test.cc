@@ -155,6 +155,12 @@ class SnapshotterTest : public ::testing::TestWithParam<Flavor> {
     return debris;
   }
 
+  static std::set<std::string> Names(const std::string& dir) {
+    Result<std::vector<std::string>> names = ListDir(dir);
+    EXPECT_TRUE(names) << names.error().message();
+    return names ? std::set<std::string>(names->begin(), names->end()) : std::set<std::string>{};
+  }
+
   // RowsHaveTrees checks the invariant a crash must keep: every row's tree is in place.
   void ExpectRowsHaveTrees() {
     std::set<int64_t> ids;
@@ -550,6 +556,35 @@ TEST_P(SnapshotterTest, CleanupRemovesDebrisAndKeepsSnapshots) {
   EXPECT_TRUE(Debris().empty());
   std::string view = MountAt(snap_->View("v", "base"), "v");
   EXPECT_EQ(Read(view + "/f"), "x");
+}
+
+// A power loss may take the unsynced rename of a new active snapshot's or view's tree while its
+// row stays: Cleanup builds the tree again as Prepare and View made it.
+TEST_P(SnapshotterTest, CleanupRebuildsTheLostTreesOfActiveSnapshotsAndViews) {
+  ASSERT_NO_FATAL_FAILURE(
+      Layer("base", "", [](const std::string& t) { ASSERT_TRUE(WriteFile(t + "/f", "x")); }));
+  const std::string snapshots = root_ + "/snapshots";
+  std::set<std::string> before = Names(snapshots);
+  ASSERT_TRUE(snap_->Prepare("rw", "base"));
+  ASSERT_TRUE(snap_->View("ro", "base"));
+  std::set<std::string> lost;
+  for (const std::string& name : Names(snapshots)) {
+    if (!before.contains(name)) lost.insert(name);
+  }
+  ASSERT_EQ(lost.size(), 2u);
+  for (const std::string& name : lost) ASSERT_TRUE(RemoveTree(snapshots + "/" + name));
+  ASSERT_TRUE(snap_->Cleanup());
+  ExpectRowsHaveTrees();
+  EXPECT_TRUE(Debris().empty());
+  EXPECT_EQ(Names(snapshots), [&] {
+    before.insert(lost.begin(), lost.end());
+    return before;
+  }());
+  std::string rw = MountAt(snap_->Mounts("rw"), "rw");
+  EXPECT_EQ(Read(rw + "/f"), "x");
+  ASSERT_TRUE(WriteFile(rw + "/g", "y"));
+  std::string ro = MountAt(snap_->Mounts("ro"), "ro");
+  EXPECT_EQ(Read(ro + "/f"), "x");
 }
 
 TEST_P(SnapshotterTest, CrashWhilePreparingLeavesOnlyDebris) {

@@ -333,13 +333,6 @@ Result<std::vector<std::string>> ListDir(const std::string& path) {
   return Entries(fd.get(), path);
 }
 
-Status SyncPath(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return Fail(ErrnoNow("open " + path));
-  if (fsync(fd.get()) < 0) return Fail(ErrnoNow("fsync " + path));
-  return Ok();
-}
-
 Status SyncFilesystem(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return Fail(ErrnoNow("open " + path));

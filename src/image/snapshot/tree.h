@@ -30,8 +30,6 @@ Status RemoveTree(const std::string& path);
 // ListDir returns the names in the directory path, without "." and "..".
 Result<std::vector<std::string>> ListDir(const std::string& path);
 
-// SyncPath fsyncs one file or directory (a directory's entries, not its children's content).
-Status SyncPath(const std::string& path);
 // SyncFilesystem flushes the whole filesystem that holds path (syncfs): for a tree just written.
 Status SyncFilesystem(const std::string& path);
 
