@@ -56,6 +56,11 @@ Result<std::map<std::string, Endpoint>> Containers::Impl::PlanNetworks(
   const std::string primary = ModeNetwork(mode);
   if (primary.empty()) return endpoints;
   std::map<std::string, container::EndpointConfig> wanted = request.endpoints;
+  // docker's CLI (since API 1.44) names the endpoint of the default network mode "default".
+  if (auto named_default = wanted.extract("default")) {
+    named_default.key() = "bridge";
+    wanted.insert(std::move(named_default));
+  }
   wanted.try_emplace(primary);
   for (const auto& [ref, config] : wanted) {
     BERTH_ASSIGN_OR_RETURN(NetworkRecord net, networks.Find(ref));

@@ -3,8 +3,8 @@
 # berthd while published (a port a host process holds is refused with dockerd's error, a range
 # moves past it, a host process cannot take a published port, the port is free again after the
 # stop), hairpin from containers to a published port, docker's network events (create,
-# connect, disconnect, destroy) as `docker events --filter type=network` shows them. Only
-# loopback and berth's bridges are reached.
+# connect, disconnect, destroy) as `docker events --filter type=network` shows them; an endpoint
+# named "default", as newer docker CLIs send it. Only loopback and berth's bridges are reached.
 # Usage: tests/e2e/berthd_network2_test.sh BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -117,5 +117,14 @@ bridge_events="$(d events --since "$since" --until "$(($(date +%s) + 1))" \
 expect_eq "docker network connect and disconnect of a running container are events" \
   "connect bridge $evc_id,disconnect bridge $evc_id" \
   "$(grep "$evc_id" <<<"$bridge_events" | paste -sd, -)"
+
+# ---- the endpoint of the default network mode, as docker's CLI since API 1.44 names it ----
+curl -s --unix-socket "$sock" -H 'Content-Type: application/json' \
+  -d '{"Image":"bb","Cmd":["true"],"HostConfig":{"NetworkMode":"default"},
+       "NetworkingConfig":{"EndpointsConfig":{"default":{}}}}' \
+  'http://x/v1.45/containers/create?name=dflt' >/dev/null
+expect_eq "an endpoint named \"default\" is the default bridge's" "bridge" \
+  "$(d inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' dflt 2>&1)"
+d rm -f dflt >/dev/null 2>&1
 
 summary
