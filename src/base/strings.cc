@@ -139,6 +139,15 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out = Base64Encode(data);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
 Result<std::string> Base64UrlDecode(std::string_view text) {
   std::string standard(text);
   for (char& c : standard) {

@@ -35,6 +35,9 @@ std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t);
 // base64.StdEncoding). Decoding refuses other characters and bad padding (kInvalidArgument).
 std::string Base64Encode(std::string_view data);
 Result<std::string> Base64Decode(std::string_view text);
+// Base64UrlEncode writes base64url (RFC 4648 section 5) with padding, as Go's
+// base64.URLEncoding (docker's X-Registry-Auth); a JWT's segments drop the padding.
+std::string Base64UrlEncode(std::string_view data);
 // Base64UrlDecode reads base64url (RFC 4648 section 5), padded or not, as JWTs and docker's
 // X-Registry-Auth carry it; the standard alphabet's '+' and '/' are accepted too.
 Result<std::string> Base64UrlDecode(std::string_view text);

@@ -46,6 +46,11 @@ TEST(Strings, Base64RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(Base64Decode("Zm9*"));
 }
 
+TEST(Strings, Base64UrlEncodesWithPadding) {
+  EXPECT_EQ(Base64UrlEncode(std::string("\xff\xfe\x00", 3)), "__4A");
+  EXPECT_EQ(Base64UrlEncode(std::string("\xfb\xff", 2)), "-_8=");
+}
+
 TEST(Strings, Base64UrlDecodesWithAndWithoutPadding) {
   EXPECT_EQ(*Base64UrlDecode("Zm9vYg"), "foob");
   EXPECT_EQ(*Base64UrlDecode("Zm9vYg=="), "foob");

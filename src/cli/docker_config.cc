@@ -111,12 +111,7 @@ Status EraseLogin(const std::string& path, const std::string& server) {
 std::string RegistryAuthHeader(const RegistryLogin& login, const std::string& server) {
   const nlohmann::ordered_json json = {
       {"username", login.username}, {"password", login.password}, {"serveraddress", server}};
-  std::string out = Base64Encode(json.dump());
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
+  return Base64UrlEncode(json.dump());
 }
 
 Result<std::optional<std::string>> AuthHeaderFor(const std::string& path,

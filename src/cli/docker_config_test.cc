@@ -59,11 +59,7 @@ TEST(DockerConfig, ServerKeysAndHeader) {
   EXPECT_EQ(ConfigFilePath("/x"), "/x/config.json");
   std::string header = RegistryAuthHeader({.username = "u", .password = "p"}, "reg:5000");
   EXPECT_EQ(header.find_first_of("+/"), std::string::npos);
-  for (char& c : header) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-  }
-  nlohmann::json json = nlohmann::json::parse(Base64Decode(header).value());
+  nlohmann::json json = nlohmann::json::parse(Base64UrlDecode(header).value());
   EXPECT_EQ(json["username"], "u");
   EXPECT_EQ(json["serveraddress"], "reg:5000");
 }

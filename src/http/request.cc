@@ -50,6 +50,15 @@ std::optional<std::string> FindHeader(const Headers& headers, std::string_view n
   return std::nullopt;
 }
 
+std::optional<std::string_view> AuthorizationOf(std::string_view value, std::string_view scheme) {
+  value = TrimSpace(value);
+  if (value.size() <= scheme.size() || value[scheme.size()] != ' ' ||
+      strncasecmp(value.data(), scheme.data(), scheme.size()) != 0) {
+    return std::nullopt;
+  }
+  return TrimSpace(value.substr(scheme.size() + 1));
+}
+
 std::optional<std::string> Request::Header(std::string_view name) const {
   return FindHeader(headers, name);
 }

@@ -34,6 +34,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // FindHeader returns the value of the first header of that name (case-insensitive).
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view name);
+// AuthorizationOf is what an Authorization header's value carries for scheme ("Basic", "Bearer";
+// compared case-insensitively, as RFC 9110 says), trimmed; nullopt for another scheme.
+std::optional<std::string_view> AuthorizationOf(std::string_view value, std::string_view scheme);
 
 // BodyReader yields a request's body as it arrives (Content-Length or chunked), decoded.
 class BodyReader {

@@ -182,6 +182,15 @@ Router ServerTest::MakeRouter() {
   return router;
 }
 
+TEST(AuthorizationOfTest, MatchesTheSchemeInAnyCase) {
+  EXPECT_EQ(AuthorizationOf("Bearer abc", "Bearer"), "abc");
+  EXPECT_EQ(AuthorizationOf("  bearer   abc  ", "Bearer"), "abc");
+  EXPECT_EQ(AuthorizationOf("BASIC dTpw", "Basic"), "dTpw");
+  EXPECT_EQ(AuthorizationOf("Basic dTpw", "Bearer"), std::nullopt);
+  EXPECT_EQ(AuthorizationOf("Bearerabc", "Bearer"), std::nullopt);
+  EXPECT_EQ(AuthorizationOf("Bearer", "Bearer"), std::nullopt);
+}
+
 TEST_F(ServerTest, EveryResponseCarriesTheServersHeaders) {
   StartServer();
   for (std::string target : {"/_ping", "/nowhere", "/forbidden/_ping"}) {

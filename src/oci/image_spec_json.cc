@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "oci/json_codec.h"
 
 namespace berth::oci {
@@ -106,53 +107,6 @@ berth::Status CheckTime(const std::string& path, const std::string& time) {
   return Fail(DecodeError(path, "invalid RFC 3339 time " + Quote(time)));
 }
 
-// ---- Base64 (RFC 4648 section 4, with padding) ----
-
-constexpr std::string_view kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    size_t n = std::min<size_t>(3, bytes.size() - i);
-    uint32_t group = 0;
-    for (size_t k = 0; k < 3; ++k) {
-      group = (group << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    }
-    for (size_t k = 0; k < 4; ++k) {
-      out += k <= n ? kBase64Alphabet[(group >> (18 - 6 * k)) & 0x3f] : '=';
-    }
-  }
-  return out;
-}
-
-// Base64Decode is strict: no whitespace, length a multiple of four, padding only at the end.
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    size_t padding = 0;
-    uint32_t group = 0;
-    for (size_t k = 0; k < 4; ++k) {
-      char c = text[i + k];
-      size_t value = kBase64Alphabet.find(c);
-      if (c == '=' && last && k >= 2) {
-        ++padding;
-        value = 0;
-      } else if (value == std::string_view::npos || padding > 0) {
-        return std::nullopt;
-      }
-      group = (group << 6) | static_cast<uint32_t>(value);
-    }
-    for (size_t k = 0; k < 3 - padding; ++k)
-      out += static_cast<char>((group >> (16 - 8 * k)) & 0xff);
-  }
-  return out;
-}
-
 // ---- Reading and writing the field wrappers ----
 
 template <typename Str>
@@ -171,8 +125,9 @@ template <typename Bytes>
 berth::Status Read(const Json& j, const std::string& path, Base64Field<Bytes>& field) {
   std::string text;
   BERTH_TRY(json_codec::Read(j, path, text));
-  field.bytes = Base64Decode(text);
-  if (!field.bytes) return Fail(DecodeError(path, "invalid base64 " + Quote(text)));
+  Result<std::string> bytes = Base64Decode(text);
+  if (!bytes) return Fail(DecodeError(path, "invalid base64 " + Quote(text)));
+  field.bytes = std::move(*bytes);
   return Ok();
 }
 

@@ -38,12 +38,8 @@ TEST(ParseChallenge, RefusesMalformed) {
 TEST(RegistryAuth, DecodesBase64UrlWithAndWithoutPadding) {
   // {"username":"u?>","password":"p~~"} has '+' and '/' in standard base64.
   const std::string json = R"({"username":"u?>","password":"p~~","serveraddress":"h:5000"})";
-  std::string encoded = Base64Encode(json);
-  ASSERT_TRUE(encoded.find_first_of("+/") != std::string::npos);
-  for (char& c : encoded) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
+  ASSERT_TRUE(Base64Encode(json).find_first_of("+/") != std::string::npos);
+  std::string encoded = Base64UrlEncode(json);
   for (std::string header : {encoded, encoded.substr(0, encoded.find('='))}) {
     Result<Credentials> creds = DecodeRegistryAuth(header);
     ASSERT_TRUE(creds) << creds.error().message();

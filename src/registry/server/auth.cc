@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "http/server.h"
 
 namespace berth::registry::server {
 namespace {
@@ -44,11 +45,9 @@ Result<Htpasswd> Htpasswd::Load(const std::string& path) {
 
 Status Htpasswd::Check(std::optional<std::string_view> authorization) const {
   if (!authorization) return Unauthenticated("authentication required");
-  std::string_view value = TrimSpace(*authorization);
-  if (value.size() < 6 || (value.substr(0, 6) != "Basic " && value.substr(0, 6) != "basic ")) {
-    return Unauthenticated("authentication required: Basic credentials expected");
-  }
-  Result<std::string> decoded = Base64Decode(TrimSpace(value.substr(6)));
+  std::optional<std::string_view> credentials = http::AuthorizationOf(*authorization, "Basic");
+  if (!credentials) return Unauthenticated("authentication required: Basic credentials expected");
+  Result<std::string> decoded = Base64Decode(*credentials);
   if (!decoded) return Unauthenticated("malformed Basic credentials");
   size_t colon = decoded->find(':');
   if (colon == std::string::npos) return Unauthenticated("malformed Basic credentials");

@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "http/server.h"
 #include "image/reference/reference.h"
 #include "registry/server/parse.h"
 
@@ -121,12 +122,11 @@ ApiStatus Registry::Authorize(const http::Request& r, const Scope* needed) const
   }
   if (!tokens_) return {};
   const std::string header = authorization.value_or("");
-  std::string_view value = TrimSpace(header);
-  if (value.size() < 7 || (value.substr(0, 7) != "Bearer " && value.substr(0, 7) != "bearer ")) {
+  std::optional<std::string_view> token = http::AuthorizationOf(header, "Bearer");
+  if (!token) {
     return tl::unexpected(Unauthorized("authentication required", tokens_->Challenge(needed, "")));
   }
-  Result<std::vector<Scope>> granted =
-      tokens_->Verify(TrimSpace(value.substr(7)), std::chrono::system_clock::now());
+  Result<std::vector<Scope>> granted = tokens_->Verify(*token, std::chrono::system_clock::now());
   if (!granted) {
     return tl::unexpected(
         Unauthorized(granted.error().message(), tokens_->Challenge(needed, "invalid_token")));

@@ -20,11 +20,7 @@ namespace {
 using Clock = std::chrono::system_clock;
 
 std::string Base64Url(std::string_view data) {
-  std::string out = Base64Encode(data);
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
+  std::string out = Base64UrlEncode(data);
   while (!out.empty() && out.back() == '=') out.pop_back();
   return out;
 }
