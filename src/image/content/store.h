@@ -1,8 +1,9 @@
 // The content store: blobs (layers, manifests, configs) addressed by their sha256 digest.
 // Layout under the root: blobs/sha256/<hex> holds committed blobs (mode 0444, never modified);
-// ingest/<random> holds blobs being written. A Writer hashes while it writes, and Commit fsyncs,
-// verifies size and digest, renames into blobs/ and fsyncs the directory, so a crash leaves a
-// blob either whole or absent plus an ingest file that CleanIngests (run at start-up) removes.
+// ingest/<random> holds blobs being written. A Writer hashes while it writes, starts the
+// writeback of every few MiB written (so Commit's fsync waits for the last few only), and Commit
+// fsyncs, verifies size and digest, renames into blobs/ and fsyncs the directory, so a crash leaves
+// a blob either whole or absent plus an ingest file that CleanIngests (run at start-up) removes.
 // Thread-safety: a Store's methods may run concurrently (its only state is the root path);
 // writers of the same blob may commit concurrently (the first rename wins, the others drop their
 // ingest). A Writer belongs to one thread.
@@ -69,6 +70,7 @@ class Writer {
   Sha256 hash_;
   std::optional<Digest> digest_;  // set once the hash is finished
   int64_t offset_ = 0;
+  int64_t written_back_ = 0;  // the ingest's bytes whose writeback has been started
   std::function<void(CommitStep)> hook_;
 };
 
