@@ -231,6 +231,9 @@ std::optional<size_t> LayerStream::AcquireChunk() {
 }
 
 void LayerStream::Publish(size_t index) {
+  if (compression_ != Compression::kNone) {
+    diff_hash_.Update({chunks_[index].data, chunks_[index].size});
+  }
   std::lock_guard lock(mu_);
   if (chunks_[index].size == 0) {
     chunks_[index].Unmap();
@@ -255,7 +258,6 @@ Result<std::string_view> LayerStream::Next() {
     held_ = index;
     lock.unlock();
     std::string_view chunk(chunks_[index].data, chunks_[index].size);
-    if (compression_ != Compression::kNone) diff_hash_.Update(chunk);
     size_ += static_cast<int64_t>(chunk.size());
     return chunk;
   }

@@ -5,10 +5,10 @@
 // mapped window by window instead of read (a plain tar then reaches the tar parser without being
 // copied at all); it must not shrink while the stream reads it (SIGBUS). Other descriptors
 // (pipes, sockets) are read into buffers of kChunkSize.
-// The uncompressed bytes are hashed (the diff id) on the consumer's side of the ring for a
-// compressed layer, and once for both on the reader's side for a plain tar, which balances the
-// two threads. One consumer thread; the destructor stops the reader and joins it (after the read
-// in progress returns, so a blocked pipe blocks the destructor).
+// Both hashes are taken on the reader's thread (once for both for a plain tar): the consumer,
+// which parses the tar and writes the files, needs more CPU than inflating does (docs/
+// benchmarks.md, registry clients). One consumer thread; the destructor stops the reader and joins
+// it (after the read in progress returns, so a blocked pipe blocks the destructor).
 #pragma once
 
 #include <condition_variable>
@@ -110,7 +110,7 @@ class LayerStream {
   std::optional<Error> error_;
   bool ended_ = false;
 
-  Sha256 diff_hash_;  // consumer side, compressed layers only
+  Sha256 diff_hash_;  // reader side, compressed layers only
   Digest digest_;
   Digest diff_id_;
   std::string reader_hex_;  // set by the reader before it reports done
