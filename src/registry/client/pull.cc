@@ -18,20 +18,23 @@ namespace store = image::store;
 namespace metadata = image::metadata;
 namespace content = image::content;
 
-// StoreEvent turns the store's unpack events into docker's pull lines.
-std::optional<ProgressLine> StoreEvent(const store::ProgressEvent& event) {
-  switch (event.action) {
-    case store::ProgressAction::kExtracting:
-      return ProgressLine{.status = "Extracting",
-                          .id = event.id,
-                          .current = event.current,
-                          .total = event.total,
-                          .with_bar = true};
-    case store::ProgressAction::kLayerDone:
-      return Line("Pull complete", event.id);
-    default:
-      return std::nullopt;
-  }
+// StoreProgress sends the store's unpack events to sink (which must outlive it) as docker's pull
+// lines; the other events are not shown.
+store::ProgressSink StoreProgress(const LineSink& sink) {
+  return [&sink](const store::ProgressEvent& event) -> Status {
+    switch (event.action) {
+      case store::ProgressAction::kExtracting:
+        return sink({.status = "Extracting",
+                     .id = event.id,
+                     .current = event.current,
+                     .total = event.total,
+                     .with_bar = true});
+      case store::ProgressAction::kLayerDone:
+        return sink(Line("Pull complete", event.id));
+      default:
+        return Ok();
+    }
+  };
 }
 
 // StatusLine is docker's last line of a pull: whether name (a tag, or a repository whose tags
@@ -74,17 +77,29 @@ Result<oci::Descriptor> PlatformManifest(std::string_view index_json,
   return selected;
 }
 
+Error NotFoundError(std::string_view what, const Error& error) {
+  std::string_view words = error.message();
+  if (size_t context = words.find(": "); context != std::string_view::npos) {
+    words.remove_prefix(context + 2);
+  }
+  return Error(ErrorKind::kNotFound, fmt::format("{} not found: {}", what, words));
+}
+
 Result<std::unique_ptr<Pull>> Pull::Resolve(store::ImageStore& store, image::Reference reference,
                                             PullOptions options) {
   BERTH_TRY(ValidateRegistryConfig(options.registry));
-  auto session = std::make_unique<Session>(Endpoints(options.registry, reference.domain),
+  auto session = std::make_shared<Session>(Endpoints(options.registry, reference.domain),
                                            reference.path, options.credentials, "pull");
+  return ResolveIn(store, std::move(reference), std::move(options), std::move(session));
+}
+
+Result<std::unique_ptr<Pull>> Pull::ResolveIn(store::ImageStore& store, image::Reference reference,
+                                              PullOptions options,
+                                              std::shared_ptr<Session> session) {
   const std::string wanted = reference.digest ? reference.digest->String() : reference.tag;
   Result<FetchedManifest> top = FetchManifest(*session, wanted);
   if (!top && top.error().kind() == ErrorKind::kNotFound) {
-    return Fail(ErrorKind::kNotFound,
-                fmt::format("manifest for {} not found: {}", reference.FamiliarString(),
-                            top.error().message().substr(top.error().message().find(": ") + 2)));
+    return Fail(NotFoundError("manifest for " + reference.FamiliarString(), top.error()));
   }
   if (!top && top.error().kind() == ErrorKind::kUnauthenticated) {
     return Fail(ErrorKind::kNotFound,
@@ -135,10 +150,7 @@ Status Pull::FetchLayers(store::Lease& lease, const std::vector<LayerFetch>& fet
                        .with_bar = true});
         };
         if (fetch.plan) {
-          const store::ProgressSink extracting = [&](const store::ProgressEvent& event) {
-            std::optional<ProgressLine> line = StoreEvent(event);
-            return line ? sink(*line) : Ok();
-          };
+          const store::ProgressSink extracting = StoreProgress(sink);
           std::optional<store::ExtractedLayer>& extracted = input.layers[fetch.index].extracted;
           BERTH_TRY(FetchBlobInto(
               *session_, layer,
@@ -183,6 +195,8 @@ Result<std::vector<Pull::LayerFetch>> Pull::PlanLayers(store::Lease& lease,
     if (have) continue;
     LayerFetch fetch{.descriptor = layer, .index = i, .plan = {}};
     const std::string chain = chains[i].String();
+    // Held before the Stat below (image_store.h's lock discipline): the snapshot, and through the
+    // layer the snapshots under it, until PutImage holds them again.
     BERTH_TRY(lease.HoldLayer(chains[i]));
     BERTH_TRY(lease.HoldSnapshot(chain));
     Result<image::snapshot::Info> committed = store_.snapshotter().Stat(chain);
@@ -236,10 +250,7 @@ Result<PullResult> Pull::RunHeld(store::Lease& lease, const LineSink& raw_sink) 
   if (!have_config) BERTH_TRY(FetchBlob(*session_, store_, lease, manifest.config, {}));
   BERTH_ASSIGN_OR_RETURN(std::vector<LayerFetch> fetches, PlanLayers(lease, manifest, input, sink));
   BERTH_TRY(FetchLayers(lease, fetches, input, sink));
-  BERTH_TRY(store_.PutImage(lease, input, [&](const store::ProgressEvent& event) -> Status {
-    std::optional<ProgressLine> line = StoreEvent(event);
-    return line ? sink(*line) : Ok();
-  }));
+  BERTH_TRY(store_.PutImage(lease, input, StoreProgress(sink)));
   BERTH_TRY(sink(Line("Digest: " + top.String())));
   return PullResult{.id = manifest.config.digest, .digest = top, .up_to_date = up_to_date};
 }
@@ -267,20 +278,20 @@ Result<std::vector<std::unique_ptr<Pull>>> Pull::ResolveAll(store::ImageStore& s
                                                             const image::Reference& repository,
                                                             const PullOptions& options) {
   BERTH_TRY(ValidateRegistryConfig(options.registry));
-  Session session(Endpoints(options.registry, repository.domain), repository.path,
-                  options.credentials, "pull");
-  Result<std::vector<std::string>> tags = ListTags(session);
+  // One session for every tag: one endpoint probe and one token for the whole repository.
+  auto session = std::make_shared<Session>(Endpoints(options.registry, repository.domain),
+                                           repository.path, options.credentials, "pull");
+  Result<std::vector<std::string>> tags = ListTags(*session);
   if (!tags && tags.error().kind() == ErrorKind::kNotFound) {
-    return Fail(ErrorKind::kNotFound,
-                fmt::format("repository {} not found: {}", repository.FamiliarString(),
-                            tags.error().message().substr(tags.error().message().find(": ") + 2)));
+    return Fail(NotFoundError("repository " + repository.FamiliarString(), tags.error()));
   }
   BERTH_TRY(tags);
   std::vector<std::unique_ptr<Pull>> pulls;
   for (const std::string& tag : *tags) {
     image::Reference reference = repository;
     reference.tag = tag;
-    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Pull> pull, Resolve(store, reference, options));
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Pull> pull,
+                           ResolveIn(store, std::move(reference), options, session));
     pulls.push_back(std::move(pull));
   }
   return pulls;

@@ -50,6 +50,11 @@ struct PullResult {
 Result<oci::Descriptor> PlatformManifest(std::string_view index_json,
                                          const oci::Platform& platform);
 
+// NotFoundError restates a registry's kNotFound error in docker's words: "<what> not found:
+// <the registry's words>", which follow the first ": " of the error's message (after the
+// request's context); the whole message when it has none.
+Error NotFoundError(std::string_view what, const Error& error);
+
 class Pull {
  public:
   // Resolve reads the manifest reference names (and the platform's manifest of an index), so
@@ -63,7 +68,8 @@ class Pull {
   Result<PullResult> Run(const LineSink& sink);
 
   // ResolveAll resolves every tag the registry lists for repository (a reference without tag or
-  // digest), as `docker pull --all-tags` does; an unknown repository fails before any progress.
+  // digest), as `docker pull --all-tags` does, all through one session; an unknown repository
+  // fails before any progress.
   static Result<std::vector<std::unique_ptr<Pull>>> ResolveAll(image::store::ImageStore& store,
                                                                const image::Reference& repository,
                                                                const PullOptions& options);
@@ -77,7 +83,7 @@ class Pull {
 
  private:
   Pull(image::store::ImageStore& store, image::Reference reference, PullOptions options,
-       std::unique_ptr<Session> session)
+       std::shared_ptr<Session> session)
       : store_(store),
         reference_(std::move(reference)),
         options_(std::move(options)),
@@ -90,6 +96,10 @@ class Pull {
     std::optional<image::store::LayerPlan> plan;
   };
 
+  // ResolveIn is Resolve through session (a session of reference's repository).
+  static Result<std::unique_ptr<Pull>> ResolveIn(image::store::ImageStore& store,
+                                                 image::Reference reference, PullOptions options,
+                                                 std::shared_ptr<Session> session);
   // RunTag is Run without the status line.
   Result<PullResult> RunTag(const LineSink& sink);
   Result<PullResult> RunHeld(image::store::Lease& lease, const LineSink& sink);
@@ -104,7 +114,7 @@ class Pull {
   image::store::ImageStore& store_;
   image::Reference reference_;
   PullOptions options_;
-  std::unique_ptr<Session> session_;
+  std::shared_ptr<Session> session_;  // shared by the pulls of one ResolveAll
   std::optional<std::string> index_;  // the index the reference named, if any
   Digest index_digest_;
   std::string manifest_;

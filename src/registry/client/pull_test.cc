@@ -38,6 +38,17 @@ TEST(PlatformManifest, PicksTheWantedPlatform) {
             "no matching manifest for linux/s390x in the manifest list entries");
 }
 
+TEST(NotFoundError, TheRegistrysWordsAfterTheContext) {
+  Error found = NotFoundError("manifest for r/a:b", Error(ErrorKind::kNotFound,
+                                                          "fetch manifest b: manifest unknown: "
+                                                          "manifest unknown"));
+  EXPECT_EQ(found.kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(found.message(), "manifest for r/a:b not found: manifest unknown: manifest unknown");
+  // A message without context is kept whole.
+  EXPECT_EQ(NotFoundError("repository r/a", Error(ErrorKind::kNotFound, "gone")).message(),
+            "repository r/a not found: gone");
+}
+
 TEST(MediaTypeOf, ContentTypeThenBody) {
   EXPECT_EQ(MediaTypeOf("application/vnd.oci.image.index.v1+json; charset=utf-8", "{}"),
             oci::kMediaTypeOciIndex);
