@@ -1,10 +1,15 @@
 #include "image/store/unpack.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -62,6 +67,51 @@ Status Commit(const UnpackContext& context, const LayerPlan& layer, const std::s
                            .current = layer.blob_size,
                            .total = layer.blob_size});
 }
+
+// Flusher syncs the filesystem of a tree being written (syncfs) every kPeriod on a thread of its
+// own until it is destroyed, so that the disk writes while the layer is extracted and the
+// commit's sync waits for the last files only. The writeback is the kernel's flusher threads'
+// work, not the extracting thread's. A sync that fails is left to the commit's sync to report.
+class Flusher {
+ public:
+  explicit Flusher(const std::string& dir)
+      : fd_(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (!fd_) return;
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (const std::system_error&) {
+      // Without the thread the commit's sync does all the work, as it would anyway.
+    }
+  }
+  ~Flusher() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  Flusher(const Flusher&) = delete;
+  Flusher& operator=(const Flusher&) = delete;
+
+ private:
+  static constexpr std::chrono::milliseconds kPeriod{250};
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, kPeriod, [this] { return stop_; })) {
+      lock.unlock();
+      (void)syncfs(fd_.get());
+      lock.lock();
+    }
+  }
+
+  UniqueFd fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 // Prepared is one layer's active snapshot, held by the work's lease, and its directory.
 struct Prepared {
@@ -200,6 +250,7 @@ Result<std::unique_ptr<LayerWriter>> LayerWriter::Start(const UnpackContext& con
   try {
     writer->extractor_ = std::thread(
         [w = writer.get(), input, dir = prepared.dir.path, options = std::move(options)] {
+          Flusher flusher(dir);
           w->applied_ = layer::Apply(input->get(), dir, options);
           // Closed here so that Write sees at once that nobody reads any more.
           input->Reset();

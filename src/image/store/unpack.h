@@ -60,7 +60,9 @@ Result<std::vector<int64_t>> UnpackLayers(const UnpackContext& context,
 // LayerWriter streams one layer blob into the content store and, as its bytes arrive, extracts
 // it into a snapshot prepared ahead of its parent, so that a download and its unpacking overlap
 // and the blob is never read back. The bytes go to the store's ingest (hashed) and through a
-// socket to layer::Apply on a thread of its own (which inflates on another, layer_stream.h).
+// socket to layer::Apply on a thread of its own (which inflates on another, layer_stream.h);
+// meanwhile a third syncs the snapshot's filesystem every 250 ms, so that the disk writes while
+// the layer is extracted and the commit's sync finds little left.
 // Should the extraction stop early (a hostile or broken tar), the blob is still written whole so
 // that Commit can tell a corrupt download (the digest) from a bad layer. Commit judges in that
 // order: the blob's digest, then the extraction (the tar's digest against the diff id); only then
