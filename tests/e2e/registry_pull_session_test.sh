@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# One registry session for a whole `berth pull --all-tags`: `berth registry serve` with token
-# authentication (tests/e2e/token_server.py, which logs every token request) holds a repository
-# of three tags; after a login, berthd's pull of every tag asks the token server for one token
-# (the tags list's), not one per tag, and every tag arrives and runs. A tag that is absent and a
+# One registry session for a whole `berth pull --all-tags`: Debian's docker-registry with Basic
+# authentication (htpasswd; its access log shows every response) holds a repository of three
+# tags; after a login, berthd's pull of every tag is challenged once (the session's first
+# request), not once per tag, and every tag arrives and runs. A tag that is absent and a
 # repository that is absent fail with docker's words.
 # Usage: tests/e2e/registry_pull_session_test.sh BERTH BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
@@ -16,40 +16,13 @@ berth="$(realpath "$1")" || die "berth $1 not found"
 shift
 # shellcheck source=tests/e2e/berthd_lib.sh
 . "$(dirname "$0")/berthd_lib.sh"
-python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not installed"
+command -v docker-registry >/dev/null || skip "docker-registry not installed"
+command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) not installed"
 
 b() { timeout 60 "$berth" "$@"; }
 
-pids=()
-cleanup() {
-  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
-  berthd_cleanup
-}
-trap cleanup EXIT
-
-printf 'alice:s3cret\n' >"$work/users"
-python3 "$repo/tests/e2e/token_server.py" --alg RS256 --key-header x5c --issuer test-issuer \
-  --users "$work/users" --cert "$work/token.pem" --port-file "$work/token.port" \
-  --log "$work/token.log" 2>>"$work/token.err" &
-pids+=($!)
-for _ in $(seq 200); do
-  [ -s "$work/token.port" ] && break
-  sleep 0.05
-done
-[ -s "$work/token.port" ] || die "the token server did not start: $(cat "$work/token.err")"
-"$berth" registry serve --root "$work/registry" --addr 127.0.0.1:0 \
-  --auth-token-realm "http://127.0.0.1:$(cat "$work/token.port")/token" \
-  --auth-token-service test-registry --auth-token-issuer test-issuer \
-  --auth-token-rootcertbundle "$work/token.pem" >>"$work/registry.log" 2>&1 &
-pids+=($!)
-reg=
-for _ in $(seq 200); do
-  reg="$(grep -Eo 'tcp://127\.0\.0\.1:[0-9]+' "$work/registry.log" | head -1 | sed 's|tcp://||')"
-  [ -n "$reg" ] && break
-  sleep 0.05
-done
-[ -n "$reg" ] || die "the registry did not start: $(cat "$work/registry.log")"
-
+htpasswd -Bbc "$work/htpasswd" alice s3cret >/dev/null 2>&1
+reg="$(start_registry auth "auth: {htpasswd: {realm: test, path: $work/htpasswd}}")"
 start_daemon "$work/data" --insecure-registry 127.0.0.0/8
 d import "$work/rootfs.tar" "$reg/team/multi:a" >/dev/null || die "cannot import the rootfs"
 d tag "$reg/team/multi:a" "$reg/team/multi:b"
@@ -60,12 +33,11 @@ record $? "berth push -a pushes the three tags" "$out"
 d rmi "$reg/team/multi:a" "$reg/team/multi:b" "$reg/team/multi:c" >/dev/null
 expect_eq "no image left" "" "$(d images -q)"
 
-# --- pull --all-tags: one session, so one token ---
-: >"$work/token.log"
+# --- pull --all-tags: one session, so one challenge ---
+: >"$work/auth.log"
 out="$(b pull -a "$reg/team/multi" 2>&1)"
 record $? "berth pull -a" "$out"
-expect_eq "pull -a asks for one token" "1" \
-  "$(grep -c '"scope": \["repository:team/multi:pull"\]' "$work/token.log")"
+expect_eq "pull -a is challenged once" "1" "$(grep -c '" 401 ' "$work/auth.log")"
 expect_eq "every tag arrived" "$reg/team/multi:a $reg/team/multi:b $reg/team/multi:c" \
   "$(d images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "a pulled tag runs" "hi" "$(d run --rm "$reg/team/multi:c" echo hi 2>&1)"
