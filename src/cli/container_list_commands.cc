@@ -10,6 +10,7 @@
 #include "cli/json_fields.h"
 #include "cli/json_stream.h"
 #include "cli/output.h"
+#include "cli/rows.h"
 #include "client/stdcopy.h"
 
 namespace berth::cli {
@@ -86,6 +87,8 @@ std::string PortsText(const json& ports) {
   return Join(parts, ", ");
 }
 
+}  // namespace
+
 json ContainerRow(const json& c, bool trunc) {
   std::vector<std::string> names;
   if (c.contains("Names") && c["Names"].is_array()) {
@@ -145,6 +148,18 @@ json ContainerRow(const json& c, bool trunc) {
   return row;
 }
 
+const json& ContainerHeaders() {
+  static const json* headers = new json{
+      {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"ID", "CONTAINER ID"},
+      {"Image", "IMAGE"},     {"Labels", "LABELS"},        {"LocalVolumes", "LOCAL VOLUMES"},
+      {"Mounts", "MOUNTS"},   {"Names", "NAMES"},          {"Networks", "NETWORKS"},
+      {"Ports", "PORTS"},     {"RunningFor", "CREATED"},   {"Size", "SIZE"},
+      {"State", "STATE"},     {"Status", "STATUS"}};
+  return *headers;
+}
+
+namespace {
+
 Status WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = write(fd, data.data(), data.size());
@@ -178,9 +193,10 @@ Result<int> PsCommand(Cli& cli, const std::string& path, const Args& args) {
   if (latest) last = 1;
   if (all) request.query.emplace_back("all", "1");
   if (last > 0) request.query.emplace_back("limit", std::to_string(last));
-  OutputFormat out = quiet ? ParseFormat("{{.ID}}", "")
-                           : ParseFormat(format, size ? std::string(kPsTable) + "\t{{.Size}}"
-                                                      : std::string(kPsTable));
+  OutputFormat out =
+      quiet ? ParseFormat("{{.ID}}", "")
+            : ParseFormat(cli.DefaultFormat(format, "psFormat"),
+                          size ? std::string(kPsTable) + "\t{{.Size}}" : std::string(kPsTable));
   // Sizes cost the daemon a walk of each container's layer: ask only when they are shown.
   if (size || out.body.find(".Size") != std::string::npos) request.query.emplace_back("size", "1");
   if (!filters.empty()) {
@@ -191,13 +207,7 @@ Result<int> PsCommand(Cli& cli, const std::string& path, const Args& args) {
   BERTH_ASSIGN_OR_RETURN(json containers, client->DoJson(request));
   std::vector<json> rows;
   for (const json& c : containers) rows.push_back(ContainerRow(c, !no_trunc));
-  static const json headers = {
-      {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"ID", "CONTAINER ID"},
-      {"Image", "IMAGE"},     {"Labels", "LABELS"},        {"LocalVolumes", "LOCAL VOLUMES"},
-      {"Mounts", "MOUNTS"},   {"Names", "NAMES"},          {"Networks", "NETWORKS"},
-      {"Ports", "PORTS"},     {"RunningFor", "CREATED"},   {"Size", "SIZE"},
-      {"State", "STATE"},     {"Status", "STATUS"}};
-  BERTH_ASSIGN_OR_RETURN(std::string text, RenderRows(out, rows, headers));
+  BERTH_ASSIGN_OR_RETURN(std::string text, RenderRows(out, rows, ContainerHeaders()));
   cli.Out(text);
   return 0;
 }
@@ -318,7 +328,7 @@ Result<int> StatsCommand(Cli& cli, const std::string& path, const Args& args) {
       {"BlockIO", "BLOCK I/O"}, {"CPUPerc", "CPU %"}, {"Container", "CONTAINER"},
       {"ID", "CONTAINER ID"},   {"MemPerc", "MEM %"}, {"MemUsage", "MEM USAGE / LIMIT"},
       {"Name", "NAME"},         {"NetIO", "NET I/O"}, {"PIDs", "PIDS"}};
-  OutputFormat out = ParseFormat(format,
+  OutputFormat out = ParseFormat(cli.DefaultFormat(format, "statsFormat"),
                                  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t"
                                  "{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}");
   while (true) {

@@ -8,6 +8,7 @@
 #include "cli/inspect.h"
 #include "cli/json_stream.h"
 #include "cli/reference.h"
+#include "cli/rows.h"
 
 namespace berth::cli {
 
@@ -69,6 +70,8 @@ ordered_json ImageRow(const json& image, const std::string& repo, const std::str
   return row;
 }
 
+}  // namespace
+
 const ordered_json& ImageHeaders() {
   static const ordered_json* headers = new ordered_json{{"Containers", "CONTAINERS"},
                                                         {"CreatedAt", "CREATED AT"},
@@ -84,8 +87,6 @@ const ordered_json& ImageHeaders() {
   return *headers;
 }
 
-// ImageRows expands one image into its rows as docker does: a row per tag (per tag and digest
-// with --digests), then rows for repositories known only by digest; "<none>" for a dangling one.
 std::vector<ordered_json> ImageRows(const json& image, bool digests, bool trunc) {
   std::vector<std::string> tags = StrList(image, "RepoTags");
   std::vector<std::string> repo_digests = StrList(image, "RepoDigests");
@@ -143,6 +144,8 @@ std::vector<ordered_json> ImageRows(const json& image, bool digests, bool trunc)
   }
   return rows;
 }
+
+namespace {
 
 // Ellipsis shortens s to width characters, the last one "…", as docker's formatter does.
 std::string Ellipsis(const std::string& s, size_t width) {
@@ -219,7 +222,8 @@ Result<int> ImagesCommand(Cli& cli, const std::string& path, const Args& args) {
     for (ordered_json& row : ImageRows(image, digests, !no_trunc)) rows.push_back(std::move(row));
   }
   OutputFormat out = quiet ? ParseFormat("{{.ID}}", "")
-                           : ParseFormat(format, digests ? kImagesDigestTable : kImagesTable);
+                           : ParseFormat(cli.DefaultFormat(format, "imagesFormat"),
+                                         digests ? kImagesDigestTable : kImagesTable);
   BERTH_ASSIGN_OR_RETURN(std::string text, RenderRows(out, rows, ImageHeaders()));
   cli.Out(text);
   return 0;

@@ -10,6 +10,7 @@
 #include "cli/json_fields.h"
 #include "cli/json_stream.h"
 #include "cli/output.h"
+#include "cli/rows.h"
 #include "cli/template.h"
 
 namespace berth::cli {
@@ -53,6 +54,59 @@ std::string Joined(const json& j, const char* key) {
     for (const json& v : *it) parts.push_back(v.is_string() ? v.get<std::string>() : PrintValue(v));
   }
   return Join(parts, " ");
+}
+
+// VerboseDiskUsage is system df -v: docker's tables of images (each by its first name),
+// containers, local volumes and the build cache.
+Result<std::string> VerboseDiskUsage(const json& df) {
+  auto list = [&](const char* key) {
+    return df.contains(key) && df[key].is_array() ? df[key] : json::array();
+  };
+  std::string text = "Images space usage:\n\n";
+  std::vector<json> rows;
+  for (const json& image : list("Images")) rows.push_back(ImageRows(image, false, true).front());
+  BERTH_ASSIGN_OR_RETURN(
+      std::string table,
+      RenderRows(ParseFormat("",
+                             "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t"
+                             "{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}"),
+                 rows, ImageHeaders()));
+  text += table + "\nContainers space usage:\n\n";
+  rows.clear();
+  for (const json& c : list("Containers")) rows.push_back(ContainerRow(c, true));
+  BERTH_ASSIGN_OR_RETURN(table,
+                         RenderRows(ParseFormat("",
+                                                "table {{.ID}}\t{{.Image}}\t{{.Command}}\t"
+                                                "{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t"
+                                                "{{.Status}}\t{{.Names}}"),
+                                    rows, ContainerHeaders()));
+  text += table + "\nLocal Volumes space usage:\n\n";
+  rows.clear();
+  for (const json& v : list("Volumes")) {
+    const json usage = v.contains("UsageData") ? v["UsageData"] : json::object();
+    const int64_t size = usage.contains("Size") ? Int(usage, "Size") : -1;
+    rows.push_back({{"Name", Str(v, "Name")},
+                    {"Links", std::to_string(Int(usage, "RefCount"))},
+                    {"Size", size < 0 ? "N/A" : HumanSize(size, 3)}});
+  }
+  static const json volume_headers = {
+      {"Name", "VOLUME NAME"}, {"Links", "LINKS"}, {"Size", "SIZE"}};
+  BERTH_ASSIGN_OR_RETURN(
+      table,
+      RenderRows(ParseFormat("", "table {{.Name}}\t{{.Links}}\t{{.Size}}"), rows, volume_headers));
+  int64_t cache_size = 0;
+  for (const json& b : list("BuildCache")) cache_size += Int(b, "Size");
+  text += table + "\nBuild cache usage: " + HumanSize(cache_size) + "\n\n";
+  static const json cache_headers = {
+      {"ID", "CACHE ID"},          {"CacheType", "CACHE TYPE"},    {"Size", "SIZE"},
+      {"CreatedSince", "CREATED"}, {"LastUsedSince", "LAST USED"}, {"UsageCount", "USAGE"},
+      {"Shared", "SHARED"}};
+  BERTH_ASSIGN_OR_RETURN(table, RenderRows(ParseFormat("",
+                                                       "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t"
+                                                       "{{.CreatedSince}}\t{{.LastUsedSince}}\t"
+                                                       "{{.UsageCount}}\t{{.Shared}}"),
+                                           {}, cache_headers));
+  return text + table;
 }
 
 }  // namespace
@@ -169,13 +223,20 @@ Result<int> InfoCommand(Cli& cli, const std::string& path, const Args& args) {
 
 Result<int> SystemDfCommand(Cli& cli, const std::string& path, const Args& args) {
   std::string format;
+  bool verbose = false;
   FlagSet flags;
   flags.String(&format, "format", "Format output using a custom template");
+  flags.Bool(&verbose, "v,verbose", "Show detailed information on space usage");
   auto positional =
       cli.Parse(flags, args, {path, "[OPTIONS]", "Show docker disk usage", Arity::Exactly(0)});
   if (!positional) return cli.exit_code();
   BERTH_ASSIGN_OR_RETURN(client::Client * client, cli.Client());
   BERTH_ASSIGN_OR_RETURN(json df, client->DoJson({.path = "/system/df"}));
+  if (verbose) {
+    BERTH_ASSIGN_OR_RETURN(std::string text, VerboseDiskUsage(df));
+    cli.Out(text);
+    return 0;
+  }
   auto list = [&](const char* key) {
     return df.contains(key) && df[key].is_array() ? df[key] : json::array();
   };

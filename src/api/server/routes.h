@@ -9,7 +9,7 @@
 
 namespace berth::api::server {
 
-// /_ping (GET, HEAD), /version, /info.
+// /_ping (GET, HEAD), /version, /info, /system/df.
 void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
                      const version::EngineVersions& server);
 

@@ -1,9 +1,11 @@
-// The system endpoints: /_ping for version negotiation, /version, /info. The JSON shapes are
+// The system endpoints: /_ping for version negotiation, /version, /info, /system/df
+// (disk_usage.h). The JSON shapes are
 // moby's SystemVersion and SystemInfo, with the fields the docker CLI and docker-py read.
 #include <fmt/format.h>
 
 #include <chrono>
 
+#include "api/server/disk_usage.h"
 #include "api/server/routes.h"
 #include "base/strings.h"
 #include "daemon/host_info.h"
@@ -42,6 +44,17 @@ ordered_json VersionJson(const version::EngineVersions& server, const daemon::Ho
           {"Os", "linux"},
           {"Arch", arch},
           {"KernelVersion", host.kernel_version}};
+}
+
+// RuntimesJson is docker info's Runtimes: the built-in runtime (in berth-shim, berth-runtime's
+// library) and each configured binary with its runtimeArgs.
+ordered_json RuntimesJson(const daemon::DaemonOptions& options) {
+  ordered_json runtimes = {{daemon::kBuiltinRuntime, {{"path", "berth-runtime"}}}};
+  for (const auto& [name, runtime] : options.runtimes) {
+    runtimes[name] = {{"path", runtime.path}};
+    if (!runtime.args.empty()) runtimes[name]["runtimeArgs"] = runtime.args;
+  }
+  return runtimes;
 }
 
 Result<ordered_json> InfoJson(daemon::Daemon& daemon, const version::EngineVersions& server) {
@@ -86,10 +99,10 @@ Result<ordered_json> InfoJson(daemon::Daemon& daemon, const version::EngineVersi
                       {"Labels", ordered_json::array()},
                       {"ExperimentalBuild", false},
                       {"ServerVersion", server.server_version},
-                      {"Runtimes", {{"berth", {{"path", "berth-runtime"}}}}},
-                      {"DefaultRuntime", "berth"},
+                      {"Runtimes", RuntimesJson(daemon.options())},
+                      {"DefaultRuntime", daemon.options().default_runtime},
                       {"Swarm", {{"LocalNodeState", "inactive"}, {"ControlAvailable", false}}},
-                      {"LiveRestoreEnabled", true},
+                      {"LiveRestoreEnabled", daemon.options().live_restore},
                       {"Isolation", ""},
                       {"SecurityOptions", ordered_json::array({"name=seccomp,profile=builtin"})},
                       {"Warnings", ordered_json::array()}};
@@ -108,6 +121,16 @@ void AddSystemRoutes(http::Router& router, daemon::Daemon& daemon,
   router.Add("GET", "/info", [&daemon, server](Request&, ResponseWriter& w) -> Status {
     BERTH_ASSIGN_OR_RETURN(ordered_json info, InfoJson(daemon, server));
     return w.SendJson(200, info);
+  });
+  router.Add("GET", "/system/df", [&daemon](Request& req, ResponseWriter& w) -> Status {
+    std::vector<std::string> types;
+    if (version::CompareApiVersions(req.api_version, "1.42") >= 0) {
+      auto [begin, end] = req.query.equal_range("type");
+      for (auto it = begin; it != end; ++it) types.push_back(it->second);
+    }
+    BERTH_ASSIGN_OR_RETURN(std::set<std::string> objects, DiskUsageObjects(types));
+    BERTH_ASSIGN_OR_RETURN(ordered_json usage, DiskUsageJson(daemon, objects));
+    return w.SendJson(200, usage);
   });
 }
 

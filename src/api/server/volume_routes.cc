@@ -10,19 +10,14 @@
 
 #include "api/server/filters.h"
 #include "api/server/routes.h"
+#include "api/server/volume_json.h"
 #include "api/version/version.h"
 #include "image/snapshot/tree.h"
 #include "image/store/image_views.h"
 
 namespace berth::api::server {
-namespace {
 
-using http::Request;
-using http::ResponseWriter;
-using nlohmann::ordered_json;
-using volume::VolumeView;
-
-ordered_json VolumeJson(const volume::Volume& v) {
+nlohmann::ordered_json VolumeJson(const volume::Volume& v) {
   return {{"CreatedAt", v.created_at},
           {"Driver", v.driver},
           {"Labels", v.labels},
@@ -31,6 +26,13 @@ ordered_json VolumeJson(const volume::Volume& v) {
           {"Options", v.options},
           {"Scope", "local"}};
 }
+
+namespace {
+
+using http::Request;
+using http::ResponseWriter;
+using nlohmann::ordered_json;
+using volume::VolumeView;
 
 Result<std::map<std::string, std::string>> StringMap(const nlohmann::json& body, const char* key) {
   std::map<std::string, std::string> out;

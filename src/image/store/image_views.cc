@@ -168,6 +168,12 @@ Result<std::vector<ImageSummary>> List(ImageStore& store, const ListOptions& opt
                          Annotate(ParseListFilters(store, options), "list images"));
   BERTH_ASSIGN_OR_RETURN(std::vector<metadata::ImageRecord> images,
                          Annotate(store.catalog().ListImages(filter.catalog), "list images"));
+  LayerSizes sizes;
+  if (options.shared_size) {
+    BERTH_ASSIGN_OR_RETURN(std::vector<metadata::ImageRecord> every,
+                           Annotate(store.catalog().ListImages({.all = true}), "list images"));
+    sizes = MeasureLayers(every);
+  }
   std::vector<ImageSummary> out;
   for (metadata::ImageRecord& image : images) {
     if (filter.until && !(image.created && *image.created < *filter.until)) continue;
@@ -175,9 +181,36 @@ Result<std::vector<ImageSummary>> List(ImageStore& store, const ListOptions& opt
     if (options.users) {
       summary.containers = static_cast<int64_t>(options.users(summary.image.id).size());
     }
+    if (options.shared_size) {
+      auto it = sizes.shared.find(summary.image.id.String());
+      summary.shared_size = it == sizes.shared.end() ? 0 : it->second;
+    }
     out.push_back(std::move(summary));
   }
   return out;
+}
+
+LayerSizes MeasureLayers(const std::vector<metadata::ImageRecord>& images) {
+  // A layer (a chain id) is shared when more than one image has it.
+  // chain id → the images having it, its size
+  std::map<std::string, std::pair<int, int64_t>> layers;
+  for (const metadata::ImageRecord& image : images) {
+    for (const metadata::LayerRecord& layer : image.layers) {
+      auto& [count, size] = layers[layer.chain_id.String()];
+      ++count;
+      size = layer.size;
+    }
+  }
+  LayerSizes sizes;
+  for (const auto& [chain_id, layer] : layers) sizes.total += layer.second;
+  for (const metadata::ImageRecord& image : images) {
+    int64_t shared = 0;
+    for (const metadata::LayerRecord& layer : image.layers) {
+      if (layers[layer.chain_id.String()].first > 1) shared += layer.size;
+    }
+    sizes.shared[image.id.String()] = shared;
+  }
+  return sizes;
 }
 
 Result<nlohmann::ordered_json> Inspect(ImageStore& store, std::string_view ref_or_id) {
@@ -264,7 +297,7 @@ nlohmann::ordered_json SummaryJson(const ImageSummary& summary) {
   out["ParentId"] = image.parent ? image.parent->String() : "";
   out["RepoDigests"] = Strings(Familiar(image.digests));
   out["RepoTags"] = Strings(Familiar(image.tags));
-  out["SharedSize"] = -1;
+  out["SharedSize"] = summary.shared_size;
   out["Size"] = image.size;
   return out;
 }

@@ -113,17 +113,28 @@ struct ListOptions {
   // dangling (true/false), label (key or key=value), before, since (references or ids), until
   // (a time or duration, go_time.h), reference (patterns); others are kInvalidArgument.
   Filters filters;
-  ImageUsers users;  // unset: Containers is -1 (not computed)
+  ImageUsers users;          // unset: Containers is -1 (not computed)
+  bool shared_size = false;  // compute SharedSize (docker's shared-size, system df)
 };
 
 // ImageSummary is one row of `docker images`.
 struct ImageSummary {
   metadata::ImageRecord image;
   int64_t containers = -1;
+  int64_t shared_size = -1;  // the bytes of its layers other images have too; -1 not computed
 };
 
 // List is `docker images`: images the most recently created first.
 Result<std::vector<ImageSummary>> List(ImageStore& store, const ListOptions& options = {});
+
+// LayerSizes are docker's figures over every image of the store: the size of each image's
+// layers that other images have too (SharedSize, by image id) and the size of all the images'
+// layers, each counted once (system df's LayersSize). Pure.
+struct LayerSizes {
+  std::map<std::string, int64_t> shared;  // by image id, "sha256:..."
+  int64_t total = 0;
+};
+LayerSizes MeasureLayers(const std::vector<metadata::ImageRecord>& images);
 
 // ---- inspect ----
 

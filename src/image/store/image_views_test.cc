@@ -157,6 +157,25 @@ TEST(ImageViewsJsonTest, Summary) {
   EXPECT_EQ(j["RepoDigests"], ordered_json::array());
 }
 
+TEST(ImageViewsTest, LayerSizesCountSharedLayersOnce) {
+  auto layer = [](std::string_view chain, int64_t size) {
+    return metadata::LayerRecord{.chain_id = Digest::OfSha256(chain), .size = size};
+  };
+  metadata::ImageRecord base, app, other;
+  base.id = Digest::OfSha256("base");
+  base.layers = {layer("b", 100)};
+  app.id = Digest::OfSha256("app");
+  app.layers = {layer("b", 100), layer("a", 10)};
+  other.id = Digest::OfSha256("other");
+  other.layers = {layer("o", 7)};
+  LayerSizes sizes = MeasureLayers({base, app, other});
+  EXPECT_EQ(sizes.total, 117);
+  EXPECT_EQ(sizes.shared.at(base.id.String()), 100);
+  EXPECT_EQ(sizes.shared.at(app.id.String()), 100);
+  EXPECT_EQ(sizes.shared.at(other.id.String()), 0);
+  EXPECT_EQ(SummaryJson({.image = app, .shared_size = 100})["SharedSize"], 100);
+}
+
 TEST(ImageViewsJsonTest, HistoryDeleteAndPrune) {
   ordered_json history = HistoryJson(
       {{.id = "sha256:abc", .created = 5, .created_by = "sh", .tags = {"a:1"}, .size = 9},
