@@ -90,9 +90,8 @@ void Monitor::Finish() {
   }
   if (stdio_.in) loop_.Remove(stdio_.in.get());
   stdio_.in.Reset();
-  const auto rt = RuntimeOpts();
   ExitRecord record{.exit_code = *exit_code_, .finished_at = finished_at_};
-  if (auto oom = runtime::OomKilled(rt, options_.id)) {
+  if (auto oom = runtime_->OomKilled()) {
     record.oom_killed = *oom;
   } else {
     log::Warn("container {}: read OOM kills: {}", options_.id, oom.error().message());
@@ -100,7 +99,7 @@ void Monitor::Finish() {
   if (Status s = WriteExitRecord(options_.state_dir, record); !s) {
     log::Error("container {}: {}", options_.id, s.error().message());
   }
-  if (Status s = runtime::Delete(rt, options_.id, true); !s) {
+  if (Status s = runtime_->Delete(); !s) {
     log::Error("{}", s.error().message());
   }
   loop_.Remove(listener_.get());

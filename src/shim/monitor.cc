@@ -21,9 +21,11 @@ constexpr size_t kMaxRequestLine = 1 << 20;
 
 }  // namespace
 
-Monitor::Monitor(const ShimOptions& options, runtime::MonitoredProcess init, Stdio stdio,
-                 UniqueFd listener, std::optional<JsonLogWriter> log, EventLoop loop)
+Monitor::Monitor(const ShimOptions& options, std::unique_ptr<ContainerRuntime> runtime,
+                 runtime::MonitoredProcess init, Stdio stdio, UniqueFd listener,
+                 std::optional<JsonLogWriter> log, EventLoop loop)
     : options_(options),
+      runtime_(std::move(runtime)),
       init_(std::move(init)),
       stdio_(std::move(stdio)),
       listener_(std::move(listener)),
@@ -31,23 +33,17 @@ Monitor::Monitor(const ShimOptions& options, runtime::MonitoredProcess init, Std
       loop_(std::move(loop)) {}
 
 Result<std::unique_ptr<Monitor>> Monitor::Create(const ShimOptions& options,
+                                                 std::unique_ptr<ContainerRuntime> runtime,
                                                  runtime::MonitoredProcess init, Stdio stdio,
                                                  UniqueFd listener,
                                                  std::optional<JsonLogWriter> log) {
   BERTH_ASSIGN_OR_RETURN(EventLoop loop, EventLoop::Create());
-  std::unique_ptr<Monitor> m(new Monitor(options, std::move(init), std::move(stdio),
-                                         std::move(listener), std::move(log), std::move(loop)));
+  std::unique_ptr<Monitor> m(new Monitor(options, std::move(runtime), std::move(init),
+                                         std::move(stdio), std::move(listener), std::move(log),
+                                         std::move(loop)));
   BERTH_TRY(m->Setup());
   return m;
 }
-
-runtime::RuntimeOptions RuntimeOptionsOf(const ShimOptions& options) {
-  return {.root = options.runtime_root,
-          .systemd_cgroup = options.systemd_cgroup,
-          .seccomp_cache = options.seccomp_cache};
-}
-
-runtime::RuntimeOptions Monitor::RuntimeOpts() const { return RuntimeOptionsOf(options_); }
 
 Status Monitor::Setup() {
   // SIGCHLD is blocked (RunShim) and read here: every child is reaped on the loop.

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "runtime/container.h"
+#include "shim/container_runtime.h"
 #include "shim/event_loop.h"
 #include "shim/json_log.h"
 #include "shim/protocol.h"
@@ -52,14 +53,12 @@ Result<std::pair<Stdio, ChildStdio>> MakeStdio(bool tty, bool open_stdin);
 Result<runtime::MonitoredProcess> WithChildStdio(
     ChildStdio child, const std::function<Result<runtime::MonitoredProcess>()>& spawn);
 
-// The runtime library's options for the shim's container.
-runtime::RuntimeOptions RuntimeOptionsOf(const ShimOptions& options);
-
 class Monitor {
  public:
-  // Create takes the created container (its init waiting to be started), the listening socket and
-  // the log writer (absent: no log).
+  // Create takes the runtime and the container it created (its init waiting to be started), the
+  // listening socket and the log writer (absent: no log).
   static Result<std::unique_ptr<Monitor>> Create(const ShimOptions& options,
+                                                 std::unique_ptr<ContainerRuntime> runtime,
                                                  runtime::MonitoredProcess init, Stdio stdio,
                                                  UniqueFd listener,
                                                  std::optional<JsonLogWriter> log);
@@ -93,10 +92,10 @@ class Monitor {
     bool output_paused = false;
   };
 
-  Monitor(const ShimOptions& options, runtime::MonitoredProcess init, Stdio stdio,
-          UniqueFd listener, std::optional<JsonLogWriter> log, EventLoop loop);
+  Monitor(const ShimOptions& options, std::unique_ptr<ContainerRuntime> runtime,
+          runtime::MonitoredProcess init, Stdio stdio, UniqueFd listener,
+          std::optional<JsonLogWriter> log, EventLoop loop);
   Status Setup();
-  runtime::RuntimeOptions RuntimeOpts() const;
 
   // Clients (monitor.cc).
   void Accept();
@@ -137,6 +136,7 @@ class Monitor {
   void OnTimeouts();
 
   ShimOptions options_;
+  std::unique_ptr<ContainerRuntime> runtime_;
   runtime::MonitoredProcess init_;
   Stdio stdio_;
   UniqueFd listener_;

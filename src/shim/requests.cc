@@ -38,7 +38,6 @@ void Monitor::Handle(Client& c, const Request& request) {
     c.closing = true;
     if (FindClient(c.id)) FlushClient(c);
   };
-  const auto rt = RuntimeOpts();
   if (const auto* attach = std::get_if<AttachRequest>(&request)) {
     if (finished_) {
       answer(Fail(ErrorKind::kFailedPrecondition, "attach: the container has exited"));
@@ -75,16 +74,16 @@ void Monitor::Handle(Client& c, const Request& request) {
         } else if constexpr (std::is_same_v<T, ResizeRequest>) {
           return Resize(r);
         } else if constexpr (std::is_same_v<T, KillRequest>) {
-          BERTH_TRY(runtime::Kill(rt, options_.id, r.signal, r.all));
+          BERTH_TRY(runtime_->Kill(r.signal, r.all));
           return json::object();
         } else if constexpr (std::is_same_v<T, PauseRequest>) {
-          BERTH_TRY(runtime::Pause(rt, options_.id));
+          BERTH_TRY(runtime_->Pause());
           return json::object();
         } else if constexpr (std::is_same_v<T, ResumeRequest>) {
-          BERTH_TRY(runtime::Resume(rt, options_.id));
+          BERTH_TRY(runtime_->Resume());
           return json::object();
         } else if constexpr (std::is_same_v<T, PidsRequest>) {
-          BERTH_ASSIGN_OR_RETURN(std::vector<pid_t> pids, runtime::Pids(rt, options_.id));
+          BERTH_ASSIGN_OR_RETURN(std::vector<pid_t> pids, runtime_->Pids());
           return json{{"pids", pids}};
         } else {
           return Fail(ErrorKind::kInternal, "request handled above");
@@ -100,7 +99,7 @@ Result<json> Monitor::Start() {
   if (started_) return Fail(ErrorKind::kFailedPrecondition, "start: already started");
   if (exit_code_) return Fail(ErrorKind::kFailedPrecondition, "start: the container has exited");
   started_ = true;
-  BERTH_TRY(runtime::StartMonitored(options_.id, init_));
+  BERTH_TRY(runtime_->Start(init_));
   std::string at = Now();
   log::Info("container {} started", options_.id);
   return json{{"started_at", at}};
@@ -135,10 +134,8 @@ Result<pid_t> Monitor::StartExec(const ExecRequest& r) {
                          Annotate(oci::DecodeProcess(r.process.dump()), "exec: process"));
   BERTH_ASSIGN_OR_RETURN(auto io, Annotate(MakeStdio(process.terminal, r.use_stdin), "exec"));
   auto [stdio, child] = std::move(io);
-  const auto rt = RuntimeOpts();
-  BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess p, WithChildStdio(std::move(child), [&] {
-                           return runtime::ExecMonitored(rt, options_.id, process);
-                         }));
+  BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess p,
+                         WithChildStdio(std::move(child), [&] { return runtime_->Exec(process); }));
   auto e = std::make_unique<Exec>();
   e->pid = p.pid;
   e->pidfd = std::move(p.pidfd);

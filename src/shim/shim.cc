@@ -20,7 +20,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/scope_exit.h"
-#include "runtime/container.h"
+#include "shim/container_runtime.h"
 #include "shim/monitor.h"
 #include "sys/unix_socket.h"
 
@@ -89,12 +89,10 @@ Result<std::unique_ptr<Monitor>> Prepare(const ShimOptions& o) {
 
   BERTH_ASSIGN_OR_RETURN(auto io, MakeStdio(o.tty, o.open_stdin));
   auto [stdio, child] = std::move(io);
-  const runtime::RuntimeOptions rt = RuntimeOptionsOf(o);
-  const runtime::CreateOptions create{.id = o.id, .bundle = o.bundle};
-  BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess init, WithChildStdio(std::move(child), [&] {
-                           return runtime::CreateMonitored(rt, create);
-                         }));
-  ScopeExit delete_container([&] { (void)runtime::Delete(rt, o.id, true); });
+  std::unique_ptr<ContainerRuntime> runtime = MakeContainerRuntime(o);
+  BERTH_ASSIGN_OR_RETURN(runtime::MonitoredProcess init,
+                         WithChildStdio(std::move(child), [&] { return runtime->Create(); }));
+  ScopeExit delete_container([&] { (void)runtime->Delete(); });
   if (o.tty && !init.console) {
     return Fail(ErrorKind::kInvalidArgument,
                 "--tty: the container's process.terminal is false (no pty was made)");
@@ -106,8 +104,9 @@ Result<std::unique_ptr<Monitor>> Prepare(const ShimOptions& o) {
   log::Info("container {} created, init process {}", o.id, init.pid);
   BERTH_TRY(WriteFileAtomic(o.state_dir + "/shim.pid", std::to_string(getpid()), 0644,
                             Lifetime::kUntilReboot));
-  BERTH_ASSIGN_OR_RETURN(auto monitor, Monitor::Create(o, std::move(init), std::move(stdio),
-                                                       std::move(listener), std::move(log)));
+  BERTH_ASSIGN_OR_RETURN(auto monitor,
+                         Monitor::Create(o, std::move(runtime), std::move(init), std::move(stdio),
+                                         std::move(listener), std::move(log)));
   delete_container.Dismiss();
   remove_socket.Dismiss();
   return monitor;

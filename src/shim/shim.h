@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -16,12 +17,15 @@ namespace berth::shim {
 struct ShimOptions {
   std::string id;
   std::string bundle;
-  std::string runtime_root;  // runtime::RuntimeOptions::root
-  std::string state_dir;     // shim.pid, shim.sock, shim.log, exit.json
-  bool tty = false;          // process.terminal is true: the shim holds the pty master
-  bool open_stdin = false;   // the container's stdin stays open for attached clients
-  bool stdin_once = false;   // close it when the first client that attached stdin ends its input
-  std::string log_path;      // empty: no log
+  std::string runtime_root;  // runtime::RuntimeOptions::root, or the --root of runtime_command
+  // An OCI runtime binary and the arguments it takes before each command (runc's command line);
+  // empty: the runtime library, in-process.
+  std::vector<std::string> runtime_command;
+  std::string state_dir;    // shim.pid, shim.sock, shim.log, exit.json
+  bool tty = false;         // process.terminal is true: the shim holds the pty master
+  bool open_stdin = false;  // the container's stdin stays open for attached clients
+  bool stdin_once = false;  // close it when the first client that attached stdin ends its input
+  std::string log_path;     // empty: no log
   uint64_t log_max_size = 0;
   int log_max_file = 1;
   bool systemd_cgroup = false;

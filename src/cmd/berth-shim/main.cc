@@ -21,6 +21,12 @@ std::optional<int> Parse(int argc, char** argv, berth::shim::ShimOptions& o) {
   app.add_option("--runtime-root", o.runtime_root, "the runtime's state root")->required();
   app.add_option("--state-dir", o.state_dir, "directory for shim.pid, shim.sock, exit.json")
       ->required();
+  std::string runtime;
+  std::vector<std::string> runtime_args;
+  auto* runtime_flag = app.add_option(
+      "--runtime", runtime, "an OCI runtime binary (runc's command line) instead of the library");
+  app.add_option("--runtime-arg", runtime_args, "an argument the runtime takes before each command")
+      ->needs(runtime_flag);
   app.add_flag("--tty", o.tty, "the container's process has a terminal");
   app.add_flag("--stdin", o.open_stdin, "keep the container's stdin open");
   app.add_flag("--stdin-once", o.stdin_once,
@@ -39,6 +45,10 @@ std::optional<int> Parse(int argc, char** argv, berth::shim::ShimOptions& o) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (!runtime.empty()) {
+    o.runtime_command = {runtime};
+    o.runtime_command.insert(o.runtime_command.end(), runtime_args.begin(), runtime_args.end());
   }
   return std::nullopt;
 }

@@ -65,6 +65,12 @@ Result<pid_t> SpawnShim(const ShimLaunch& l) {
                                    "--bundle",     l.bundle,      "--runtime-root",
                                    l.runtime_root, "--state-dir", l.state_dir};
   if (!l.seccomp_cache.empty()) argv.insert(argv.end(), {"--seccomp-cache", l.seccomp_cache});
+  if (!l.runtime_command.empty()) {
+    argv.insert(argv.end(), {"--runtime", l.runtime_command.front()});
+    for (size_t i = 1; i < l.runtime_command.size(); ++i) {
+      argv.insert(argv.end(), {"--runtime-arg", l.runtime_command[i]});
+    }
+  }
   if (l.tty) argv.push_back("--tty");
   if (l.open_stdin) argv.push_back("--stdin");
   if (l.stdin_once) argv.push_back("--stdin-once");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -22,6 +23,8 @@ struct ShimLaunch {
   std::string id;
   std::string bundle;
   std::string runtime_root;
+  // An OCI runtime binary and its arguments (runc's command line); empty: the shim's built-in one.
+  std::vector<std::string> runtime_command;
   std::string state_dir;
   std::string seccomp_cache;  // compiled seccomp programs shared by the shims; empty: none
   bool tty = false;
