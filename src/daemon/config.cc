@@ -9,12 +9,65 @@
 namespace berth::daemon {
 namespace {
 
-Status Refuse(std::string_view path, std::string_view what) {
+tl::unexpected<Error> Refuse(std::string_view path, std::string_view what) {
   return Fail(ErrorKind::kInvalidArgument,
               fmt::format("unable to configure the daemon with file {}: {}", path, what));
 }
 
+// RuntimesOf reads daemon.json's "runtimes": {"name": {"path": "...", "runtimeArgs": [...]}}.
+Result<std::map<std::string, OciRuntime>> RuntimesOf(const nlohmann::json& value,
+                                                     std::string_view path) {
+  std::map<std::string, OciRuntime> runtimes;
+  if (!value.is_object()) return Refuse(path, "runtimes: expected an object");
+  for (const auto& [name, entry] : value.items()) {
+    const std::string where = "runtimes." + name;
+    if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string() ||
+        entry["path"].get<std::string>().empty()) {
+      return Refuse(path, where + ": expected an object with a \"path\"");
+    }
+    OciRuntime runtime{.path = entry["path"].get<std::string>(), .args = {}};
+    for (const auto& [key, field] : entry.items()) {
+      if (key == "path") continue;
+      if (key != "runtimeArgs") return Refuse(path, fmt::format("{}: unknown key {}", where, key));
+      if (!field.is_array())
+        return Refuse(path, where + ".runtimeArgs: expected a list of strings");
+      for (const auto& arg : field) {
+        if (!arg.is_string()) {
+          return Refuse(path, where + ".runtimeArgs: expected a list of strings");
+        }
+        runtime.args.push_back(arg.get<std::string>());
+      }
+    }
+    runtimes[name] = std::move(runtime);
+  }
+  return runtimes;
+}
+
 }  // namespace
+
+Result<std::pair<std::string, OciRuntime>> ParseAddRuntime(std::string_view flag) {
+  const size_t eq = flag.find('=');
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == flag.size()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                fmt::format("invalid runtime \"{}\": expected NAME=PATH", flag));
+  }
+  return std::pair{std::string(flag.substr(0, eq)),
+                   OciRuntime{.path = std::string(flag.substr(eq + 1)), .args = {}}};
+}
+
+Status CheckRuntimes(const DaemonConfig& config) {
+  if (config.runtimes.contains(kBuiltinRuntime)) {
+    return Fail(ErrorKind::kInvalidArgument,
+                fmt::format("runtime name '{}' is reserved", kBuiltinRuntime));
+  }
+  if (config.default_runtime != kBuiltinRuntime &&
+      !config.runtimes.contains(config.default_runtime)) {
+    return Fail(
+        ErrorKind::kInvalidArgument,
+        fmt::format("specified default runtime '{}' does not exist", config.default_runtime));
+  }
+  return Ok();
+}
 
 Status MergeDaemonJson(std::string_view text, std::string_view path,
                        const std::set<std::string>& flags_set, DaemonConfig* config) {
@@ -26,8 +79,8 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
       {"pidfile", &next.pidfile},     {"log-level", &next.log_level},
       {"group", &next.group},         {"storage-driver", &next.storage_driver},
       {"tlscacert", &next.tlscacert}, {"tlscert", &next.tlscert},
-      {"tlskey", &next.tlskey}};
-  std::map<std::string, bool*> bools = {{"tls", &next.tls}, {"tlsverify", &next.tlsverify}};
+      {"tlskey", &next.tlskey},       {"init-path", &next.init_path},
+      {"default-runtime", &next.default_runtime}};
   std::map<std::string, std::vector<std::string>*> lists = {
       {"hosts", &next.hosts},
       {"registry-mirrors", &next.registry_mirrors},
@@ -36,10 +89,12 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
   std::map<std::string, int*> counts = {
       {"max-concurrent-downloads", &next.max_concurrent_downloads},
       {"max-concurrent-uploads", &next.max_concurrent_uploads}};
+  std::map<std::string, bool*> bools = {
+      {"tls", &next.tls}, {"tlsverify", &next.tlsverify}, {"live-restore", &next.live_restore}};
   std::vector<std::string> unknown, twice;
   for (const auto& [key, value] : json.items()) {
     if (!lists.contains(key) && !strings.contains(key) && !counts.contains(key) &&
-        !bools.contains(key)) {
+        !bools.contains(key) && key != "runtimes") {
       unknown.push_back(key);
       continue;
     }
@@ -47,7 +102,12 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
       twice.push_back(key);
       continue;
     }
-    if (lists.contains(key)) {
+    if (key == "runtimes") {
+      BERTH_ASSIGN_OR_RETURN(next.runtimes, RuntimesOf(value, path));
+    } else if (bools.contains(key)) {
+      if (!value.is_boolean()) return Refuse(path, fmt::format("{}: expected true or false", key));
+      *bools[key] = value.get<bool>();
+    } else if (lists.contains(key)) {
       const std::string expected = fmt::format("{}: expected a list of strings", key);
       if (!value.is_array()) return Refuse(path, expected);
       lists[key]->clear();
@@ -55,9 +115,6 @@ Status MergeDaemonJson(std::string_view text, std::string_view path,
         if (!item.is_string()) return Refuse(path, expected);
         lists[key]->push_back(item.get<std::string>());
       }
-    } else if (bools.contains(key)) {
-      if (!value.is_boolean()) return Refuse(path, fmt::format("{}: expected true or false", key));
-      *bools[key] = value.get<bool>();
     } else if (counts.contains(key)) {
       if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024) {
         return Refuse(path, fmt::format("{}: expected a number from 1 to 1024", key));

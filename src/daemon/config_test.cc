@@ -79,11 +79,51 @@ TEST(DaemonConfigTest, MalformedFilesAndValuesAreRefused) {
   for (const char* bad :
        {"{", "[]", R"({"hosts":"unix:///a"})", R"({"hosts":[1]})", R"({"pidfile":3})",
         R"({"registry-mirrors":"https://m"})", R"({"max-concurrent-downloads":0})",
-        R"({"max-concurrent-downloads":"3"})"}) {
+        R"({"max-concurrent-downloads":"3"})", R"({"live-restore":"no"})",
+        R"({"runtimes":{"x":{}}})", R"({"runtimes":{"x":{"path":"/x","runtimeArgs":"-v"}}})",
+        R"({"runtimes":{"x":{"path":"/x","colour":1}}})"}) {
     DaemonConfig config;
     Status r = MergeDaemonJson(bad, "d.json", {}, &config);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST(DaemonConfigTest, InitLiveRestoreAndRuntimes) {
+  DaemonConfig config;
+  EXPECT_TRUE(config.live_restore);
+  EXPECT_EQ(config.default_runtime, "berth");
+  Status merged = MergeDaemonJson(
+      R"({"init-path":"/usr/bin/tini","live-restore":false,"default-runtime":"crun",)"
+      R"("runtimes":{"crun":{"path":"/usr/bin/crun","runtimeArgs":["--debug"]}}})",
+      "d.json", {}, &config);
+  ASSERT_TRUE(merged) << merged.error().message();
+  EXPECT_EQ(config.init_path, "/usr/bin/tini");
+  EXPECT_FALSE(config.live_restore);
+  EXPECT_EQ(config.runtimes.at("crun"), (OciRuntime{.path = "/usr/bin/crun", .args = {"--debug"}}));
+  EXPECT_TRUE(CheckRuntimes(config));
+
+  config.default_runtime = "youki";
+  Status missing = CheckRuntimes(config);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message(), "specified default runtime 'youki' does not exist");
+  config.default_runtime = "berth";
+  config.runtimes["berth"] = {.path = "/x", .args = {}};
+  Status reserved = CheckRuntimes(config);
+  ASSERT_FALSE(reserved);
+  EXPECT_EQ(reserved.error().message(), "runtime name 'berth' is reserved");
+}
+
+TEST(DaemonConfigTest, AddRuntimeFlag) {
+  Result<std::pair<std::string, OciRuntime>> added = ParseAddRuntime("rt=/usr/bin/berth-runtime");
+  ASSERT_TRUE(added) << added.error().message();
+  EXPECT_EQ(added->first, "rt");
+  EXPECT_EQ(added->second.path, "/usr/bin/berth-runtime");
+  for (const char* bad : {"rt", "=/x", "rt="}) {
+    Result<std::pair<std::string, OciRuntime>> refused = ParseAddRuntime(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message(),
+              std::string("invalid runtime \"") + bad + "\": expected NAME=PATH");
   }
 }
 

@@ -240,11 +240,17 @@ Result<std::string> Containers::Create(std::string_view name,
   BERTH_ASSIGN_OR_RETURN(oci::ImageConfig image_doc, oci::DecodeImageConfig(config_text));
   const oci::ContainerConfig image_config = image_doc.config.value_or(oci::ContainerConfig{});
   BERTH_TRY(CheckExtraHosts(request.host_config));
+  const std::string& runtime =
+      request.host_config.runtime.empty() ? d.options.default_runtime : request.host_config.runtime;
+  BERTH_TRY(d.RuntimeOf(runtime));
+  BERTH_ASSIGN_OR_RETURN(std::vector<container::MountPoint> inherited,
+                         d.MountsFrom(request.host_config));
   BERTH_ASSIGN_OR_RETURN(auto networks, d.PlanNetworks(request));
   const std::string id = Impl::NewId();
   const std::string hostname = Hostname(request.config, request.host_config, id);
-  BERTH_ASSIGN_OR_RETURN(std::vector<container::MountPoint> mount_points,
-                         container::PlanMounts(request.config, request.host_config, image_config));
+  BERTH_ASSIGN_OR_RETURN(
+      std::vector<container::MountPoint> mount_points,
+      container::PlanMounts(request.config, request.host_config, image_config, inherited));
   BERTH_TRY(d.CheckBindSources(mount_points));
   // What start will plan, planned now so that a bad field fails the create.
   container::SpecInput probe{.id = id,
@@ -265,6 +271,7 @@ Result<std::string> Containers::Create(std::string_view name,
       container::MergeHealthcheck(request.config.image.healthcheck, image_config.healthcheck);
   record.config.hostname = hostname;
   record.host_config = request.host_config;
+  record.host_config.runtime = runtime;
   record.networks = std::move(networks);
   // As docker: the image's exposed ports are the container's too (-P publishes them).
   record.config.image.exposed_ports.insert(image_config.exposed_ports.begin(),

@@ -35,6 +35,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "daemon/config.h"
 #include "daemon/container/archive_path.h"
 #include "daemon/container/config.h"
 #include "daemon/container/log_reader.h"
@@ -64,6 +65,10 @@ struct ContainersOptions {
   // The name servers (addresses) containers use, dockerd's --dns: in the resolv.conf of those
   // on the default bridge, and the upstreams of the embedded DNS server; none: the host's.
   std::vector<std::string> dns;
+  // The OCI runtime binaries containers may name (HostConfig.Runtime) besides the built-in
+  // kBuiltinRuntime, and the runtime of those that name none.
+  std::map<std::string, OciRuntime> runtimes;
+  std::string default_runtime = kBuiltinRuntime;
   bool debug = false;
 };
 
@@ -122,6 +127,12 @@ struct ContainerStats {
   runtime::cgroup::SystemCpu system;  // the host's CPU time, read just after the cgroup
   uint64_t memory_limit = 0;          // the cgroup's, or the host's memory when lower or unset
 };
+
+// ExecFailureText is docker's wording of a process that could not be started in a container
+// (docker exec, a health probe) from the runtime's error message: "OCI runtime exec failed: exec
+// failed: unable to start container process: exec: \"x\": executable file not found in $PATH:
+// unknown".
+std::string ExecFailureText(std::string_view message);
 
 class Containers {
  public:
@@ -251,6 +262,11 @@ class Containers {
                         const container::EndpointConfig& config);
   // DisconnectNetwork takes it off the network; kNotFound when it is not connected to it.
   Status DisconnectNetwork(std::string_view ref, std::string_view network);
+
+  // Shutdown stops every running container as docker stop does, all at once, each within its
+  // stop timeout (dockerd's shutdown without live-restore). They are not marked stopped by hand:
+  // their restart policies start them again when a daemon next opens the data root.
+  void Shutdown();
 
   // Users lists the containers made from an image (image_views.h's ImageUsers).
   std::vector<image::store::ContainerUse> Users(const Digest& image_id);

@@ -29,6 +29,19 @@ Result<nlohmann::json> ExecProcess(const std::string& bundle, const container::E
   return nlohmann::json::parse(oci::EncodeProcess(p));
 }
 
+std::string ExecFailureText(std::string_view message) {
+  // The runtime names the container first ("exec <id>: exec: \"x\": ..."); docker's text has
+  // only the cause, wrapped as runc's and containerd's errors wrap it.
+  if (message.starts_with("exec ")) {
+    if (size_t colon = message.find(": "); colon != std::string_view::npos) {
+      message.remove_prefix(colon + 2);
+    }
+  }
+  return fmt::format(
+      "OCI runtime exec failed: exec failed: unable to start container process: {}: unknown",
+      message);
+}
+
 Result<std::string> Containers::CreateExec(std::string_view ref, container::ExecConfig options) {
   BERTH_ASSIGN_OR_RETURN(auto c, impl_->Find(ref));
   if (options.cmd.empty()) {

@@ -47,7 +47,8 @@ void DropProbe(int epoll_fd, HealthCheck& h) {
 
 // StartProbe runs argv in the container of bundle through its shim; answer gets the shim's
 // answer (the probe's pid). As docker's exec create: a paused or stopped container cannot run
-// the probe, which then fails.
+// the probe, which then fails; so does a probe that cannot start (no such binary), with docker's
+// text as its output.
 Result<UniqueFd> StartProbe(const std::string& id, const std::string& bundle,
                             ContainerStatus status, const std::vector<std::string>& argv,
                             nlohmann::json& answer) {
@@ -59,7 +60,10 @@ Result<UniqueFd> StartProbe(const std::string& id, const std::string& bundle,
   }
   BERTH_ASSIGN_OR_RETURN(nlohmann::json process,
                          ExecProcess(bundle, container::ExecConfig{.cmd = argv}));
-  return container::ShimRequest(bundle, shim::ExecRequest{.process = std::move(process)}, &answer);
+  Result<UniqueFd> conn =
+      container::ShimRequest(bundle, shim::ExecRequest{.process = std::move(process)}, &answer);
+  if (!conn) return Fail(conn.error().kind(), ExecFailureText(conn.error().message()));
+  return conn;
 }
 
 }  // namespace

@@ -124,6 +124,9 @@ struct Containers::Impl {
   std::multimap<std::chrono::steady_clock::time_point, Task> tasks;
   std::condition_variable tasks_cv;
   bool stopping = false;
+  // Shutdown is stopping the containers: an exit leaves a container to be restarted by the
+  // next daemon (its record says restarting) instead of restarting it now.
+  bool shutting_down = false;
 
   // Health checks, by container id; guarded by health_mu, which is taken after a container's
   // mu when both are held. One thread runs every container's probes (HealthLoop).
@@ -163,6 +166,10 @@ struct Containers::Impl {
   std::string RuntimeRoot() const { return options.exec_root + "/runtime"; }
   // The shims' compiled seccomp programs (runtime/seccomp/cache.h), emptied at every start.
   std::string SeccompCacheDir() const { return options.exec_root + "/seccomp"; }
+  // RuntimeOf is the state root and command of the runtime named so (HostConfig.Runtime): the
+  // built-in one's root and no command, or a configured binary's root (<exec root>/runtimes/
+  // <name>) and its path and arguments. kInvalidArgument "Unknown runtime specified x".
+  Result<std::pair<std::string, std::vector<std::string>>> RuntimeOf(const std::string& name) const;
 
   // Find resolves a full id, a name (with or without "/") or a unique id prefix; kNotFound
   // "No such container: ref".
@@ -172,9 +179,10 @@ struct Containers::Impl {
   // ---- containers_lifecycle.cc ----
   // StartLocked starts c (op_mu held). restart counts a restart by policy.
   Result<bool> StartLocked(const std::shared_ptr<Container>& c, bool restart);
-  // StopLocked stops c (op_mu held); false when it was not running.
+  // StopLocked stops c (op_mu held); false when it was not running. by_hand: a user's stop,
+  // after which the restart policy does not start it again (not so for the daemon's shutdown).
   Result<bool> StopLocked(const std::shared_ptr<Container>& c, std::optional<int> timeout_s,
-                          std::optional<std::string> signal);
+                          std::optional<std::string> signal, bool by_hand = true);
   // RemoveLocked removes c; remove_volumes removes its anonymous volumes too.
   Status RemoveLocked(const std::shared_ptr<Container>& c, bool force, bool remove_volumes);
   // Watch adds a shim's pidfd to the monitor.
@@ -213,6 +221,9 @@ struct Containers::Impl {
   void RestartUnhealthy(const std::shared_ptr<Container>& c);
 
   // ---- containers_volumes.cc ----
+  // MountsFrom are the mount points host's VolumesFrom take from other containers (kNotFound
+  // for no such container, kInvalidArgument for a bad mode).
+  Result<std::vector<container::MountPoint>> MountsFrom(const container::HostConfig& host);
   // CheckBindSources refuses a bind of --mount whose source does not exist (docker's words).
   Status CheckBindSources(const std::vector<container::MountPoint>& points);
   // PrepareMounts makes what container id's planned mounts need: a missing source of a -v bind,

@@ -156,10 +156,14 @@ Result<bool> Containers::Impl::StartLocked(const std::shared_ptr<Container>& c, 
 
   BERTH_ASSIGN_OR_RETURN(container::LogRotation rotation,
                          container::ParseLogRotation(snapshot.host_config.log_config));
+  Result<std::pair<std::string, std::vector<std::string>>> runtime =
+      RuntimeOf(snapshot.host_config.runtime);
+  if (!runtime) return fail_start(std::move(runtime).error());
   container::ShimLaunch launch{.shim_path = options.shim_path,
                                .id = id,
                                .bundle = bundle,
-                               .runtime_root = RuntimeRoot(),
+                               .runtime_root = runtime->first,
+                               .runtime_command = runtime->second,
                                .state_dir = bundle,
                                .seccomp_cache = SeccompCacheDir(),
                                .tty = snapshot.config.tty,
@@ -256,7 +260,7 @@ Status Containers::Impl::SignalShim(const std::shared_ptr<Container>& c, int sig
 
 Result<bool> Containers::Impl::StopLocked(const std::shared_ptr<Container>& c,
                                           std::optional<int> timeout_s,
-                                          std::optional<std::string> signal) {
+                                          std::optional<std::string> signal, bool by_hand) {
   std::unique_lock lock(c->mu);
   Record& r = c->record;
   if (r.state.status == ContainerStatus::kRestarting) {
@@ -269,7 +273,7 @@ Result<bool> Containers::Impl::StopLocked(const std::shared_ptr<Container>& c,
   }
   if (!c->Running()) return false;
   BERTH_ASSIGN_OR_RETURN(int sig, StopSignal(r, signal));
-  r.state.manually_stopped = true;
+  r.state.manually_stopped = by_hand;
   BERTH_TRY(container::SaveRecord(DataDir(r.id), r));
   const uint64_t exits_before = c->exits;
   const bool paused = r.state.status == ContainerStatus::kPaused;
@@ -516,8 +520,50 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
   const auto delay = c->restart_delay;
   c->cv.notify_all();
   lock.unlock();
-  if (restart) Schedule(delay, {Task::Kind::kRestart, id});
+  bool shutting_down = false;
+  {
+    std::lock_guard daemon_lock(mu);
+    shutting_down = this->shutting_down;
+  }
+  if (restart && !shutting_down) Schedule(delay, {Task::Kind::kRestart, id});
   if (remove) Schedule(std::chrono::milliseconds(0), {Task::Kind::kRemove, id});
+}
+
+void Containers::Shutdown() {
+  std::vector<std::shared_ptr<Container>> running;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->shutting_down = true;
+    for (const auto& [id, c] : impl_->by_id) running.push_back(c);
+  }
+  std::erase_if(running, [](const std::shared_ptr<Container>& c) {
+    std::lock_guard lock(c->mu);
+    return !c->Running();
+  });
+  log::Info("stopping {} running containers (live-restore is off)", running.size());
+  std::vector<std::thread> stops;
+  for (const std::shared_ptr<Container>& c : running) {
+    stops.emplace_back([this, c] {
+      std::lock_guard op(c->op_mu);
+      Result<bool> stopped = impl_->StopLocked(c, std::nullopt, std::nullopt, false);
+      if (!stopped) log::Error("stop {}: {}", c->record.id, stopped.error().message());
+    });
+  }
+  for (std::thread& stop : stops) stop.join();
+}
+
+Result<std::pair<std::string, std::vector<std::string>>> Containers::Impl::RuntimeOf(
+    const std::string& name) const {
+  if (name.empty() || name == kBuiltinRuntime) {
+    return std::pair{RuntimeRoot(), std::vector<std::string>{}};
+  }
+  auto it = options.runtimes.find(name);
+  if (it == options.runtimes.end()) {
+    return Fail(ErrorKind::kInvalidArgument, "Unknown runtime specified " + name);
+  }
+  std::vector<std::string> command = {it->second.path};
+  command.insert(command.end(), it->second.args.begin(), it->second.args.end());
+  return std::pair{options.exec_root + "/runtimes/" + name, std::move(command)};
 }
 
 void Containers::Impl::Recover(const std::shared_ptr<Container>& c) {

@@ -120,4 +120,19 @@ void Containers::Impl::DeactivateMounts(const std::string& id,
   }
 }
 
+Result<std::vector<container::MountPoint>> Containers::Impl::MountsFrom(
+    const container::HostConfig& host) {
+  std::vector<container::MountPoint> inherited;
+  for (const std::string& spec : host.volumes_from) {
+    BERTH_ASSIGN_OR_RETURN(container::VolumesFrom from, container::ParseVolumesFrom(spec));
+    BERTH_ASSIGN_OR_RETURN(std::shared_ptr<Container> other, Find(from.container));
+    std::lock_guard lock(other->mu);
+    for (container::MountPoint& point :
+         container::InheritMounts(other->record.mount_points, from.read_only)) {
+      inherited.push_back(std::move(point));
+    }
+  }
+  return inherited;
+}
+
 }  // namespace berth::daemon

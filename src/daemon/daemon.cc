@@ -43,6 +43,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonOptions options) {
                                .init_path = o.init_path,
                                .seccomp_host = container::CurrentSeccompHost(),
                                .dns = o.dns,
+                               .runtimes = o.runtimes,
+                               .default_runtime = o.default_runtime,
                                .debug = o.debug};
   if (Result<runtime::cgroup::Layout> layout = runtime::cgroup::DetectLayout()) {
     containers.cgroup_layout = std::move(*layout);

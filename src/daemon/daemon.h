@@ -11,10 +11,12 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "base/result.h"
+#include "daemon/config.h"
 #include "daemon/containers.h"
 #include "daemon/events.h"
 #include "daemon/networks.h"
@@ -34,8 +36,11 @@ struct DaemonOptions {
   registry::client::RegistryConfig registry;  // mirrors, insecure registries, certificates
   int max_concurrent_downloads = 3;
   int max_concurrent_uploads = 5;
-  int64_t upload_chunk_size = 64 << 20;  // blobs larger than this are pushed in chunks
-  std::vector<std::string> dns;          // the name servers containers use; none: the host's
+  int64_t upload_chunk_size = 64 << 20;        // blobs larger than this are pushed in chunks
+  std::vector<std::string> dns;                // the name servers containers use; none: the host's
+  std::map<std::string, OciRuntime> runtimes;  // besides the built-in kBuiltinRuntime
+  std::string default_runtime = kBuiltinRuntime;
+  bool live_restore = true;  // reported by docker info; berthd's main stops containers if not
 };
 
 class Daemon {

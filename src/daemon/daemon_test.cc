@@ -40,5 +40,15 @@ TEST_F(DaemonTest, TheEngineIdIsMadeOnceAndKept) {
   EXPECT_EQ((*reopened)->images().snapshotter().name(), "native");
 }
 
+TEST(ExecFailureTextTest, SaysWhatDockerSaysWithTheRuntimesCause) {
+  EXPECT_EQ(
+      ExecFailureText("exec 0123abcd: exec: \"nosuchbin\": executable file not found in $PATH"),
+      "OCI runtime exec failed: exec failed: unable to start container process: exec: "
+      "\"nosuchbin\": executable file not found in $PATH: unknown");
+  EXPECT_EQ(ExecFailureText("container is stopped"),
+            "OCI runtime exec failed: exec failed: unable to start container process: container "
+            "is stopped: unknown");
+}
+
 }  // namespace
 }  // namespace berth::daemon

@@ -51,15 +51,23 @@ std::string Sibling(const std::string& name) {
   return name;
 }
 
-// InitBinary finds the init process `run --init` puts first: docker's docker-init, or tini.
-std::string InitBinary() {
-  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/usr/libexec/docker", "/sbin"}) {
-    for (const char* name : {"docker-init", "tini-static", "tini"}) {
-      const std::string path = std::string(dir) + "/" + name;
+// InitBinary is the init process `run --init` puts first: the --init-path given (which must be
+// an executable file), else docker's docker-init, tini-static or tini found in PATH; "" when
+// there is none (a container asking for one is then refused).
+Result<std::string> InitBinary(const std::string& given) {
+  if (!given.empty()) {
+    if (access(given.c_str(), X_OK) != 0) {
+      return Fail(ErrnoNow("init-path " + given));
+    }
+    return given;
+  }
+  for (const char* name : {"docker-init", "tini-static", "tini"}) {
+    for (const std::string& dir : Split(std::getenv("PATH") ? std::getenv("PATH") : "", ':')) {
+      const std::string path = (dir.empty() ? "." : dir) + "/" + name;
       if (access(path.c_str(), X_OK) == 0) return path;
     }
   }
-  return "";
+  return std::string();
 }
 
 // TlsOf is the TLS of the tcp:// hosts, as dockerd decides it: --tlsverify implies --tls and
@@ -90,6 +98,8 @@ Result<int> Run(daemon::DaemonConfig config) {
   registries.insecure = config.insecure_registries;
   BERTH_TRY(registry::client::ValidateRegistryConfig(registries));
   BERTH_TRY(MakeDirs(config.exec_root, 0700));
+  BERTH_TRY(daemon::CheckRuntimes(config));
+  BERTH_ASSIGN_OR_RETURN(std::string init_path, InitBinary(config.init_path));
   BERTH_ASSIGN_OR_RETURN(cmd::PidFile pidfile, cmd::PidFile::Create(config.pidfile));
   BERTH_ASSIGN_OR_RETURN(
       std::unique_ptr<daemon::Daemon> d,
@@ -97,13 +107,16 @@ Result<int> Run(daemon::DaemonConfig config) {
                             .exec_root = config.exec_root,
                             .snapshotter = snapshotter,
                             .shim_path = Sibling("berth-shim"),
-                            .init_path = InitBinary(),
+                            .init_path = init_path,
                             .debug = level == log::Level::kDebug,
                             .registry = registries,
                             .max_concurrent_downloads = config.max_concurrent_downloads,
                             .max_concurrent_uploads = config.max_concurrent_uploads,
                             .upload_chunk_size = config.upload_chunk_size,
-                            .dns = config.dns}));
+                            .dns = config.dns,
+                            .runtimes = config.runtimes,
+                            .default_runtime = config.default_runtime,
+                            .live_restore = config.live_restore}));
   api::version::EngineVersions versions{.server_version = kVersion};
   http::Router router;
   api::server::AddSystemRoutes(router, *d, versions);
@@ -114,6 +127,7 @@ Result<int> Run(daemon::DaemonConfig config) {
   api::server::AddVolumeRoutes(router, d->volumes());
   api::server::AddEventRoutes(router, d->events());
   http::Server server(std::move(router), api::version::EngineServerOptions(versions));
+  if (!init_path.empty()) log::Info("init for --init: {}", init_path);
   const std::optional<http::TlsServerConfig> tls = TlsOf(config);
   for (const std::string& host : config.hosts) {
     const bool tcp = host.starts_with("tcp://");
@@ -135,6 +149,7 @@ Result<int> Run(daemon::DaemonConfig config) {
   server.Serve();
   // Serve returns only after Stop, which only the stopper calls.
   stopper.join();
+  if (!config.live_restore) d->containers().Shutdown();
   log::Info("berthd stopped");
   return 0;
 }
@@ -151,6 +166,7 @@ int main(int argc, char** argv) {
   CLI::App app{"berthd: the berth daemon, serving the Docker Engine API", "berthd"};
   app.set_version_flag("-v,--version", std::string("berthd version ") + kVersion);
   daemon::DaemonConfig config;
+  std::vector<std::string> add_runtimes;
   const char* tls_verify_env = std::getenv("DOCKER_TLS_VERIFY");
   config.tlsverify = tls_verify_env != nullptr && *tls_verify_env != '\0';  // dockerd's default
   std::string config_file = "/etc/berth/daemon.json";
@@ -175,6 +191,15 @@ int main(int argc, char** argv) {
                       "the most blobs one pull fetches at once")
            ->check(CLI::Range(1, 1024))},
       {"dns", app.add_option("--dns", config.dns, "DNS server for the containers to use")},
+      {"init-path",
+       app.add_option("--init-path", config.init_path, "path to the docker-init binary")},
+      {"live-restore", app.add_flag("--live-restore", config.live_restore,
+                                    "keep containers running when the daemon stops (default true; "
+                                    "--live-restore=false stops them on a clean shutdown)")},
+      {"runtimes", app.add_option("--add-runtime", add_runtimes,
+                                  "register an OCI runtime NAME=PATH (runc's command line)")},
+      {"default-runtime", app.add_option("--default-runtime", config.default_runtime,
+                                         "the runtime of containers that name none")},
       {"max-concurrent-uploads",
        app.add_option("--max-concurrent-uploads", config.max_concurrent_uploads,
                       "the most blobs one push sends at once")
@@ -194,6 +219,14 @@ int main(int argc, char** argv) {
   CLI::Option* config_flag =
       app.add_option("--config-file", config_file, "daemon configuration file");
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& flag : add_runtimes) {
+    Result<std::pair<std::string, daemon::OciRuntime>> runtime = daemon::ParseAddRuntime(flag);
+    if (!runtime) {
+      std::fprintf(stderr, "berthd: %s\n", runtime.error().message().c_str());
+      return 1;
+    }
+    config.runtimes[runtime->first] = runtime->second;
+  }
 
   std::set<std::string> flags_set;
   for (const auto& [key, option] : flags) {

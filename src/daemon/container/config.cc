@@ -101,6 +101,7 @@ static void Fields(V& v, S& s) {
 template <typename V, Is<HostConfig> S>
 static void Fields(V& v, S& s) {
   v("Binds", s.binds);
+  v("VolumesFrom", s.volumes_from);
   v("LogConfig", s.log_config, Emit::kAlways);
   v("NetworkMode", s.network_mode, Emit::kAlways);
   v("PortBindings", s.port_bindings, Emit::kAlways);
@@ -368,7 +369,8 @@ OrderedJson ConfigJson(const Config& config) {
 
 OrderedJson HostConfigJson(const HostConfig& host_config) {
   OrderedJson out = oci::json_codec::ToJson(host_config);
-  for (const char* key : {"Binds", "CapAdd", "CapDrop", "SecurityOpt", "Mounts", "Ulimits"}) {
+  for (const char* key :
+       {"Binds", "VolumesFrom", "CapAdd", "CapDrop", "SecurityOpt", "Mounts", "Ulimits"}) {
     if (!out.contains(key)) out[key] = nullptr;
   }
   return out;

@@ -92,7 +92,8 @@ struct PortBinding {
 
 // docker's container.HostConfig, with the resources inlined as docker does.
 struct HostConfig {
-  std::vector<std::string> binds;  // "src:dst[:opts]"
+  std::vector<std::string> binds;         // "src:dst[:opts]"
+  std::vector<std::string> volumes_from;  // "container[:ro|rw]": its volumes and binds
   LogConfig log_config;
   // "", "default", "bridge", "host", "none", "container:<id|name>" or a network's name or id
   std::string network_mode;
@@ -116,7 +117,7 @@ struct HostConfig {
   std::string uts_mode;                      // "", "host"
   int64_t shm_size = 0;
   std::map<std::string, std::string> sysctls;
-  std::string runtime;
+  std::string runtime;  // the OCI runtime's name; the daemon's default when empty at create
   // Resources
   int64_t cpu_shares = 0;
   int64_t memory = 0;

@@ -176,8 +176,51 @@ Result<MountPoint> ParseVolumeSpec(std::string_view spec) {
   return point;
 }
 
+Result<VolumesFrom> ParseVolumesFrom(std::string_view spec) {
+  VolumesFrom from;
+  const size_t colon = spec.find(':');
+  from.container = std::string(spec.substr(0, colon));
+  if (from.container.empty()) {
+    return Fail(ErrorKind::kInvalidArgument,
+                fmt::format("invalid volumes-from \"{}\": no container", spec));
+  }
+  if (colon == std::string_view::npos) return from;
+  const std::string mode(spec.substr(colon + 1));
+  int rw_modes = 0, labels = 0;
+  bool unknown = mode.empty();
+  for (const std::string& part : Split(mode, ',')) {
+    if (part == "ro" || part == "rw") {
+      ++rw_modes;
+      from.read_only = part == "ro";
+    } else if (part == "z" || part == "Z") {
+      ++labels;
+    } else {
+      unknown = true;
+    }
+  }
+  if (unknown || rw_modes > 1 || labels > 1) {
+    return Fail(ErrorKind::kInvalidArgument, "invalid mode: " + mode);
+  }
+  return from;
+}
+
+std::vector<MountPoint> InheritMounts(const std::vector<MountPoint>& points, bool read_only) {
+  std::vector<MountPoint> inherited;
+  for (const MountPoint& p : points) {
+    if (p.type == "tmpfs") continue;
+    MountPoint copy = p;
+    copy.rw = p.rw && !read_only;
+    copy.copy_data = false;
+    copy.anonymous = false;
+    copy.from_binds = false;
+    inherited.push_back(std::move(copy));
+  }
+  return inherited;
+}
+
 Result<std::vector<MountPoint>> PlanMounts(const Config& config, const HostConfig& host,
-                                           const oci::ContainerConfig& image) {
+                                           const oci::ContainerConfig& image,
+                                           const std::vector<MountPoint>& inherited) {
   std::vector<MountPoint> points;
   std::set<std::string> destinations;
   auto add = [&](MountPoint point) -> Status {
@@ -194,6 +237,16 @@ Result<std::vector<MountPoint>> PlanMounts(const Config& config, const HostConfi
   for (const MountSpec& m : host.mounts) {
     BERTH_ASSIGN_OR_RETURN(MountPoint point, FromMountSpec(m));
     BERTH_TRY(add(std::move(point)));
+  }
+  // Another container's points where this one mounts nothing of its own (the last
+  // --volumes-from wins a destination, as in docker's map of mount points).
+  std::map<std::string, const MountPoint*> from_others;
+  for (const MountPoint& point : inherited) {
+    if (!destinations.contains(point.destination)) from_others[point.destination] = &point;
+  }
+  for (const auto& [destination, point] : from_others) {
+    destinations.insert(destination);
+    points.push_back(*point);
   }
   // The anonymous volumes: paths a mount or a tmpfs already covers are skipped.
   std::set<std::string> anonymous(image.volumes.begin(), image.volumes.end());

@@ -40,8 +40,24 @@ struct MountPoint {
 };
 
 // PlanMounts plans the mount points of a container created with config and host on image.
+// inherited are the points of --volumes-from (InheritMounts): kept where no bind or --mount of
+// its own has the destination, and covering the anonymous volumes' paths as those do.
 Result<std::vector<MountPoint>> PlanMounts(const Config& config, const HostConfig& host,
-                                           const oci::ContainerConfig& image);
+                                           const oci::ContainerConfig& image,
+                                           const std::vector<MountPoint>& inherited = {});
+
+// One HostConfig.VolumesFrom entry: "container[:mode]", mode a comma-separated list of ro or rw
+// and z or Z; kInvalidArgument "invalid mode: x" (docker's) otherwise.
+struct VolumesFrom {
+  std::string container;
+  bool read_only = false;  // "ro": every point read-only; otherwise each keeps its own
+};
+Result<VolumesFrom> ParseVolumesFrom(std::string_view spec);
+
+// InheritMounts are another container's volumes and binds (its tmpfs mounts are its own) as
+// --volumes-from gives them: at the same destinations, read-only when asked, never copied into
+// nor removed with the new container.
+std::vector<MountPoint> InheritMounts(const std::vector<MountPoint>& points, bool read_only);
 
 // ParseVolumeSpec reads one HostConfig.Binds entry as docker's Linux parser does: "/dst" (an
 // anonymous volume), "src:dst" or "src:dst:mode" with mode a comma-separated list of at most one

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <tuple>
+
 namespace berth::daemon::container {
 namespace {
 
@@ -125,6 +128,63 @@ TEST(PlanMountsTest, ImageVolumesBecomeAnonymousUnlessCovered) {
   }
   EXPECT_EQ(anonymous, (std::vector<std::string>{"/extra", "/logs"}));
   EXPECT_EQ((*plan)[0].name, "named");
+}
+
+TEST(PlanMountsTest, VolumesFromGiveAnotherContainersPointsUnlessItsOwnCoverThem) {
+  std::vector<MountPoint> other = {
+      {.type = "volume",
+       .name = "data",
+       .source = "/v/data/_data",
+       .destination = "/data",
+       .driver = "local",
+       .copy_data = true,
+       .anonymous = true},
+      {.type = "bind", .source = "/srv/conf", .destination = "/conf", .rw = false},
+      {.type = "bind", .source = "/srv/logs", .destination = "/logs", .from_binds = true},
+      {.type = "tmpfs", .destination = "/run", .tmpfs_options = "size=1m"}};
+  std::vector<MountPoint> inherited = InheritMounts(other, false);
+  ASSERT_EQ(inherited.size(), 3u);  // a tmpfs is the other container's own
+  EXPECT_TRUE(inherited[0].rw);
+  EXPECT_FALSE(inherited[0].anonymous);  // rm -v of the new container leaves it
+  EXPECT_FALSE(inherited[0].copy_data);
+  EXPECT_FALSE(inherited[1].rw);  // a read-only point stays so
+  for (const MountPoint& p : InheritMounts(other, true)) EXPECT_FALSE(p.rw) << p.destination;
+
+  oci::ContainerConfig image;
+  image.volumes = {"/data", "/cache"};
+  HostConfig host;
+  host.binds = {"/mine:/logs"};
+  Result<std::vector<MountPoint>> plan = PlanMounts({}, host, image, inherited);
+  ASSERT_TRUE(plan) << plan.error().message();
+  std::map<std::string, std::string> sources;
+  for (const MountPoint& p : *plan) sources[p.destination] = p.source;
+  EXPECT_EQ(
+      sources,
+      (std::map<std::string, std::string>{
+          {"/cache", ""}, {"/conf", "/srv/conf"}, {"/data", "/v/data/_data"}, {"/logs", "/mine"}}));
+}
+
+TEST(ParseVolumesFromTest, ModesAsDockerTakesThem) {
+  for (const auto& [spec, container, read_only] :
+       std::vector<std::tuple<std::string, std::string, bool>>{{"db", "db", false},
+                                                               {"db:ro", "db", true},
+                                                               {"db:rw", "db", false},
+                                                               {"db:ro,z", "db", true}}) {
+    Result<VolumesFrom> from = ParseVolumesFrom(spec);
+    ASSERT_TRUE(from) << spec << ": " << from.error().message();
+    EXPECT_EQ(from->container, container) << spec;
+    EXPECT_EQ(from->read_only, read_only) << spec;
+  }
+  for (const auto& [spec, message] : std::vector<std::pair<std::string, std::string>>{
+           {"db:rx", "invalid mode: rx"},
+           {"db:ro,rw", "invalid mode: ro,rw"},
+           {"db:", "invalid mode: "},
+           {":ro", "invalid volumes-from \":ro\": no container"}}) {
+    Result<VolumesFrom> from = ParseVolumesFrom(spec);
+    ASSERT_FALSE(from) << spec;
+    EXPECT_EQ(from.error().kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(from.error().message(), message);
+  }
 }
 
 TEST(PlanMountsTest, ParentsAreMountedBeforeChildren) {
