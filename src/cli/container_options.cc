@@ -268,6 +268,8 @@ Result<ordered_json> HostConfig(const ContainerOptions& o, const FlagSet& flags,
   if (o.privileged) host["Privileged"] = true;
   if (o.auto_remove) host["AutoRemove"] = true;
   if (flags.Changed("init")) host["Init"] = o.init;
+  if (!o.volumes_from.empty()) host["VolumesFrom"] = o.volumes_from;
+  if (!o.runtime.empty()) host["Runtime"] = o.runtime;
   for (const std::string& tmpfs : o.tmpfs) {
     size_t colon = tmpfs.find(':');
     host["Tmpfs"][tmpfs.substr(0, colon)] =
@@ -349,6 +351,7 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
   flags.Bool(
       &auto_remove, "rm",
       "Automatically remove the container and its associated anonymous volumes when it exits");
+  flags.String(&runtime, "runtime", "Runtime to use for this container");
   flags.Strings(&security_opt, "security-opt", "Security Options");
   flags.String(&stop_signal, "stop-signal", "Signal to stop the container");
   flags.Int(&stop_timeout, "stop-timeout", "Timeout (in seconds) to stop a container");
@@ -357,6 +360,7 @@ void ContainerOptions::Register(FlagSet& flags, bool run) {
   flags.Strings(&ulimits, "ulimit", "Ulimit options");
   flags.String(&user, "u,user", "Username or UID (format: <name|uid>[:<group|gid>])");
   flags.Strings(&volumes, "v,volume", "Bind mount a volume");
+  flags.Strings(&volumes_from, "volumes-from", "Mount volumes from the specified container(s)");
   flags.String(&workdir, "w,workdir", "Working directory inside the container");
 }
 

@@ -21,6 +21,7 @@ struct ContainerOptions {
   bool restart_on_unhealthy = false;  // berth's: the label berth.restart-on-unhealthy=true
   std::string name, workdir, user, entrypoint, restart = "no", memory, memory_swap, cpus;
   std::string hostname, stop_signal, network, platform, pull = "missing", detach_keys, ip;
+  std::string runtime;
   std::string health_cmd, health_interval, health_timeout, health_start_period;
   std::string health_start_interval, memory_reservation, cpuset_cpus, cpuset_mems;
   int64_t cpu_period = 0, cpu_quota = 0, blkio_weight = 0;
@@ -28,7 +29,7 @@ struct ContainerOptions {
   bool sig_proxy = true;
   std::vector<std::string> env, env_file, volumes, mounts, cap_add, cap_drop, tmpfs, labels;
   std::vector<std::string> ulimits, security_opt, publish, expose, attach, dns, add_host;
-  std::vector<std::string> network_aliases;
+  std::vector<std::string> network_aliases, volumes_from;
 
   // Register adds docker's run/create flags; run adds -d/--detach, --rm is shared.
   void Register(FlagSet& flags, bool run);

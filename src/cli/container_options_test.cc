@@ -155,6 +155,18 @@ TEST(ContainerOptionsTest, VolumeAndBindMountKeys) {
       {"Type":"bind","Source":"/a","Target":"/b","BindOptions":{"NonRecursive":true}}])"));
 }
 
+TEST(ContainerOptionsTest, VolumesFromAndRuntime) {
+  Result<ordered_json> b = Body({"--volumes-from", "db:ro", "--volumes-from", "cache", "--runtime",
+                                 "berth-runtime", "busybox"});
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ((*b)["HostConfig"]["VolumesFrom"], ordered_json({"db:ro", "cache"}));
+  EXPECT_EQ((*b)["HostConfig"]["Runtime"], "berth-runtime");
+  Result<ordered_json> none = Body({"busybox"});
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_FALSE((*none)["HostConfig"].contains("VolumesFrom"));
+  EXPECT_FALSE((*none)["HostConfig"].contains("Runtime"));
+}
+
 TEST(ContainerOptionsTest, RestartAndHealth) {
   Result<ordered_json> b =
       Body({"--restart", "on-failure:3", "--health-cmd", "true", "--health-interval", "1m30s",

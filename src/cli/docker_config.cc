@@ -50,6 +50,16 @@ std::string ConfigFilePath(const std::string& config_dir) {
   return std::string(home != nullptr ? home : "/root") + "/.docker/config.json";
 }
 
+Result<std::string> ConfigString(const std::string& path, const std::string& key) {
+  BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
+  auto it = json.find(key);
+  if (it == json.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return Fail(ErrorKind::kInvalidArgument, path + ": " + key + ": expected a string");
+  }
+  return it->get<std::string>();
+}
+
 std::string ServerKey(std::string_view domain) {
   if (domain.empty() || domain == "docker.io" || domain == "index.docker.io") {
     return std::string(kDockerHubKey);
