@@ -12,7 +12,8 @@ build_pkgs=(
   libcrypt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(busybox-static jq iproute2 util-linux procps xz-utils bzip2 sqlite3)
+# tini: the init berthd runs as PID 1 for `run --init` (tini-static is /usr/bin/tini-static).
+test_pkgs=(busybox-static jq iproute2 util-linux procps xz-utils bzip2 sqlite3 tini)
 # The clients the e2e tests drive berthd with: the docker CLI, docker-py and curl; for the
 # registries skopeo, htpasswd and Debian's docker-registry (the reference server, started by the
 # tests on loopback); nft to clear berth's table after the network test; openssl for the TLS
