@@ -264,7 +264,7 @@ Status StartExec(Containers& containers, Request& req, ResponseWriter& w) {
   Result<UniqueFd> conn = containers.StartExec(id);
   if (!conn) {
     const std::string message = conn.error().message();
-    const std::string text = "OCI runtime exec failed: " + message + "\n";
+    const std::string text = daemon::ExecFailureText(message) + "\n";
     (void)WriteAll(client.get(),
                    view.options.tty ? text : shim::EncodeFrame(shim::Stream::kStderr, text));
     containers.FinishExec(id, message.find("not found") != std::string::npos ||
