@@ -6,19 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/docker_config.h"
-
 namespace berth::cli {
-
-std::string Cli::DefaultFormat(const std::string& format, const std::string& key) {
-  if (!format.empty()) return format;
-  Result<std::string> configured = ConfigString(ConfigFilePath(options_.config_dir), key);
-  if (!configured) {
-    Err("WARNING: Error loading config file: " + configured.error().message() + "\n");
-    return "";
-  }
-  return *configured;
-}
 
 Result<client::Client*> Cli::Client() {
   if (!client_) {

@@ -56,9 +56,6 @@ class Cli {
   explicit Cli(GlobalOptions options) : options_(std::move(options)) {}
 
   const GlobalOptions& options() const { return options_; }
-  // DefaultFormat is format, or when it is empty the config file's key (docker_config.h's
-  // ConfigString; a config file that cannot be read is warned about and ignored, as docker does).
-  std::string DefaultFormat(const std::string& format, const std::string& key);
   // Client connects on its first request; a malformed host is an error here.
   Result<client::Client*> Client();
 

@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/docker_config.h"
 #include "cli/format.h"
 #include "cli/json_fields.h"
 #include "cli/json_stream.h"
@@ -193,10 +194,10 @@ Result<int> PsCommand(Cli& cli, const std::string& path, const Args& args) {
   if (latest) last = 1;
   if (all) request.query.emplace_back("all", "1");
   if (last > 0) request.query.emplace_back("limit", std::to_string(last));
-  OutputFormat out =
-      quiet ? ParseFormat("{{.ID}}", "")
-            : ParseFormat(cli.DefaultFormat(format, "psFormat"),
-                          size ? std::string(kPsTable) + "\t{{.Size}}" : std::string(kPsTable));
+  BERTH_ASSIGN_OR_RETURN(format, ConfiguredFormat(cli.options().config_dir, format, "psFormat"));
+  OutputFormat out = quiet ? ParseFormat("{{.ID}}", "")
+                           : ParseFormat(format, size ? std::string(kPsTable) + "\t{{.Size}}"
+                                                      : std::string(kPsTable));
   // Sizes cost the daemon a walk of each container's layer: ask only when they are shown.
   if (size || out.body.find(".Size") != std::string::npos) request.query.emplace_back("size", "1");
   if (!filters.empty()) {
@@ -328,7 +329,8 @@ Result<int> StatsCommand(Cli& cli, const std::string& path, const Args& args) {
       {"BlockIO", "BLOCK I/O"}, {"CPUPerc", "CPU %"}, {"Container", "CONTAINER"},
       {"ID", "CONTAINER ID"},   {"MemPerc", "MEM %"}, {"MemUsage", "MEM USAGE / LIMIT"},
       {"Name", "NAME"},         {"NetIO", "NET I/O"}, {"PIDs", "PIDS"}};
-  OutputFormat out = ParseFormat(cli.DefaultFormat(format, "statsFormat"),
+  BERTH_ASSIGN_OR_RETURN(format, ConfiguredFormat(cli.options().config_dir, format, "statsFormat"));
+  OutputFormat out = ParseFormat(format,
                                  "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t"
                                  "{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}");
   while (true) {

@@ -50,7 +50,10 @@ std::string ConfigFilePath(const std::string& config_dir) {
   return std::string(home != nullptr ? home : "/root") + "/.docker/config.json";
 }
 
-Result<std::string> ConfigString(const std::string& path, const std::string& key) {
+Result<std::string> ConfiguredFormat(const std::string& config_dir, const std::string& format,
+                                     const std::string& key) {
+  if (!format.empty()) return format;
+  const std::string path = ConfigFilePath(config_dir);
   BERTH_ASSIGN_OR_RETURN(nlohmann::ordered_json json, ReadConfig(path));
   auto it = json.find(key);
   if (it == json.end() || it->is_null()) return std::string();

@@ -22,10 +22,11 @@ struct RegistryLogin {
 // ConfigFilePath is dir/config.json, with dir the --config value, else $HOME/.docker.
 std::string ConfigFilePath(const std::string& config_dir);
 
-// ConfigString is the string the config file at path holds under key (psFormat, imagesFormat,
-// statsFormat: a command's --format when none is given, as docker's CLI reads them); "" when
-// the file or the key is absent.
-Result<std::string> ConfigString(const std::string& path, const std::string& key);
+// ConfiguredFormat is format, or when it is empty what the config file of config_dir (see
+// ConfigFilePath) holds under key: psFormat, imagesFormat or statsFormat, a command's --format
+// when none is given, as docker's CLI reads them; "" when neither says.
+Result<std::string> ConfiguredFormat(const std::string& config_dir, const std::string& format,
+                                     const std::string& key);
 
 // ServerKey names a reference's domain ("docker.io", "host:5000") as the file's auths do.
 std::string ServerKey(std::string_view domain);

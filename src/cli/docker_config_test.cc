@@ -52,6 +52,20 @@ TEST(DockerConfig, MissingFileAndBadEntries) {
   EXPECT_FALSE(LookupLogin(path, "reg:5000"));
 }
 
+TEST(DockerConfig, FormatsFromTheFileWhenNoneIsGiven) {
+  Result<TempDir> dir = TempDir::Make("berth-docker-config");
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(ConfiguredFormat(dir->path(), "", "psFormat").value(), "");  // no file
+  ASSERT_TRUE(
+      WriteFileAtomic(*dir / "config.json", R"({"psFormat":"{{.Names}}","statsFormat":1})"));
+  EXPECT_EQ(ConfiguredFormat(dir->path(), "", "psFormat").value(), "{{.Names}}");
+  EXPECT_EQ(ConfiguredFormat(dir->path(), "{{.ID}}", "psFormat").value(), "{{.ID}}");
+  EXPECT_EQ(ConfiguredFormat(dir->path(), "", "imagesFormat").value(), "");
+  Result<std::string> bad = ConfiguredFormat(dir->path(), "", "statsFormat");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("statsFormat: expected a string"), std::string::npos);
+}
+
 TEST(DockerConfig, ServerKeysAndHeader) {
   EXPECT_EQ(ServerKey("docker.io"), "https://index.docker.io/v1/");
   EXPECT_EQ(ServerKey(""), "https://index.docker.io/v1/");

@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/docker_config.h"
 #include "cli/format.h"
 #include "cli/inspect.h"
 #include "cli/json_stream.h"
@@ -221,9 +222,10 @@ Result<int> ImagesCommand(Cli& cli, const std::string& path, const Args& args) {
   for (const json& image : images) {
     for (ordered_json& row : ImageRows(image, digests, !no_trunc)) rows.push_back(std::move(row));
   }
+  BERTH_ASSIGN_OR_RETURN(format,
+                         ConfiguredFormat(cli.options().config_dir, format, "imagesFormat"));
   OutputFormat out = quiet ? ParseFormat("{{.ID}}", "")
-                           : ParseFormat(cli.DefaultFormat(format, "imagesFormat"),
-                                         digests ? kImagesDigestTable : kImagesTable);
+                           : ParseFormat(format, digests ? kImagesDigestTable : kImagesTable);
   BERTH_ASSIGN_OR_RETURN(std::string text, RenderRows(out, rows, ImageHeaders()));
   cli.Out(text);
   return 0;
