@@ -520,12 +520,12 @@ void Containers::Impl::OnShimExit(const std::shared_ptr<Container>& c) {
   const auto delay = c->restart_delay;
   c->cv.notify_all();
   lock.unlock();
-  bool shutting_down = false;
+  bool left_to_next_daemon = false;
   {
     std::lock_guard daemon_lock(mu);
-    shutting_down = this->shutting_down;
+    left_to_next_daemon = shutting_down;
   }
-  if (restart && !shutting_down) Schedule(delay, {Task::Kind::kRestart, id});
+  if (restart && !left_to_next_daemon) Schedule(delay, {Task::Kind::kRestart, id});
   if (remove) Schedule(std::chrono::milliseconds(0), {Task::Kind::kRemove, id});
 }
 
