@@ -65,7 +65,7 @@ expect_eq "docker-py's df(): layers counted once, shared sizes, SizeRw, volume u
 out="$(curl -s --unix-socket "$sock" 'http://x/v1.42/system/df?type=volume')"
 expect_eq "the type parameter (API 1.42) measures only what it names" "null null 1 null" \
   "$(jq -r '[.Images, .Containers, (.Volumes | length), .BuildCache] | map(tostring) | join(" ")' <<<"$out")"
-out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" 'http://x/v1.42/system/df?type=disks')"
+out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" 'http://x/v1.42/system/df?type=disks' | tr -d '\n')"
 expect_eq "an unknown type is docker's 400" '{"message":"unknown object type: disks"} 400' "$out"
 out="$("$berth" system df -v 2>&1)"
 [[ "$out" == *"Images space usage:"* && "$out" == *"Local Volumes space usage:"* &&
