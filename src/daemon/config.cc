@@ -69,61 +69,90 @@ Status CheckRuntimes(const DaemonConfig& config) {
   return Ok();
 }
 
+namespace {
+
+// Settings are daemon.json's keys by the type of their values, each pointing into a config.
+struct Settings {
+  std::map<std::string, std::string*> strings;
+  std::map<std::string, std::vector<std::string>*> lists;
+  std::map<std::string, int*> counts;
+  std::map<std::string, bool*> bools;
+  std::map<std::string, OciRuntime>* runtimes;
+
+  bool Knows(const std::string& key) const {
+    return strings.contains(key) || lists.contains(key) || counts.contains(key) ||
+           bools.contains(key) || key == "runtimes";
+  }
+};
+
+Settings SettingsOf(DaemonConfig& c) {
+  return {
+      .strings = {{"data-root", &c.data_root},
+                  {"exec-root", &c.exec_root},
+                  {"pidfile", &c.pidfile},
+                  {"log-level", &c.log_level},
+                  {"group", &c.group},
+                  {"storage-driver", &c.storage_driver},
+                  {"tlscacert", &c.tlscacert},
+                  {"tlscert", &c.tlscert},
+                  {"tlskey", &c.tlskey},
+                  {"init-path", &c.init_path},
+                  {"default-runtime", &c.default_runtime}},
+      .lists = {{"hosts", &c.hosts},
+                {"registry-mirrors", &c.registry_mirrors},
+                {"insecure-registries", &c.insecure_registries},
+                {"dns", &c.dns}},
+      .counts = {{"max-concurrent-downloads", &c.max_concurrent_downloads},
+                 {"max-concurrent-uploads", &c.max_concurrent_uploads}},
+      .bools = {{"tls", &c.tls}, {"tlsverify", &c.tlsverify}, {"live-restore", &c.live_restore}},
+      .runtimes = &c.runtimes};
+}
+
+// Set stores the value of a known key, refusing a value of the wrong type.
+Status Set(Settings& settings, const std::string& key, const nlohmann::json& value,
+           std::string_view path) {
+  if (key == "runtimes") {
+    BERTH_ASSIGN_OR_RETURN(*settings.runtimes, RuntimesOf(value, path));
+  } else if (settings.bools.contains(key)) {
+    if (!value.is_boolean()) return Refuse(path, fmt::format("{}: expected true or false", key));
+    *settings.bools[key] = value.get<bool>();
+  } else if (settings.lists.contains(key)) {
+    const std::string expected = fmt::format("{}: expected a list of strings", key);
+    if (!value.is_array()) return Refuse(path, expected);
+    settings.lists[key]->clear();
+    for (const auto& item : value) {
+      if (!item.is_string()) return Refuse(path, expected);
+      settings.lists[key]->push_back(item.get<std::string>());
+    }
+  } else if (settings.counts.contains(key)) {
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024) {
+      return Refuse(path, fmt::format("{}: expected a number from 1 to 1024", key));
+    }
+    *settings.counts[key] = value.get<int>();
+  } else if (!value.is_string()) {
+    return Refuse(path, fmt::format("{}: expected a string", key));
+  } else {
+    *settings.strings[key] = value.get<std::string>();
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Status MergeDaemonJson(std::string_view text, std::string_view path,
                        const std::set<std::string>& flags_set, DaemonConfig* config) {
   nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return Refuse(path, "not a JSON object");
   DaemonConfig next = *config;  // config changes only when the whole file is good
-  std::map<std::string, std::string*> strings = {
-      {"data-root", &next.data_root}, {"exec-root", &next.exec_root},
-      {"pidfile", &next.pidfile},     {"log-level", &next.log_level},
-      {"group", &next.group},         {"storage-driver", &next.storage_driver},
-      {"tlscacert", &next.tlscacert}, {"tlscert", &next.tlscert},
-      {"tlskey", &next.tlskey},       {"init-path", &next.init_path},
-      {"default-runtime", &next.default_runtime}};
-  std::map<std::string, std::vector<std::string>*> lists = {
-      {"hosts", &next.hosts},
-      {"registry-mirrors", &next.registry_mirrors},
-      {"insecure-registries", &next.insecure_registries},
-      {"dns", &next.dns}};
-  std::map<std::string, int*> counts = {
-      {"max-concurrent-downloads", &next.max_concurrent_downloads},
-      {"max-concurrent-uploads", &next.max_concurrent_uploads}};
-  std::map<std::string, bool*> bools = {
-      {"tls", &next.tls}, {"tlsverify", &next.tlsverify}, {"live-restore", &next.live_restore}};
+  Settings settings = SettingsOf(next);
   std::vector<std::string> unknown, twice;
   for (const auto& [key, value] : json.items()) {
-    if (!lists.contains(key) && !strings.contains(key) && !counts.contains(key) &&
-        !bools.contains(key) && key != "runtimes") {
+    if (!settings.Knows(key)) {
       unknown.push_back(key);
-      continue;
-    }
-    if (flags_set.contains(key)) {
+    } else if (flags_set.contains(key)) {
       twice.push_back(key);
-      continue;
-    }
-    if (key == "runtimes") {
-      BERTH_ASSIGN_OR_RETURN(next.runtimes, RuntimesOf(value, path));
-    } else if (bools.contains(key)) {
-      if (!value.is_boolean()) return Refuse(path, fmt::format("{}: expected true or false", key));
-      *bools[key] = value.get<bool>();
-    } else if (lists.contains(key)) {
-      const std::string expected = fmt::format("{}: expected a list of strings", key);
-      if (!value.is_array()) return Refuse(path, expected);
-      lists[key]->clear();
-      for (const auto& item : value) {
-        if (!item.is_string()) return Refuse(path, expected);
-        lists[key]->push_back(item.get<std::string>());
-      }
-    } else if (counts.contains(key)) {
-      if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024) {
-        return Refuse(path, fmt::format("{}: expected a number from 1 to 1024", key));
-      }
-      *counts[key] = value.get<int>();
-    } else if (!value.is_string()) {
-      return Refuse(path, fmt::format("{}: expected a string", key));
     } else {
-      *strings[key] = value.get<std::string>();
+      BERTH_TRY(Set(settings, key, value, path));
     }
   }
   if (!unknown.empty()) {
