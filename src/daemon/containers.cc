@@ -52,6 +52,16 @@ std::string Hostname(const container::Config& config, const container::HostConfi
   return config.hostname.empty() ? id.substr(0, 12) : config.hostname;
 }
 
+// MeasureSize fills the view's SizeRw (the writable layer's bytes) and SizeRootFs (those plus
+// the image's), each left at -1 when it cannot be measured.
+void MeasureSize(image::store::ImageStore& images, ContainerView& view) {
+  Result<image::snapshot::DiskUsage> usage = images.snapshotter().Usage(view.record.id);
+  if (!usage) return;
+  view.size_rw = usage->bytes;
+  Result<image::metadata::ImageRecord> image = images.catalog().Resolve(view.record.image_id);
+  if (image) view.size_root = usage->bytes + image->size;
+}
+
 }  // namespace
 
 Result<WaitCondition> ParseWaitCondition(std::string_view name) {
@@ -402,13 +412,7 @@ Result<ContainerView> Containers::Inspect(std::string_view ref, bool size) {
       driver ? std::move(*driver)
              : image::store::GraphDriver{.name = image::store::GraphDriverName(snapshotter.name()),
                                          .data = {}};
-  if (size) {
-    Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(view.record.id);
-    if (usage) view.size_rw = usage->bytes;
-    Result<image::metadata::ImageRecord> image =
-        impl_->images.catalog().Resolve(view.record.image_id);
-    if (usage && image) view.size_root = usage->bytes + image->size;
-  }
+  if (size) MeasureSize(impl_->images, view);
   return view;
 }
 
@@ -511,10 +515,7 @@ Result<std::vector<ContainerView>> Containers::List(const ListOptions& options) 
     if (since && v.record.created <= *since) continue;
     BERTH_ASSIGN_OR_RETURN(bool match, Matches(v, options.filters, impl_->images));
     if (!match) continue;
-    if (options.size) {
-      Result<image::snapshot::DiskUsage> usage = impl_->images.snapshotter().Usage(v.record.id);
-      if (usage) v.size_rw = usage->bytes;
-    }
+    if (options.size) MeasureSize(impl_->images, v);
     out.push_back(std::move(v));
     if (options.limit > 0 && static_cast<int>(out.size()) >= options.limit) break;
   }

@@ -232,6 +232,7 @@ ordered_json SummaryJson(const daemon::ContainerView& view,
   out["Created"] = created;
   out["Ports"] = PortsSummaryJson(r);
   if (view.size_rw >= 0) out["SizeRw"] = view.size_rw;
+  if (view.size_root >= 0) out["SizeRootFs"] = view.size_root;
   out["Labels"] = r.config.image.labels;
   out["State"] = std::string(daemon::container::StatusName(r.state.status));
   out["Status"] = StatusText(r.state, now);
