@@ -221,8 +221,8 @@ struct Containers::Impl {
   void RestartUnhealthy(const std::shared_ptr<Container>& c);
 
   // ---- containers_volumes.cc ----
-  // MountsFrom are the mount points host's VolumesFrom take from other containers (kNotFound
-  // for no such container, kInvalidArgument for a bad mode).
+  // MountsFrom are the mount points host's VolumesFrom take from other containers;
+  // kInvalidArgument for a bad mode and for no such container ("No such container: x").
   Result<std::vector<container::MountPoint>> MountsFrom(const container::HostConfig& host);
   // CheckBindSources refuses a bind of --mount whose source does not exist (docker's words).
   Status CheckBindSources(const std::vector<container::MountPoint>& points);

@@ -125,7 +125,11 @@ Result<std::vector<container::MountPoint>> Containers::Impl::MountsFrom(
   std::vector<container::MountPoint> inherited;
   for (const std::string& spec : host.volumes_from) {
     BERTH_ASSIGN_OR_RETURN(container::VolumesFrom from, container::ParseVolumesFrom(spec));
-    BERTH_ASSIGN_OR_RETURN(std::shared_ptr<Container> other, Find(from.container));
+    // A missing container is a bad request, as dockerd answers it (a 404 would make docker's
+    // CLI look for the image).
+    Result<std::shared_ptr<Container>> found = Find(from.container);
+    if (!found) return Fail(ErrorKind::kInvalidArgument, found.error().message());
+    const std::shared_ptr<Container>& other = *found;
     std::lock_guard lock(other->mu);
     for (container::MountPoint& point :
          container::InheritMounts(other->record.mount_points, from.read_only)) {

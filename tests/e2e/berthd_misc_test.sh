@@ -94,9 +94,14 @@ d rm -f vsrc >/dev/null 2>&1
 out="$(d volume rm vfvol 2>&1)"
 [[ "$out" == *"volume is in use"* ]]
 record $? "a volume taken with --volumes-from is in use by the new container" "$out"
+out="$(curl -s -w ' %{http_code}' --unix-socket "$sock" -H 'Content-Type: application/json' \
+  -d '{"Image":"bb","HostConfig":{"VolumesFrom":["nosuch"]}}' http://x/containers/create |
+  tr -d '\n')"
+expect_eq "--volumes-from an unknown container is dockerd's 400" \
+  '{"message":"No such container: nosuch"} 400' "$out"
 out="$(d run --rm --volumes-from nosuch bb true 2>&1)"
-[[ "$out" == *"No such container: nosuch"* ]]
-record $? "--volumes-from an unknown container is docker's error" "$out"
+[[ "$out" == *"No such container: nosuch"* && "$out" != *"Unable to find image"* ]]
+record $? "... which docker's CLI prints without looking for the image" "$out"
 out="$(d run --rm --volumes-from vuser:rx bb true 2>&1)"
 [[ "$out" == *"invalid mode: rx"* ]]
 record $? "--volumes-from with a bad mode is docker's error" "$out"
