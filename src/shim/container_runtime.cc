@@ -25,8 +25,8 @@ class LibraryRuntime final : public ContainerRuntime {
  public:
   explicit LibraryRuntime(const ShimOptions& o)
       : rt_{.root = o.runtime_root,
-             .systemd_cgroup = o.systemd_cgroup,
-             .seccomp_cache = o.seccomp_cache},
+            .systemd_cgroup = o.systemd_cgroup,
+            .seccomp_cache = o.seccomp_cache},
         id_(o.id),
         bundle_(o.bundle) {}
   Result<runtime::MonitoredProcess> Create() override {
