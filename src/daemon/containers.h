@@ -167,9 +167,12 @@ class Containers {
   Status Pause(std::string_view ref);
   Status Unpause(std::string_view ref);
   // Wait calls registered once the wait is in place (docker sends the response head then), then
-  // blocks until condition holds.
+  // blocks until condition holds; kUnavailable once EndWaits has been called.
   Result<WaitResult> Wait(std::string_view ref, WaitCondition condition,
                           const std::function<Status()>& registered);
+  // EndWaits ends the waits in progress and those to come (a stopping daemon's wait requests
+  // must not hold its shutdown while the containers keep running).
+  void EndWaits();
   // Remove deletes a container; a running one needs force (kConflict otherwise) and is killed.
   // remove_volumes also removes the anonymous volumes made for it (docker rm -v).
   Status Remove(std::string_view ref, bool force, bool remove_volumes = false);

@@ -6,6 +6,7 @@
 // diff; containers_volumes.cc: the volumes and binds of containers); not part of its interface.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -127,6 +128,8 @@ struct Containers::Impl {
   // Shutdown is stopping the containers: an exit leaves a container to be restarted by the
   // next daemon (its record says restarting) instead of restarting it now.
   bool shutting_down = false;
+  // EndWaits was called: Wait returns kUnavailable (read under a container's mu).
+  std::atomic<bool> waits_ended = false;
 
   // Health checks, by container id; guarded by health_mu, which is taken after a container's
   // mu when both are held. One thread runs every container's probes (HealthLoop).

@@ -412,18 +412,33 @@ Result<WaitResult> Containers::Wait(std::string_view ref, WaitCondition conditio
   lock.unlock();
   BERTH_TRY(registered());
   lock.lock();
-  switch (condition) {
-    case WaitCondition::kNotRunning:
-      if (running) c->cv.wait(lock, [&] { return c->exits > exits_before || c->removed; });
-      break;
-    case WaitCondition::kNextExit:
-      c->cv.wait(lock, [&] { return c->exits > exits_before || c->removed; });
-      break;
-    case WaitCondition::kRemoved:
-      c->cv.wait(lock, [&] { return c->removed; });
-      break;
-  }
+  auto holds = [&] {
+    switch (condition) {
+      case WaitCondition::kNotRunning:
+        return !running || c->exits > exits_before || c->removed;
+      case WaitCondition::kNextExit:
+        return c->exits > exits_before || c->removed;
+      case WaitCondition::kRemoved:
+        return c->removed;
+    }
+    return true;
+  };
+  c->cv.wait(lock, [&] { return holds() || impl_->waits_ended; });
+  if (!holds()) return Fail(ErrorKind::kUnavailable, "berthd is shutting down");
   return WaitResult{.exit_code = c->record.state.exit_code, .error = c->record.state.error};
+}
+
+void Containers::EndWaits() {
+  std::vector<std::shared_ptr<Container>> all;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [id, c] : impl_->by_id) all.push_back(c);
+  }
+  impl_->waits_ended = true;
+  for (const std::shared_ptr<Container>& c : all) {
+    std::lock_guard lock(c->mu);  // a waiter between its check and its sleep is not missed
+    c->cv.notify_all();
+  }
 }
 
 // ---- remove ----

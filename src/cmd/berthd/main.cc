@@ -143,7 +143,8 @@ Result<int> Run(daemon::DaemonConfig config) {
 
   std::thread stopper([&] {
     WaitForShutdownSignal();
-    d->events().Close();  // event streams wait for events, not for their connection
+    d->events().Close();         // event streams wait for events, not for their connection
+    d->containers().EndWaits();  // and container waits for exits
     server.Stop();
   });
   server.Serve();
