@@ -1,11 +1,7 @@
 #include "shim/container_runtime.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -54,26 +50,12 @@ class LibraryRuntime final : public ContainerRuntime {
 // ReceiveFd reads one message carrying a descriptor (runc's console socket protocol).
 Result<UniqueFd> ReceiveFd(int sock) {
   char data[256];
-  iovec iov{data, sizeof(data)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Fail(ErrnoNow("receive the console"));
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-      return UniqueFd(fd);
-    }
-  }
-  return Fail(ErrorKind::kInternal, "receive the console: the message carried no descriptor");
+  UniqueFd fd;
+  const ssize_t n = sys::RecvWithFd(sock, data, sizeof(data), &fd);
+  if (n < 0) return Fail(Errno(static_cast<int>(-n), "receive the console"));
+  if (!fd)
+    return Fail(ErrorKind::kInternal, "receive the console: the message carried no descriptor");
+  return fd;
 }
 
 // BinaryRuntime runs `COMMAND... --root ROOT --log STATE/runtime.log --log-format json VERB ...`

@@ -34,6 +34,32 @@ int SendWithFd(int sock, const void* data, size_t len, int fd) noexcept {
   return n < 0 ? -errno : 0;
 }
 
+ssize_t RecvWithFd(int sock, void* data, size_t len, UniqueFd* fd) noexcept {
+  iovec iov{data, len};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int received = -1;
+    std::memcpy(&received, CMSG_DATA(c), sizeof(int));
+    if (fd != nullptr) {
+      fd->Reset(received);
+    } else {
+      close(received);
+    }
+  }
+  return n;
+}
+
 namespace {
 
 // Address fills addr for path; a long path goes through the directory's descriptor, which *dir

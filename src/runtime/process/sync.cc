@@ -42,32 +42,11 @@ void ChildFail(int fd, int err, const char* what) noexcept {
 
 Result<SyncMessage> RecvSync(int fd, UniqueFd* passed_fd) {
   SyncMessage message;
-  iovec iov{&message, sizeof(message)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Fail(ErrnoNow("receive from container process"));
+  const ssize_t n = sys::RecvWithFd(fd, &message, sizeof(message), passed_fd);
+  if (n < 0) return Fail(Errno(static_cast<int>(-n), "receive from container process"));
   if (n == 0) return Fail(ErrorKind::kUnavailable, "eof");
   if (static_cast<size_t>(n) != sizeof(message)) {
     return Fail(ErrorKind::kInternal, "receive from container process: short message");
-  }
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof(int));
-      if (passed_fd) {
-        passed_fd->Reset(received);
-      } else {
-        close(received);
-      }
-    }
   }
   message.text[sizeof(message.text) - 1] = '\0';
   return message;
