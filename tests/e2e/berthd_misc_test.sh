@@ -6,6 +6,7 @@
 # on a clean shutdown, a health probe that cannot start, and berth's --config directory.
 # Usage: tests/e2e/berthd_misc_test.sh BERTHD BERTH BERTH_RUNTIME   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
+# shellcheck disable=SC2016 # single-quoted $ are for the container's shell, Go templates and text
 set -uo pipefail
 
 # shellcheck source=tests/e2e/check_lib.sh
