@@ -1,8 +1,9 @@
 # Shared by the e2e scripts that drive a berthd: a private work directory, data root, exec root
 # and socket (DOCKER_HOST points the clients at it), start_daemon, the docker CLI as `d` with a
-# timeout, a busybox rootfs tarball to import, free_port and start_registry (Debian's
-# docker-registry on loopback). Source check_lib.sh first, then this with the berthd binary as $1;
-# it cleans up (killing the daemon, the registries and the containers' shims) on exit.
+# timeout, a busybox rootfs tarball to import (import_payload_image adds a large random file),
+# free_port and start_registry (Debian's docker-registry on loopback). Source check_lib.sh first,
+# then this with the berthd binary as $1; it cleans up (killing the daemon, the registries and the
+# containers' shims) on exit.
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 # Debian's CLI (docker.io) first: it is the client the tests are written for.
@@ -89,6 +90,19 @@ YAML
   done
   cat "$work/$name.log" >&2
   die "docker-registry $name did not start"
+}
+
+# import_payload_image REF MIB: imports as REF the busybox rootfs with /payload added, MIB MiB of
+# random bytes (one layer whose gzip is as large); prints the payload's sha256.
+import_payload_image() {
+  local ref="$1" mib="$2" dir
+  dir="$(mktemp -d "$work/payload.XXXXXX")"
+  head -c $((mib << 20)) /dev/urandom >"$dir/payload"
+  cp "$work/rootfs.tar" "$dir/image.tar"
+  tar -C "$dir" -rf "$dir/image.tar" payload
+  d import "$dir/image.tar" "$ref" >/dev/null || die "cannot import $ref"
+  sha256sum <"$dir/payload" | cut -d' ' -f1
+  rm -rf "$dir"
 }
 
 echo '{"log-level": "debug"}' >"$work/daemon.json"

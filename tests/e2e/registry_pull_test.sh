@@ -79,15 +79,10 @@ record $? "the 404 names the repository" "$(cat "$work/absent.json")"
 d rmi "$reg/multi:a" "$reg/multi:b" "$reg/multi:c" >/dev/null
 
 # --- a layer of 48 MiB (random bytes: its gzip is as large) for the next cases ---
-mkdir -p "$work/big"
-head -c $((48 << 20)) /dev/urandom >"$work/big/payload"
-cp "$work/rootfs.tar" "$work/big.tar"
-tar -C "$work/big" -rf "$work/big.tar" payload
-d import "$work/big.tar" "$reg/big:1" >/dev/null
+payload_sum="$(import_payload_image "$reg/big:1" 48)"
 out="$(b push "$reg/big:1" 2>&1)"
 record $? "push the big image" "$out"
 layer="$(d image inspect -f '{{index .RootFS.Layers 0}}' "$reg/big:1")"
-payload_sum="$(sha256sum <"$work/big/payload" | cut -d' ' -f1)"
 d tag "$reg/big:1" "$reg/corrupt:1"
 out="$(b push "$reg/corrupt:1" 2>&1)"
 record $? "push the image to corrupt" "$out"
