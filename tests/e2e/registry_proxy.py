@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """A proxy in front of a registry, for the e2e tests of berthd's registry client.
 
-It listens on 127.0.0.1:--port and passes every request through to
---upstream (host:port, plain HTTP), headers included (Authorization and Range among them), except
-GETs of a blob (/v2/<name>/blobs/<digest>), which --mode changes:
-  redirect  answers 307 to the same blob under /store/ on --store-host (another name of this
-            proxy's host, same port, as a registry sends a client to its blob storage); /store/ requests are
-            served from upstream with --store-auth ("user:password", Basic) as the credentials,
-            whatever the client sends;
-  cut       the first GET of a blob larger than --cut-min bytes announces the full length, sends
-            half of the bytes and closes the connection; the later ones pass through;
-  norange   as cut, and the later ones ignore Range: the whole blob, status 200.
+It listens on 127.0.0.1:--port and passes every request through to --upstream (host:port, plain
+HTTP), headers included (Authorization and Range among them), except GETs of a blob
+(/v2/<name>/blobs/<digest>), which two flags change:
+  --redirect-to HOST  answers them 307 to the same blob under /store/ on HOST (another name of
+                      this proxy's host, same port, as a registry sends a client to its blob
+                      storage); /store/ requests are served from upstream with --store-auth
+                      ("user:password", Basic) as the credentials, whatever the client sends;
+  --cut resume        the first GET of a blob's bytes (the blob, or its /store/ URL) larger than
+                      --cut-min bytes announces the full length, sends half of the bytes and
+                      closes the connection; the later ones pass through;
+  --cut norange       as resume, and the later ones ignore Range: the whole blob, status 200.
 Each request is appended to --log as one line: METHOD PATH range=RANGE auth=yes|no -> STATUS
 (and "cut at N" for a cut transfer).
 """
@@ -28,8 +29,8 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host"}
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", required=True)
-    parser.add_argument("--mode", choices=["redirect", "cut", "norange"], required=True)
-    parser.add_argument("--store-host", default="")
+    parser.add_argument("--redirect-to", default="")
+    parser.add_argument("--cut", choices=["no", "resume", "norange"], default="no")
     parser.add_argument("--store-auth", default="")
     parser.add_argument("--cut-min", type=int, default=1 << 20)
     parser.add_argument("--port", type=int, required=True)
@@ -104,23 +105,23 @@ def main():
 
         def handle_any(self):
             path, drop, cut = self.path, (), False
-            blob = BLOB.match(self.path) if self.command == "GET" else None
+            blob = self.command == "GET" and BLOB.match(self.path)
             if self.path.startswith("/store/"):
                 path = self.path[len("/store"):]
                 drop = ("authorization",)
-            elif blob and args.mode == "redirect":
+            elif blob and args.redirect_to:
                 self.send_response(307)
-                location = "http://{}:{}/store{}".format(args.store_host, args.port, self.path)
+                location = "http://{}:{}/store{}".format(args.redirect_to, args.port, self.path)
                 self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 self.note(307)
                 return
-            elif blob:
+            if (blob or path != self.path) and args.cut != "no":
                 with lock:
                     cut = self.path not in cut_done
-                if not cut and args.mode == "norange":
-                    drop = ("range",)
+                if not cut and args.cut == "norange":
+                    drop += ("range",)
             headers = self.client_headers(drop)
             if path != self.path and args.store_auth:
                 token = base64.b64encode(args.store_auth.encode()).decode()

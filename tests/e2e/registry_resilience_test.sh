@@ -25,15 +25,15 @@ htpasswd -Bbc "$work/htpasswd" alice s3cret >/dev/null 2>&1
 sreg="$(start_registry secure "auth: {htpasswd: {realm: berth-test, path: $work/htpasswd}}")"
 start_daemon "$work/data" --registry-mirror "http://$reg"
 
-# start_proxy NAME UPSTREAM MODE [FLAGS...]: tests/e2e/registry_proxy.py in MODE in front of the
+# start_proxy NAME UPSTREAM [FLAGS...]: tests/e2e/registry_proxy.py with FLAGS in front of the
 # registry UPSTREAM, its log in $work/NAME.log (empty once it answers); prints host:port. It is
 # stopped when the script ends.
 start_proxy() {
-  local name="$1" upstream="$2" mode="$3" port
-  shift 3
+  local name="$1" upstream="$2" port
+  shift 2
   port="$(free_port)"
   python3 "$repo/tests/e2e/registry_proxy.py" --port "$port" --upstream "$upstream" \
-    --mode "$mode" --log "$work/$name.log" "$@" >>"$work/$name.err" 2>&1 &
+    --log "$work/$name.log" "$@" >>"$work/$name.err" 2>&1 &
   echo $! >"$work/registry-$name.pid"
   for _ in $(seq 100); do
     if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
@@ -47,8 +47,8 @@ start_proxy() {
   die "registry proxy $name did not start"
 }
 
-# blob_lines LOG REPO: the proxy's log lines of blob GETs of REPO.
-blob_lines() { grep "^GET /v2/$2/blobs/sha256:" "$1"; }
+# blob_lines LOG REPO: the proxy's log lines of blob GETs of REPO (at /v2/ or at /store/v2/).
+blob_lines() { grep -E "^GET (/store)?/v2/$2/blobs/sha256:" "$1"; }
 
 # --- a Docker Hub mirror ---
 d import "$work/rootfs.tar" "$reg/library/mirrored:1" >/dev/null || die "cannot import the rootfs"
@@ -76,7 +76,7 @@ grep -q '"GET /v2/library/absent/manifests/1 HTTP/1.1" 404 ' "$work/open.log"
 record $? "the mirror was asked for it first" "$(cat "$work/open.log")"
 
 # --- blobs redirected to another host ---
-rproxy="$(start_proxy redirect "$reg" redirect --store-host localhost)"
+rproxy="$(start_proxy redirect "$reg" --redirect-to localhost)"
 d tag mirrored:1 "$reg/redir:1" >/dev/null
 d push "$reg/redir:1" >/dev/null || die "cannot push redir:1"
 d tag "$reg/redir:1" "$rproxy/redir:1" >/dev/null
@@ -93,8 +93,7 @@ expect_eq "both were fetched from the other host" "2" \
 d login -u alice -p s3cret "$sreg" >/dev/null 2>&1 || die "cannot log in to $sreg"
 d tag "$rproxy/redir:1" "$sreg/private:1" >/dev/null
 d push "$sreg/private:1" >/dev/null || die "cannot push private:1"
-sproxy="$(start_proxy secure-redirect "$sreg" redirect --store-host localhost \
-  --store-auth alice:s3cret)"
+sproxy="$(start_proxy secure-redirect "$sreg" --redirect-to localhost --store-auth alice:s3cret)"
 out="$(d login -u alice -p s3cret "$sproxy" 2>&1)"
 record $? "docker login through the redirecting proxy" "$out"
 d rmi "$rproxy/redir:1" "$sreg/private:1" >/dev/null
@@ -108,15 +107,19 @@ expect_eq "the redirected GETs to the other host carried no Authorization" \
 expect_eq "the image pulled through the redirect runs" "hi" \
   "$(d run --rm "$sproxy/private:1" echo hi 2>&1)"
 
-# --- a layer download cut mid-body, resumed with Range ---
+# --- a layer download cut mid-body, resumed with Range: from the registry, from a server that
+# ignores Range (the blob restarts) and from the other host of a redirect ---
 payload_sum="$(import_payload_image "$reg/big:1" 8)"
 d push "$reg/big:1" >/dev/null || die "cannot push big:1"
 d rmi "$reg/big:1" >/dev/null
-for mode in cut norange; do
-  proxy="$(start_proxy "$mode" "$reg" "$mode")"
+for mode in resume norange redirect; do
+  case $mode in
+    redirect) proxy="$(start_proxy "cut-$mode" "$reg" --cut resume --redirect-to localhost)" ;;
+    *) proxy="$(start_proxy "cut-$mode" "$reg" --cut "$mode")" ;;
+  esac
   out="$(d pull "$proxy/big:1" 2>&1)"
   record $? "$mode: the pull succeeds after the cut" "$out"
-  lines="$(blob_lines "$work/$mode.log" big)"
+  lines="$(blob_lines "$work/cut-$mode.log" big)"
   cut_at="$(sed -n 's/.* cut at \([0-9]*\)$/\1/p' <<<"$lines")"
   [ -n "$cut_at" ] && [ "$cut_at" -gt 0 ] && [ "$(grep -c "cut at" <<<"$lines")" = 1 ]
   record $? "$mode: the first GET of the layer was cut mid-body" "$lines"
