@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # berthd's registry client against what registries do in the field, all on loopback with
-# Debian's docker-registry: a Docker Hub mirror (--registry-mirror http://...) serves
-# `docker pull mirrored:1` and an image it lacks fails quickly naming the image; a registry that
-# redirects blob GETs to another host (tests/e2e/registry_proxy.py answering 307, as a registry
-# sends clients to its blob storage) is followed, without the Authorization header going to the
-# other host; a layer download cut mid-body is resumed with Range from the byte reached, and a
-# server that then ignores Range restarts the blob. Every pulled image runs and its content is
-# whole.
+# Debian's docker-registry: a Docker Hub mirror (--registry-mirror http://..., then daemon.json's
+# "registry-mirrors") serves `docker pull mirrored:1`, and an image it lacks fails quickly naming
+# the image; a registry that redirects blob GETs to another host (tests/e2e/registry_proxy.py
+# answering 307, as a registry sends clients to its blob storage) is followed, without the
+# Authorization header going to the other host; a layer download cut mid-body is resumed with
+# Range from the byte reached (also at the other host of a redirect), and a server that then
+# ignores Range restarts the blob. Every pulled image runs and its content is whole.
 # Usage: tests/e2e/registry_resilience_test.sh BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -74,6 +74,18 @@ status=$?
 record $? "an image the mirror lacks fails (Docker Hub unreachable) naming it" "status $status: $out"
 grep -q '"GET /v2/library/absent/manifests/1 HTTP/1.1" 404 ' "$work/open.log"
 record $? "the mirror was asked for it first" "$(cat "$work/open.log")"
+
+# The same mirror from daemon.json's "registry-mirrors" (with a trailing slash), after a restart.
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+echo "{\"log-level\": \"debug\", \"registry-mirrors\": [\"http://$reg/\"]}" >"$work/daemon.json"
+start_daemon "$work/data"
+d rmi mirrored:1 >/dev/null
+: >"$work/open.log"
+out="$(d pull mirrored:1 2>&1)"
+record $? "docker pull mirrored:1 through the mirror of daemon.json" "$out"
+grep -q '"GET /v2/library/mirrored/manifests/1 HTTP/1.1" 200 ' "$work/open.log"
+record $? "the mirror of daemon.json served the manifest" "$(cat "$work/open.log")"
 
 # --- blobs redirected to another host ---
 rproxy="$(start_proxy redirect "$reg" --redirect-to localhost)"
