@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # berthd's pulls from Debian's docker-registry on loopback: `pull --all-tags` with berth and the
-# docker CLI (and the API without a tag), a layer blob corrupted in the registry (refused with a
-# digest error, leaving no image, snapshot, blob or ingest file behind), and a pull cut by
-# kill -9 of berthd mid-download, after which a new berthd has cleaned up and the retried pull
-# succeeds and runs. Layers are extracted while they download (overlay); these cases exercise
-# that path.
+# docker CLI (and the API without a tag), through one registry session (a registry with Basic
+# authentication challenges it once); absent tags and repositories in docker's words; a layer
+# blob corrupted in the registry (refused with a digest error, leaving no image, snapshot, blob
+# or ingest file behind); and a pull cut by kill -9 of berthd mid-download, after which a new
+# berthd has cleaned up and the retried pull succeeds and runs. Layers are extracted while they
+# download (overlay); these cases exercise that path.
 # Usage: tests/e2e/registry_pull_test.sh BERTH BERTHD   (run as root)
 # Prints "N passed, N failed"; exits 0 when all pass, 1 on a failure, 77 when it cannot run here.
 set -uo pipefail
@@ -19,6 +20,7 @@ shift
 . "$(dirname "$0")/berthd_lib.sh"
 command -v docker-registry >/dev/null || skip "docker-registry not installed"
 command -v sqlite3 >/dev/null || skip "sqlite3 not installed"
+command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) not installed"
 
 b() { timeout 60 "$berth" "$@"; }
 
@@ -76,7 +78,29 @@ code="$(curl -s -o "$work/absent.json" -w '%{http_code}' --unix-socket "$sock" -
 expect_eq "all tags of an unknown repository is a 404 before the stream" "404" "$code"
 grep -q "repository $reg/absent not found" "$work/absent.json"
 record $? "the 404 names the repository" "$(cat "$work/absent.json")"
-d rmi "$reg/multi:a" "$reg/multi:b" "$reg/multi:c" >/dev/null
+out="$(b pull "$reg/multi:nope" 2>&1)"
+[ $? -ne 0 ] && grep -qF "manifest for $reg/multi:nope not found: manifest unknown" <<<"$out"
+record $? "an absent tag is not found, in docker's words" "$out"
+out="$(b pull -a "$reg/absent" 2>&1)"
+[ $? -ne 0 ] && grep -qF "repository $reg/absent not found: " <<<"$out"
+record $? "an absent repository is not found, in docker's words" "$out"
+
+# --- one registry session for a whole pull -a: one Basic challenge, not one per tag ---
+htpasswd -Bbc "$work/htpasswd" alice s3cret >/dev/null 2>&1
+authreg="$(start_registry auth "auth: {htpasswd: {realm: test, path: $work/htpasswd}}")"
+for tag in a b c; do d tag "$reg/multi:$tag" "$authreg/multi:$tag"; done
+echo s3cret | b login -u alice --password-stdin "$authreg" >/dev/null || die "berth login failed"
+out="$(b push -a "$authreg/multi" 2>&1)"
+record $? "berth push -a to a registry with Basic authentication" "$out"
+d rmi "$authreg/multi:a" "$authreg/multi:b" "$authreg/multi:c" >/dev/null
+: >"$work/auth.log"
+out="$(b pull -a "$authreg/multi" 2>&1)"
+record $? "berth pull -a from a registry with Basic authentication" "$out"
+expect_eq "pull -a is challenged once" "1" "$(grep -c '" 401 ' "$work/auth.log")"
+expect_eq "pull -a brought every tag" "$authreg/multi:a $authreg/multi:b $authreg/multi:c" \
+  "$(d images --format '{{.Repository}}:{{.Tag}}' | grep -F "$authreg/" | sort | xargs)"
+d rmi "$reg/multi:a" "$reg/multi:b" "$reg/multi:c" "$authreg/multi:a" "$authreg/multi:b" \
+  "$authreg/multi:c" >/dev/null
 
 # --- a layer of 48 MiB (random bytes: its gzip is as large) for the next cases ---
 payload_sum="$(import_payload_image "$reg/big:1" 48)"
